@@ -1,0 +1,61 @@
+//! The alerts an operator may be shown: one kind per condition that needs a human, with
+//! the name that appears in the logs (`alert=KIND`) and in `status.json`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// The source folder does not exist or cannot be read.
+    SourceUnavailable,
+    /// The backup folder cannot be reached or created.
+    BackupUnavailable,
+    /// The source lost most of the recent recordings the backup holds.
+    SourceWipe,
+    /// A source became shorter than, or different from, its backup copy.
+    SourceShrunk,
+    /// A recording is dated after today: the clock or the recorder's clock is wrong.
+    ClockSuspect,
+    /// The backup disk is below `min_free_percent`, or a copy did not fit.
+    LowDiskSpace,
+    /// Files that could not be read or copied this pass (retried on the next).
+    CopyErrors,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::SourceUnavailable => "source_unavailable",
+            AlertKind::BackupUnavailable => "backup_unavailable",
+            AlertKind::SourceWipe => "source_wipe",
+            AlertKind::SourceShrunk => "source_shrunk",
+            AlertKind::ClockSuspect => "clock_suspect",
+            AlertKind::LowDiskSpace => "low_disk_space",
+            AlertKind::CopyErrors => "copy_errors",
+        }
+    }
+}
+
+impl fmt::Display for AlertKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An alert raised by a pass: what and why, in one sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Raised {
+    pub kind: AlertKind,
+    pub message: String,
+}
+
+impl Raised {
+    pub fn new(kind: AlertKind, message: impl Into<String>) -> Raised {
+        Raised {
+            kind,
+            message: message.into(),
+        }
+    }
+}

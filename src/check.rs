@@ -1,0 +1,104 @@
+//! `cctv-mirror check`: prints the settings in effect and whether each folder is ready,
+//! without writing anything, so an operator can validate a set-up before scheduling it.
+
+use std::path::Path;
+
+use crate::config::Config;
+use crate::plan::Window;
+use crate::{scan, volume};
+
+/// Prints the report to stdout; true when nothing needs fixing.
+pub fn check(cfg: &Config) -> bool {
+    let mut problems = 0;
+    let mut line = |key: &str, value: String, ok: bool| {
+        if !ok {
+            problems += 1;
+        }
+        println!(
+            "{:<24} {}{}",
+            format!("{key}:"),
+            value,
+            if ok { "" } else { "  <-- PROBLEM" }
+        );
+    };
+    line("configuration", cfg.file.display().to_string(), true);
+
+    match scan::scan(&cfg.source_dir, &cfg.extensions) {
+        Ok(listing) => {
+            let window = Window::of(chrono::Local::now().date_naive(), cfg.retention_days, &[&listing]);
+            let recent = listing.recordings.values().filter(|r| window.contains(r.date)).count();
+            let note = format!(
+                "{} ({} recordings, {} since {})",
+                cfg.source_dir.display(),
+                listing.recordings.len(),
+                recent,
+                window.cutoff
+            );
+            line("source_dir", note, true);
+        }
+        Err(e) => line(
+            "source_dir",
+            format!(
+                "{} cannot be read: {e} (run waits for it and raises source_unavailable)",
+                cfg.source_dir.display()
+            ),
+            false,
+        ),
+    }
+
+    let backup = &cfg.backup_dir;
+    if backup.is_dir() {
+        let space = match volume::disk_of(backup) {
+            Ok(d) => format!(
+                "{} free of {} ({:.2}%)",
+                volume::human(d.free_bytes),
+                volume::human(d.total_bytes),
+                d.free_percent
+            ),
+            Err(e) => format!("free space unknown: {e}"),
+        };
+        line("backup_dir", format!("{} ({space})", backup.display()), true);
+    } else if backup.parent().is_some_and(Path::is_dir) {
+        line(
+            "backup_dir",
+            format!("{} (will be created by the first pass)", backup.display()),
+            true,
+        );
+    } else {
+        line(
+            "backup_dir",
+            format!(
+                "{} and the folder holding it do not exist (is the backup disk connected?)",
+                backup.display()
+            ),
+            false,
+        );
+    }
+
+    let existing = cfg.log_dir.ancestors().find(|p| p.exists());
+    let log_ok = existing.is_some_and(Path::is_dir);
+    let note = if cfg.log_dir.is_dir() {
+        "exists"
+    } else if log_ok {
+        "will be created"
+    } else {
+        "cannot be created"
+    };
+    line("log_dir", format!("{} ({note})", cfg.log_dir.display()), log_ok);
+
+    line("retention_days", cfg.retention_days.to_string(), true);
+    line("extensions", cfg.extensions.join(", "), true);
+    line(
+        "reconcile_interval_secs",
+        cfg.reconcile_interval.as_secs().to_string(),
+        true,
+    );
+    line("min_free_percent", cfg.min_free_percent.to_string(), true);
+    line("copy_workers", cfg.copy_workers.to_string(), true);
+    if problems == 0 {
+        println!("result: ready");
+    } else {
+        println!("result: {problems} problem(s) to fix");
+    }
+    problems == 0
+}

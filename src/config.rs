@@ -1,0 +1,369 @@
+//! The configuration file: `RawConfig` is exactly what serde reads from `config.json`
+//! (unknown keys rejected, defaults filled in); `Config` is what the rest of the program
+//! may trust — absolute paths, normalized extensions, folders that cannot contain each
+//! other. Every error names the key it is about, so an operator can fix it from one line.
+
+use std::fmt;
+use std::path::{Component, Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// What the file says, before any check beyond JSON types.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    source_dir: PathBuf,
+    backup_dir: PathBuf,
+    log_dir: PathBuf,
+    #[serde(default = "default_retention_days")]
+    retention_days: i64,
+    #[serde(default = "default_extensions")]
+    extensions: Vec<String>,
+    #[serde(default = "default_reconcile_interval_secs")]
+    reconcile_interval_secs: i64,
+    #[serde(default = "default_min_free_percent")]
+    min_free_percent: f64,
+    #[serde(default = "default_copy_workers")]
+    copy_workers: i64,
+}
+
+fn default_retention_days() -> i64 {
+    31
+}
+fn default_extensions() -> Vec<String> {
+    vec!["dav".to_string()]
+}
+fn default_reconcile_interval_secs() -> i64 {
+    600
+}
+fn default_min_free_percent() -> f64 {
+    10.0
+}
+fn default_copy_workers() -> i64 {
+    2
+}
+
+/// The validated settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file these settings came from (absolute).
+    pub file: PathBuf,
+    pub source_dir: PathBuf,
+    pub backup_dir: PathBuf,
+    pub log_dir: PathBuf,
+    pub retention_days: u32,
+    /// Lower-case, without the leading dot.
+    pub extensions: Vec<String>,
+    pub reconcile_interval: Duration,
+    pub min_free_percent: f64,
+    pub copy_workers: usize,
+}
+
+/// A configuration problem: which key (if one is to blame) and what is wrong with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub key: Option<String>,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.key {
+            Some(key) => write!(f, "{}: {}: {}", self.file.display(), key, self.problem),
+            None => write!(f, "{}: {}", self.file.display(), self.problem),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The suffix of our own temporary files; an extension equal to it would make our
+/// temporaries look like recordings, so it is refused.
+pub const RESERVED_EXTENSION: &str = "cctv-tmp";
+
+impl Config {
+    /// Reads and validates the file. Relative paths inside it resolve against the
+    /// folder that holds the file, not the current folder, so a scheduled task started
+    /// from `C:\Windows\System32` finds the same folders as a console in the project.
+    pub fn load(file: &Path) -> Result<Config, ConfigError> {
+        let file = absolute(file);
+        let err = |key: Option<&str>, problem: String| ConfigError {
+            file: file.clone(),
+            key: key.map(str::to_string),
+            problem,
+        };
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| err(None, format!("cannot read the configuration file: {e}")))?;
+        let base = file.parent().unwrap_or(Path::new("/")).to_path_buf();
+        let config = Config::parse(&text, &base).map_err(|(key, problem)| err(key.as_deref(), problem))?;
+        Ok(Config { file, ..config })
+    }
+
+    /// Validates configuration text; `base` is the folder relative paths resolve against.
+    /// The error is (key, problem).
+    pub fn parse(text: &str, base: &Path) -> Result<Config, (Option<String>, String)> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(describe_serde_error)?;
+        validate(raw, base)
+    }
+}
+
+/// Turns serde's message into (key, problem) in the operator's words.
+fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> (Option<String>, String) {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let (line, column) = (inner.line(), inner.column());
+    let msg = inner.to_string();
+    // serde_json appends " at line L column C"; we say it our own way.
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    use serde_json::error::Category;
+    match inner.classify() {
+        Category::Syntax | Category::Eof => (None, format!("not valid JSON at line {line}, column {column}: {msg}")),
+        Category::Io => (None, format!("cannot read the configuration file: {msg}")),
+        Category::Data => {
+            if let Some(field) = msg
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split('`').next())
+            {
+                return (
+                    Some(field.to_string()),
+                    format!(
+                        "unknown key (line {line}); the known keys are source_dir, backup_dir, log_dir, \
+                         retention_days, extensions, reconcile_interval_secs, min_free_percent, copy_workers"
+                    ),
+                );
+            }
+            if let Some(field) = msg
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next())
+            {
+                return (Some(field.to_string()), "is required but missing".to_string());
+            }
+            let key = if path == "." { None } else { Some(path) };
+            (key, format!("{msg} (line {line}, column {column})"))
+        }
+    }
+}
+
+fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, String)> {
+    let bad = |key: &str, problem: String| Err((Some(key.to_string()), problem));
+    if raw.retention_days < 1 {
+        return bad(
+            "retention_days",
+            format!("must be at least 1 (got {})", raw.retention_days),
+        );
+    }
+    if raw.retention_days > 36_500 {
+        return bad(
+            "retention_days",
+            format!("must be at most 36500 (got {})", raw.retention_days),
+        );
+    }
+    if raw.copy_workers < 1 {
+        return bad("copy_workers", format!("must be at least 1 (got {})", raw.copy_workers));
+    }
+    if raw.copy_workers > 64 {
+        return bad("copy_workers", format!("must be at most 64 (got {})", raw.copy_workers));
+    }
+    if raw.reconcile_interval_secs < 1 {
+        return bad(
+            "reconcile_interval_secs",
+            format!("must be at least 1 (got {})", raw.reconcile_interval_secs),
+        );
+    }
+    if !(0.0..=100.0).contains(&raw.min_free_percent) {
+        return bad(
+            "min_free_percent",
+            format!("must be between 0 and 100 (got {})", raw.min_free_percent),
+        );
+    }
+    let mut extensions = Vec::new();
+    for ext in &raw.extensions {
+        let e = ext.trim().trim_start_matches('.').to_lowercase();
+        if e.is_empty() || e.contains(['/', '\\']) {
+            return bad("extensions", format!("{ext:?} is not a file extension"));
+        }
+        if e == RESERVED_EXTENSION {
+            return bad(
+                "extensions",
+                format!("{ext:?} is reserved for cctv-mirror's own temporary files"),
+            );
+        }
+        if !extensions.contains(&e) {
+            extensions.push(e);
+        }
+    }
+    if extensions.is_empty() {
+        return bad(
+            "extensions",
+            "must name at least one extension, such as \"dav\"".to_string(),
+        );
+    }
+
+    let mut dirs = Vec::new();
+    for (key, p) in [
+        ("source_dir", &raw.source_dir),
+        ("backup_dir", &raw.backup_dir),
+        ("log_dir", &raw.log_dir),
+    ] {
+        if p.as_os_str().is_empty() {
+            return bad(key, "must not be empty".to_string());
+        }
+        dirs.push(resolve(base, p));
+    }
+    let (source_dir, backup_dir, log_dir) = (dirs[0].clone(), dirs[1].clone(), dirs[2].clone());
+    let (s, b, l) = (comparable(&source_dir), comparable(&backup_dir), comparable(&log_dir));
+    if s == b {
+        return bad("backup_dir", "is the same folder as source_dir".to_string());
+    }
+    if b.starts_with(&s) {
+        return bad(
+            "backup_dir",
+            "is inside source_dir; the backup must be a separate folder".to_string(),
+        );
+    }
+    if s.starts_with(&b) {
+        return bad(
+            "source_dir",
+            "is inside backup_dir; the backup must be a separate folder".to_string(),
+        );
+    }
+    if l.starts_with(&s) {
+        return bad(
+            "log_dir",
+            "is inside source_dir; logs must not mix with recordings".to_string(),
+        );
+    }
+    if l.starts_with(&b) {
+        return bad(
+            "log_dir",
+            "is inside backup_dir; logs must still be written when the backup disk is gone".to_string(),
+        );
+    }
+    Ok(Config {
+        file: PathBuf::new(),
+        source_dir,
+        backup_dir,
+        log_dir,
+        retention_days: raw.retention_days as u32,
+        extensions,
+        reconcile_interval: Duration::from_secs(raw.reconcile_interval_secs as u64),
+        min_free_percent: raw.min_free_percent,
+        copy_workers: raw.copy_workers as usize,
+    })
+}
+
+/// An absolute form of `p` without touching the disk.
+pub fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// `p` resolved against `base`, with `.` and `..` folded away (lexically: the folders
+/// may not exist yet, e.g. an iSCSI disk that mounts later).
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
+    let mut out = PathBuf::new();
+    for c in absolute(&joined).components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The form used to compare folders: symlinks resolved where the folder exists, and
+/// case folded on Windows, whose file systems ignore case.
+fn comparable(p: &Path) -> PathBuf {
+    let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    if cfg!(windows) {
+        PathBuf::from(real.to_string_lossy().to_lowercase())
+    } else {
+        real
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, (Option<String>, String)> {
+        Config::parse(text, Path::new("/base"))
+    }
+
+    #[test]
+    fn defaults_and_relative_paths() {
+        let c = parse(r#"{"source_dir":"src","backup_dir":"/b","log_dir":"../logs"}"#).unwrap();
+        assert_eq!(c.source_dir, PathBuf::from("/base/src"));
+        assert_eq!(c.backup_dir, PathBuf::from("/b"));
+        assert_eq!(c.log_dir, PathBuf::from("/logs"));
+        assert_eq!(c.retention_days, 31);
+        assert_eq!(c.extensions, vec!["dav"]);
+        assert_eq!(c.reconcile_interval, Duration::from_secs(600));
+        assert_eq!(c.min_free_percent, 10.0);
+        assert_eq!(c.copy_workers, 2);
+    }
+
+    #[test]
+    fn extensions_are_normalized() {
+        let c =
+            parse(r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","extensions":[".DAV","mp4","dav"]}"#).unwrap();
+        assert_eq!(c.extensions, vec!["dav", "mp4"]);
+    }
+
+    #[test]
+    fn each_error_names_its_key() {
+        let cases = [
+            (r#"{"source_dir":"s","backup_dir":"b"}"#, "log_dir"),
+            (
+                r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","retention_dayz":3}"#,
+                "retention_dayz",
+            ),
+            (
+                r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","retention_days":"x"}"#,
+                "retention_days",
+            ),
+            (
+                r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","retention_days":0}"#,
+                "retention_days",
+            ),
+            (
+                r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","copy_workers":0}"#,
+                "copy_workers",
+            ),
+            (r#"{"source_dir":"s","backup_dir":"s","log_dir":"l"}"#, "backup_dir"),
+            (r#"{"source_dir":"s","backup_dir":"s/b","log_dir":"l"}"#, "backup_dir"),
+            (r#"{"source_dir":"b/s","backup_dir":"b","log_dir":"l"}"#, "source_dir"),
+            (r#"{"source_dir":"s","backup_dir":"b","log_dir":"s/logs"}"#, "log_dir"),
+            (
+                r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","extensions":[]}"#,
+                "extensions",
+            ),
+            (
+                r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","min_free_percent":120}"#,
+                "min_free_percent",
+            ),
+            (
+                r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","reconcile_interval_secs":0}"#,
+                "reconcile_interval_secs",
+            ),
+        ];
+        for (text, key) in cases {
+            let (got, problem) = parse(text).unwrap_err();
+            assert_eq!(got.as_deref(), Some(key), "{text} -> {problem}");
+        }
+    }
+
+    #[test]
+    fn syntax_error_gives_line_and_column() {
+        let (key, problem) = parse("{\n  \"source_dir\": \"s\",,\n}").unwrap_err();
+        assert_eq!(key, None);
+        assert!(problem.contains("line 2"), "{problem}");
+        assert!(problem.contains("column"), "{problem}");
+    }
+}

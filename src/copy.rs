@@ -1,0 +1,498 @@
+//! Brings one backup file up to date with its source, and is the only code that writes
+//! recordings into the backup. A new copy goes to a temporary in the destination folder,
+//! is fsynced, given the source's modification time, checked for size, and renamed into
+//! place (never over an existing file). A grown source gets only its new bytes appended,
+//! after the bytes already in the backup are checked against the source. A source that
+//! became shorter or different never touches the backup: its content is kept beside the
+//! original instead (`layout::kept_beside`).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crate::layout;
+
+/// Bytes compared at the start and at the end of what the backup already holds before
+/// new bytes are appended. A replaced recording differs in its first frames (DHAV
+/// headers carry timestamps); a rewritten tail differs at the end. Comparing everything
+/// would re-read gigabytes on every update of a recording in progress.
+pub const VERIFY_WINDOW: u64 = 1 << 20;
+
+/// Copies move in chunks of this size so a shutdown is noticed within one chunk.
+const CHUNK: u64 = 32 << 20;
+
+/// Two modification times closer than this are the same time: FAT keeps 2 s, NTFS
+/// 100 ns, ext4 1 ns, and a copy must be "current" on all of them.
+const MTIME_TOLERANCE: Duration = Duration::from_secs(2);
+
+/// Where copies come from and go to, and the flag that asks copies in progress to stop.
+#[derive(Debug)]
+pub struct Mirror {
+    pub source_dir: PathBuf,
+    pub backup_dir: PathBuf,
+    pub cancel: Arc<AtomicBool>,
+}
+
+/// What a sync did to the backup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A new backup file of `bytes` bytes.
+    Copied { bytes: u64 },
+    /// `bytes` new bytes appended to a backup the source had outgrown.
+    Appended { bytes: u64 },
+    /// Already current (at most its modification time was refreshed).
+    Current,
+    /// The source is shorter than or different from the backup, which was left as it
+    /// was. When the source holds content the backup lacks, that content is now kept
+    /// beside it at `beside` (relative path), having written `bytes` there.
+    Kept {
+        differs: bool,
+        beside: Option<PathBuf>,
+        bytes: u64,
+        detail: String,
+    },
+}
+
+/// Why a sync did not finish. Every variant is per-file: logged, counted, retried.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error("source vanished before it could be copied")]
+    SourceVanished,
+    #[error("source is locked or not readable now ({0}); retried later")]
+    SourceLocked(io::Error),
+    #[error("source changed while it was copied ({0}); retried later")]
+    SourceChanged(String),
+    #[error("not enough space on the backup disk: {needed} bytes needed, {available} available")]
+    NoSpace { needed: u64, available: u64 },
+    #[error("stopped by shutdown; nothing partial was left")]
+    Cancelled,
+    #[error("{context}: {err}")]
+    Io { context: String, err: io::Error },
+}
+
+impl CopyError {
+    fn io(context: impl Into<String>, err: io::Error) -> CopyError {
+        if is_no_space(&err) {
+            return CopyError::NoSpace {
+                needed: 0,
+                available: 0,
+            };
+        }
+        CopyError::Io {
+            context: context.into(),
+            err,
+        }
+    }
+}
+
+fn is_no_space(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::StorageFull || e.kind() == io::ErrorKind::QuotaExceeded
+}
+
+/// Errors that mean "someone else has this file open in a way that excludes us": the
+/// Windows sharing and lock violations (32, 33), EACCES, EBUSY.
+fn is_locked(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::PermissionDenied | io::ErrorKind::ResourceBusy)
+        || (cfg!(windows) && matches!(e.raw_os_error(), Some(32) | Some(33)))
+}
+
+/// The state of one destination relative to the source.
+enum Sync {
+    Created(u64),
+    Appended(u64),
+    Current,
+    /// The destination cannot take this source: it is longer (`shorter`: the source is a
+    /// prefix of it) or its bytes differ.
+    Incompatible {
+        shorter: bool,
+    },
+}
+
+impl Mirror {
+    pub fn new(source_dir: PathBuf, backup_dir: PathBuf) -> Mirror {
+        Mirror {
+            source_dir,
+            backup_dir,
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Brings the backup of `rel` (a path relative to both roots) up to date.
+    pub fn sync(&self, rel: &Path) -> Result<Outcome, CopyError> {
+        if self.cancelled() {
+            return Err(CopyError::Cancelled);
+        }
+        let src_path = self.source_dir.join(rel);
+        let src = File::open(&src_path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => CopyError::SourceVanished,
+            _ if is_locked(&e) => CopyError::SourceLocked(e),
+            _ => CopyError::io("cannot open the source", e),
+        })?;
+        let meta = src
+            .metadata()
+            .map_err(|e| CopyError::io("cannot read the source's size", e))?;
+        let (len, mtime) = (
+            meta.len(),
+            meta.modified().map_err(|e| CopyError::io("source mtime", e))?,
+        );
+
+        match self.sync_to(&src, len, mtime, &self.backup_dir.join(rel))? {
+            Sync::Created(bytes) => Ok(Outcome::Copied { bytes }),
+            Sync::Appended(bytes) => Ok(Outcome::Appended { bytes }),
+            Sync::Current => Ok(Outcome::Current),
+            Sync::Incompatible { shorter: true } => Ok(Outcome::Kept {
+                differs: false,
+                beside: None,
+                bytes: 0,
+                detail: format!("the source is shorter ({len} bytes) but matches the start of the backup"),
+            }),
+            Sync::Incompatible { shorter: false } => {
+                // The source holds content the backup does not: keep it too, beside.
+                for n in 1..=layout::MAX_KEPT_BESIDE {
+                    let beside = layout::kept_beside(rel, n);
+                    let bytes = match self.sync_to(&src, len, mtime, &self.backup_dir.join(&beside))? {
+                        Sync::Incompatible { .. } => continue,
+                        Sync::Created(b) | Sync::Appended(b) => b,
+                        Sync::Current => 0,
+                    };
+                    let detail = format!("the source ({len} bytes) differs from the backup");
+                    return Ok(Outcome::Kept {
+                        differs: true,
+                        beside: Some(beside),
+                        bytes,
+                        detail,
+                    });
+                }
+                let detail = format!(
+                    "the source ({len} bytes) differs from the backup and from the {} versions already kept beside it; not stored again",
+                    layout::MAX_KEPT_BESIDE
+                );
+                Ok(Outcome::Kept {
+                    differs: true,
+                    beside: None,
+                    bytes: 0,
+                    detail,
+                })
+            }
+        }
+    }
+
+    fn sync_to(&self, src: &File, len: u64, mtime: SystemTime, dst_path: &Path) -> Result<Sync, CopyError> {
+        match fs::symlink_metadata(dst_path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.copy_new(src, len, mtime, dst_path).map(Sync::Created)
+            }
+            Err(e) => Err(CopyError::io(
+                format!("cannot inspect the backup {}", dst_path.display()),
+                e,
+            )),
+            Ok(m) if !m.is_file() => Err(CopyError::io(
+                format!("{} is in the way", dst_path.display()),
+                io::Error::other("the backup path is a link or a folder, not a file; left alone"),
+            )),
+            Ok(_) => self.extend(src, len, mtime, dst_path),
+        }
+    }
+
+    /// A whole new copy: temporary, fsync, size check, rename, folder fsync.
+    fn copy_new(&self, src: &File, len: u64, mtime: SystemTime, dst_path: &Path) -> Result<u64, CopyError> {
+        let dir = dst_path.parent().expect("a backup path has a folder");
+        fs::create_dir_all(dir).map_err(|e| CopyError::io(format!("cannot create {}", dir.display()), e))?;
+        ensure_space(dir, len)?;
+        let tmp = dir.join(layout::temp_name(
+            dst_path.file_name().expect("a backup path has a name"),
+        ));
+        let result = (|| {
+            let mut out = File::create(&tmp).map_err(|e| CopyError::io("cannot create the temporary", e))?;
+            let copied = self.copy_range(src, 0, len, &mut out)?;
+            if copied != len {
+                return Err(CopyError::SourceChanged(format!("read {copied} of {len} bytes")));
+            }
+            out.set_modified(mtime)
+                .map_err(|e| CopyError::io("cannot set the copy's time", e))?;
+            out.sync_all()
+                .map_err(|e| CopyError::io("cannot flush the copy to disk", e))?;
+            let written = out
+                .metadata()
+                .map_err(|e| CopyError::io("cannot check the copy", e))?
+                .len();
+            if written != len {
+                return Err(CopyError::io(
+                    "size check",
+                    io::Error::other(format!("copy has {written} bytes, expected {len}")),
+                ));
+            }
+            drop(out);
+            // Never replace: another copy reaching this name first wins and is kept.
+            if fs::symlink_metadata(dst_path).is_ok() {
+                return Err(CopyError::SourceChanged("the backup file appeared meanwhile".into()));
+            }
+            fs::rename(&tmp, dst_path).map_err(|e| CopyError::io("cannot rename the temporary into place", e))?;
+            sync_dir(dir);
+            Ok(len)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result.map_err(|e| with_space(e, dir, len))
+    }
+
+    /// Appends what the source has beyond the backup, once the bytes the backup already
+    /// holds are known to match the source.
+    fn extend(&self, src: &File, len: u64, mtime: SystemTime, dst_path: &Path) -> Result<Sync, CopyError> {
+        let ctx = |what: &str| format!("{what} {}", dst_path.display());
+        let mut dst = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(dst_path)
+            .map_err(|e| CopyError::io(ctx("cannot open the backup"), e))?;
+        let dmeta = dst.metadata().map_err(|e| CopyError::io(ctx("cannot inspect"), e))?;
+        let have = dmeta.len();
+        let same_time = dmeta.modified().is_ok_and(|t| close(t, mtime));
+        if have == len && same_time {
+            return Ok(Sync::Current);
+        }
+        let prefix_ok = same_prefix(src, &dst, len.min(have)).map_err(|e| {
+            if is_locked(&e) {
+                CopyError::SourceLocked(e)
+            } else {
+                CopyError::io(ctx("cannot compare with"), e)
+            }
+        })?;
+        if !prefix_ok {
+            return Ok(Sync::Incompatible { shorter: false });
+        }
+        if len < have {
+            return Ok(Sync::Incompatible { shorter: true });
+        }
+        let mut appended = 0;
+        if len > have {
+            let dir = dst_path.parent().expect("a backup path has a folder");
+            ensure_space(dir, len - have)?;
+            dst.seek(SeekFrom::Start(have))
+                .map_err(|e| CopyError::io(ctx("cannot seek"), e))?;
+            appended = self
+                .copy_range(src, have, len, &mut dst)
+                .map_err(|e| with_space(e, dir, len - have))?;
+            dst.flush().map_err(|e| CopyError::io(ctx("cannot write"), e))?;
+            if have + appended != len {
+                // What was appended is still source bytes in source order: the backup
+                // stays a true prefix. Its time is left old so the next pass resumes.
+                let _ = dst.sync_all();
+                return Err(CopyError::SourceChanged(format!(
+                    "read {appended} of {} new bytes",
+                    len - have
+                )));
+            }
+        }
+        dst.set_modified(mtime)
+            .map_err(|e| CopyError::io(ctx("cannot set the time of"), e))?;
+        dst.sync_all().map_err(|e| CopyError::io(ctx("cannot flush"), e))?;
+        Ok(if appended > 0 {
+            Sync::Appended(appended)
+        } else {
+            Sync::Current
+        })
+    }
+
+    /// Copies source bytes [from, to) to `out` at its current position, through the
+    /// kernel's copy path where there is one (std uses copy_file_range/sendfile on Linux),
+    /// a chunk at a time so shutdown is noticed. Returns the bytes copied, fewer than
+    /// asked when the source ended early.
+    fn copy_range(&self, src: &File, from: u64, to: u64, out: &mut File) -> Result<u64, CopyError> {
+        let mut reader = src;
+        reader
+            .seek(SeekFrom::Start(from))
+            .map_err(|e| CopyError::io("cannot seek in the source", e))?;
+        let mut done = 0;
+        while from + done < to {
+            if self.cancelled() {
+                return Err(CopyError::Cancelled);
+            }
+            let want = CHUNK.min(to - from - done);
+            let n = io::copy(&mut reader.take(want), out).map_err(|e| {
+                if is_no_space(&e) {
+                    CopyError::NoSpace {
+                        needed: to - from,
+                        available: 0,
+                    }
+                } else if is_locked(&e) {
+                    CopyError::SourceLocked(e)
+                } else {
+                    CopyError::io("copy failed", e)
+                }
+            })?;
+            done += n;
+            if n < want {
+                break;
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// Compares the head and the tail of the first `len` bytes of both files.
+fn same_prefix(a: &File, b: &File, len: u64) -> io::Result<bool> {
+    let head = VERIFY_WINDOW.min(len);
+    let tail_start = len.saturating_sub(VERIFY_WINDOW).max(head);
+    Ok(same_range(a, b, 0, head)? && same_range(a, b, tail_start, len - tail_start)?)
+}
+
+fn same_range(a: &File, b: &File, offset: u64, len: u64) -> io::Result<bool> {
+    if len == 0 {
+        return Ok(true);
+    }
+    match (read_range(a, offset, len)?, read_range(b, offset, len)?) {
+        (Some(x), Some(y)) => Ok(x == y),
+        _ => Ok(false),
+    }
+}
+
+/// The bytes [offset, offset+len) of a file, or None when it ends before that.
+fn read_range(mut f: &File, offset: u64, len: u64) -> io::Result<Option<Vec<u8>>> {
+    let mut buf = vec![0u8; len as usize];
+    f.seek(SeekFrom::Start(offset))?;
+    match f.read_exact(&mut buf) {
+        Ok(()) => Ok(Some(buf)),
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn close(a: SystemTime, b: SystemTime) -> bool {
+    let d = a.duration_since(b).or_else(|_| b.duration_since(a)).unwrap_or_default();
+    d < MTIME_TOLERANCE
+}
+
+/// Refuses before writing when the backup disk cannot hold `needed` more bytes.
+fn ensure_space(dir: &Path, needed: u64) -> Result<(), CopyError> {
+    match fs4::available_space(dir) {
+        Ok(available) if available < needed => Err(CopyError::NoSpace { needed, available }),
+        _ => Ok(()),
+    }
+}
+
+/// Fills in the figures of a NoSpace raised by a failed write.
+fn with_space(e: CopyError, dir: &Path, needed: u64) -> CopyError {
+    match e {
+        CopyError::NoSpace { .. } => CopyError::NoSpace {
+            needed,
+            available: fs4::available_space(dir).unwrap_or(0),
+        },
+        other => other,
+    }
+}
+
+/// Makes a rename durable: on Linux the new directory entry is only safe on disk once
+/// the folder itself is fsynced. Windows has no portable way to open a folder for this;
+/// NTFS journals the rename itself.
+fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup() -> (tempfile::TempDir, Mirror) {
+        let t = tempfile::tempdir().unwrap();
+        let m = Mirror::new(t.path().join("s"), t.path().join("b"));
+        fs::create_dir_all(&m.source_dir).unwrap();
+        fs::create_dir_all(&m.backup_dir).unwrap();
+        (t, m)
+    }
+
+    #[test]
+    fn copies_then_appends_then_is_current() {
+        let (_t, m) = setup();
+        let rel = Path::new("a.dav");
+        fs::write(m.source_dir.join(rel), vec![7u8; 3 << 20]).unwrap();
+        assert_eq!(m.sync(rel).unwrap(), Outcome::Copied { bytes: 3 << 20 });
+        let mut f = OpenOptions::new().append(true).open(m.source_dir.join(rel)).unwrap();
+        f.write_all(&[9u8; 1000]).unwrap();
+        drop(f);
+        assert_eq!(m.sync(rel).unwrap(), Outcome::Appended { bytes: 1000 });
+        assert_eq!(m.sync(rel).unwrap(), Outcome::Current);
+        assert_eq!(
+            fs::read(m.source_dir.join(rel)).unwrap(),
+            fs::read(m.backup_dir.join(rel)).unwrap()
+        );
+    }
+
+    #[test]
+    fn shorter_source_keeps_backup() {
+        let (_t, m) = setup();
+        let rel = Path::new("a.dav");
+        fs::write(m.source_dir.join(rel), b"0123456789").unwrap();
+        m.sync(rel).unwrap();
+        fs::write(m.source_dir.join(rel), b"01234").unwrap();
+        let out = m.sync(rel).unwrap();
+        assert!(
+            matches!(
+                out,
+                Outcome::Kept {
+                    differs: false,
+                    beside: None,
+                    ..
+                }
+            ),
+            "{out:?}"
+        );
+        assert_eq!(fs::read(m.backup_dir.join(rel)).unwrap(), b"0123456789");
+    }
+
+    #[test]
+    fn different_source_is_kept_beside() {
+        let (_t, m) = setup();
+        let rel = Path::new("a.dav");
+        fs::write(m.source_dir.join(rel), b"first version").unwrap();
+        m.sync(rel).unwrap();
+        fs::write(m.source_dir.join(rel), b"other version, longer").unwrap();
+        let out = m.sync(rel).unwrap();
+        assert_eq!(
+            out,
+            Outcome::Kept {
+                differs: true,
+                beside: Some(PathBuf::from("a.changed-1.dav")),
+                bytes: 21,
+                detail: "the source (21 bytes) differs from the backup".into()
+            }
+        );
+        assert_eq!(fs::read(m.backup_dir.join(rel)).unwrap(), b"first version");
+        assert_eq!(
+            fs::read(m.backup_dir.join("a.changed-1.dav")).unwrap(),
+            b"other version, longer"
+        );
+        // The kept version is then current, not stored a second time.
+        assert!(matches!(
+            m.sync(rel).unwrap(),
+            Outcome::Kept {
+                beside: Some(_),
+                bytes: 0,
+                ..
+            }
+        ));
+        assert!(!m.backup_dir.join("a.changed-2.dav").exists());
+    }
+
+    #[test]
+    fn cancelled_copy_leaves_nothing() {
+        let (_t, m) = setup();
+        fs::write(m.source_dir.join("a.dav"), b"data").unwrap();
+        m.cancel.store(true, Ordering::Relaxed);
+        assert!(matches!(m.sync(Path::new("a.dav")), Err(CopyError::Cancelled)));
+        assert_eq!(fs::read_dir(&m.backup_dir).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,194 @@
+//! How recordings are recognised and named, as pure functions: which files are
+//! recordings, the day a recording belongs to, and the names cctv-mirror gives its own
+//! files in the backup (temporaries, copies kept beside a changed original). Nothing here
+//! touches the disk, so every rule can be tested on plain strings.
+
+use std::ffi::OsStr;
+use std::path::{Component, Path, PathBuf};
+use std::time::SystemTime;
+
+use chrono::{DateTime, Local, NaiveDate};
+
+/// Suffix of our temporary files. It never matches a configured extension (the config
+/// refuses it), so a temporary is never mistaken for a recording.
+pub const TEMP_SUFFIX: &str = ".cctv-tmp";
+
+/// How many differing versions of one recording are kept beside the original before
+/// cctv-mirror stops storing more and only alerts.
+pub const MAX_KEPT_BESIDE: u32 = 9;
+
+/// True when `name` ends in one of `extensions` (lower-case, no dot), ignoring case.
+pub fn is_recording(name: &OsStr, extensions: &[String]) -> bool {
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    if is_temp(OsStr::new(name)) {
+        return false;
+    }
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => {
+            let ext = ext.to_ascii_lowercase();
+            extensions.contains(&ext)
+        }
+        _ => false,
+    }
+}
+
+/// The day a recording belongs to according to its folders: three consecutive folders
+/// `YYYY/MM/DD` (the Intelbras layout) or one folder `YYYY-MM-DD` (Dahua's FTP/NVR
+/// export layout). The outermost match wins; the file name itself is not read.
+pub fn date_from_path(rel: &Path) -> Option<NaiveDate> {
+    let folders: Vec<&str> = rel
+        .parent()?
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => s.to_str(),
+            _ => None,
+        })
+        .collect();
+    for (i, f) in folders.iter().enumerate() {
+        if let Some(d) = dashed_date(f) {
+            return Some(d);
+        }
+        if let [y, m, d] = folders.get(i..i + 3).unwrap_or(&[]) {
+            if let Some(date) = ymd(y, m, d) {
+                return Some(date);
+            }
+        }
+    }
+    None
+}
+
+fn digits(s: &str, n: usize) -> Option<u32> {
+    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+fn ymd(y: &str, m: &str, d: &str) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(digits(y, 4)? as i32, digits(m, 2)?, digits(d, 2)?)
+}
+
+fn dashed_date(s: &str) -> Option<NaiveDate> {
+    let mut parts = s.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    ymd(y, m, d)
+}
+
+/// The day a recording belongs to: its folders when they say, else its modification
+/// time in local time (the recorder names folders by local time too).
+pub fn recording_date(rel: &Path, mtime: SystemTime) -> NaiveDate {
+    date_from_path(rel).unwrap_or_else(|| DateTime::<Local>::from(mtime).date_naive())
+}
+
+/// The temporary a copy of `final_name` is written to, in the same folder (so the final
+/// rename never crosses a file system). It is hidden, and never a recording.
+pub fn temp_name(final_name: &OsStr) -> std::ffi::OsString {
+    let mut s = std::ffi::OsString::from(".");
+    s.push(final_name);
+    s.push(TEMP_SUFFIX);
+    s
+}
+
+/// True for our own temporaries.
+pub fn is_temp(name: &OsStr) -> bool {
+    name.to_str()
+        .is_some_and(|n| n.starts_with('.') && n.ends_with(TEMP_SUFFIX) && n.len() > TEMP_SUFFIX.len() + 1)
+}
+
+/// The final name a temporary stands for (same folder), or None if `rel` is not one.
+pub fn final_of_temp(rel: &Path) -> Option<PathBuf> {
+    let name = rel.file_name()?.to_str()?;
+    if !is_temp(OsStr::new(name)) {
+        return None;
+    }
+    Some(rel.with_file_name(&name[1..name.len() - TEMP_SUFFIX.len()]))
+}
+
+/// Where version `n` (1..=MAX_KEPT_BESIDE) of a recording whose source changed is kept
+/// beside the original: `STEM.changed-N.EXT`. It stays a recording (same extension),
+/// so retention dates and removes it like the original.
+pub fn kept_beside(rel: &Path, n: u32) -> PathBuf {
+    let name = rel.file_name().and_then(OsStr::to_str).unwrap_or_default();
+    let new = match name.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}.changed-{n}.{ext}"),
+        None => format!("{name}.changed-{n}"),
+    };
+    rel.with_file_name(new)
+}
+
+/// True for a name made by `kept_beside`: such files have no counterpart in the source.
+pub fn is_kept_beside(rel: &Path) -> bool {
+    let name = rel.file_name().and_then(OsStr::to_str).unwrap_or_default();
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    stem.rsplit_once(".changed-")
+        .is_some_and(|(_, n)| n.parse::<u32>().is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exts() -> Vec<String> {
+        vec!["dav".into()]
+    }
+
+    #[test]
+    fn recordings_by_extension_any_case() {
+        assert!(is_recording(OsStr::new("10.00.00-11.00.00[R][0@0][0].dav"), &exts()));
+        assert!(is_recording(
+            OsStr::new("NVR_ch1_main_20261126100000_20261126110000.DAV"),
+            &exts()
+        ));
+        assert!(!is_recording(OsStr::new("x.dav_"), &exts()));
+        assert!(!is_recording(OsStr::new(".dav"), &exts()));
+        assert!(!is_recording(OsStr::new("dav"), &exts()));
+        assert!(!is_recording(OsStr::new("x.idx"), &exts()));
+        assert!(!is_recording(&temp_name(OsStr::new("x.dav")), &exts()));
+    }
+
+    #[test]
+    fn date_from_ymd_folders() {
+        let d = |s: &str| date_from_path(Path::new(s));
+        assert_eq!(d("2026/11/26/ch1/a.dav"), NaiveDate::from_ymd_opt(2026, 11, 26));
+        assert_eq!(d("cam/2026/01/02/a.dav"), NaiveDate::from_ymd_opt(2026, 1, 2));
+        assert_eq!(d("2026-11-26/001/dav/10/a.dav"), NaiveDate::from_ymd_opt(2026, 11, 26));
+        assert_eq!(d("2026/02/30/a.dav"), None, "no such day");
+        assert_eq!(d("2026/11/a.dav"), None);
+        assert_eq!(d("2026/11/26"), None, "the file's own name is not a folder");
+        assert_eq!(d("26/11/2026/a.dav"), None);
+        assert_eq!(d("a.dav"), None);
+        assert_eq!(d("2026/1/26/a.dav"), None, "months are two digits");
+    }
+
+    #[test]
+    fn date_falls_back_to_mtime() {
+        let t = SystemTime::now();
+        assert_eq!(
+            recording_date(Path::new("cam/a.dav"), t),
+            DateTime::<Local>::from(t).date_naive()
+        );
+        assert_eq!(
+            recording_date(Path::new("2020/05/06/a.dav"), t),
+            NaiveDate::from_ymd_opt(2020, 5, 6).unwrap()
+        );
+    }
+
+    #[test]
+    fn temp_and_kept_names() {
+        let t = temp_name(OsStr::new("a.dav"));
+        assert_eq!(t, ".a.dav.cctv-tmp");
+        assert!(is_temp(&t));
+        assert_eq!(final_of_temp(&Path::new("d").join(&t)), Some(PathBuf::from("d/a.dav")));
+        assert_eq!(final_of_temp(Path::new("d/a.dav")), None);
+        assert!(!is_temp(OsStr::new("a.dav")));
+        assert!(!is_temp(OsStr::new(".cctv-tmp")));
+        let kept = kept_beside(Path::new("2026/11/26/a.b.dav"), 2);
+        assert_eq!(kept, PathBuf::from("2026/11/26/a.b.changed-2.dav"));
+        assert!(is_kept_beside(&kept));
+        assert!(!is_kept_beside(Path::new("2026/11/26/a.b.dav")));
+    }
+}

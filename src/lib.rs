@@ -1,0 +1,44 @@
+//! cctv-mirror keeps a second, safe copy of CCTV recordings for a fixed number of days,
+//! for recorders (Intelbras/Dahua) that may delete all their own recordings after an
+//! error. The backup grows only by copies and shrinks only by retention.
+//!
+//! # Layout
+//! Data flows one way: source tree → scan → `plan` → `queue` → `copy` → backup tree;
+//! then `retention` and the disk check. Pure decisions (`layout`, `plan`, `retention`'s
+//! planner) take `today` as an argument; side effects live in `copy` (the only writer
+//! of recordings), `retention::apply` (the only deleter), `status` and `runlog`.
+//!
+//! - `cli`: the command line (clap types only)
+//! - `config`: `config.json` → validated `Config`
+//! - `layout`: what is a recording, its date, our own file names
+//! - `scan`: one walk of a tree → `Listing`
+//! - `plan`: the window, what to copy, the wipe and clock alerts
+//! - `retention`: what to delete, and deleting it
+//! - `copy`: bring one backup file up to date (temporary, fsync, rename; append)
+//! - `queue`: the shared job queue and its workers
+//! - `reconcile`: one pass
+//! - `volume`: the backup folder and its disk space
+//! - `alert`, `status`: alert kinds and `status.json`
+//! - `runlog`: console and per-pass log files
+//! - `shutdown`: stop signals
+//! - `check`: the `check` command
+//! - `app`: wiring and the tick
+//! - `exit`: exit codes
+
+pub mod alert;
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod copy;
+pub mod exit;
+pub mod layout;
+pub mod plan;
+pub mod queue;
+pub mod reconcile;
+pub mod retention;
+pub mod runlog;
+pub mod scan;
+pub mod shutdown;
+pub mod status;
+pub mod volume;

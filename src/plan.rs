@@ -1,0 +1,326 @@
+//! Decides, from the two trees' listings and the date of today, what a pass copies and
+//! what it alerts on, each with a reason. Pure: no disk, no clock, so every rule is
+//! tested on made-up listings and any `today`.
+//!
+//! The window: recordings dated on or after `cutoff = reference - retention_days`, where
+//! `reference` is the EARLIER of today and the newest recording present. A clock that
+//! jumps ahead moves neither the window nor retention's cutoff past real recordings.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Days, NaiveDate};
+
+use crate::alert::{AlertKind, Raised};
+use crate::layout;
+use crate::scan::{Listing, Recording};
+
+/// Below this many recent backup recordings, a missing share proves nothing.
+pub const WIPE_MIN_RECENT: usize = 4;
+
+/// The days the backup must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub today: NaiveDate,
+    /// The day retention counts back from: min(today, newest recording).
+    pub reference: NaiveDate,
+    /// The oldest day kept; recordings dated before it are outside the window.
+    pub cutoff: NaiveDate,
+}
+
+impl Window {
+    pub fn new(today: NaiveDate, retention_days: u32, newest: Option<NaiveDate>) -> Window {
+        let reference = newest.map_or(today, |n| n.min(today));
+        let cutoff = reference
+            .checked_sub_days(Days::new(retention_days.into()))
+            .unwrap_or(NaiveDate::MIN);
+        Window {
+            today,
+            reference,
+            cutoff,
+        }
+    }
+
+    /// The window for these listings: the newest recording of either tree counts.
+    pub fn of(today: NaiveDate, retention_days: u32, listings: &[&Listing]) -> Window {
+        let newest = listings
+            .iter()
+            .flat_map(|l| l.recordings.values().map(|r| r.date))
+            .max();
+        Window::new(today, retention_days, newest)
+    }
+
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        date >= self.cutoff
+    }
+}
+
+/// Why a file is to be synced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyJob {
+    pub rel: PathBuf,
+    pub reason: String,
+}
+
+/// What a pass will do about copies.
+#[derive(Debug, Default)]
+pub struct CopyPlan {
+    pub jobs: Vec<CopyJob>,
+    /// Source recordings inside the window.
+    pub in_window: usize,
+    /// Source recordings dated before the window, left alone.
+    pub too_old: usize,
+    /// Source recordings whose backup is already current.
+    pub up_to_date: usize,
+    pub alerts: Vec<Raised>,
+}
+
+/// Plans the copies: every source recording of the window whose backup is missing or
+/// differs in size or time. Nothing here ever plans a deletion: sources that vanished
+/// only feed the `source_wipe` rule.
+pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window) -> CopyPlan {
+    let mut plan = CopyPlan::default();
+    let mut future = Vec::new();
+    for (rel, src) in &source.recordings {
+        if !window.contains(src.date) {
+            plan.too_old += 1;
+            continue;
+        }
+        plan.in_window += 1;
+        if src.date > window.today {
+            future.push(rel.as_path());
+        }
+        match backup_state(rel, src, backup) {
+            None => plan.up_to_date += 1,
+            Some(reason) => plan.jobs.push(CopyJob {
+                rel: rel.clone(),
+                reason,
+            }),
+        }
+    }
+    future.extend(
+        backup
+            .recordings
+            .iter()
+            .filter(|(_, r)| r.date > window.today)
+            .map(|(p, _)| p.as_path()),
+    );
+    if let Some(first) = future.first() {
+        plan.alerts.push(Raised::new(
+            AlertKind::ClockSuspect,
+            format!(
+                "{} recording(s) are dated after today ({}), e.g. {}: check the clocks of this machine and of the recorder",
+                future.len(),
+                window.today,
+                first.display()
+            ),
+        ));
+    }
+    plan.alerts.extend(wipe_alert(source, backup, window));
+    plan
+}
+
+/// None when the backup (or a version kept beside it) is current; else the reason to sync.
+fn backup_state(rel: &Path, src: &Recording, backup: &Listing) -> Option<String> {
+    let Some(b) = backup.recordings.get(rel) else {
+        return Some("missing from the backup".into());
+    };
+    if same(b, src) {
+        return None;
+    }
+    let kept = (1..=layout::MAX_KEPT_BESIDE)
+        .filter_map(|n| backup.recordings.get(&layout::kept_beside(rel, n)))
+        .any(|k| same(k, src));
+    if kept {
+        return None;
+    }
+    Some(match src.meta.size.cmp(&b.meta.size) {
+        std::cmp::Ordering::Greater => format!("source grew from {} to {} bytes", b.meta.size, src.meta.size),
+        std::cmp::Ordering::Less => {
+            format!(
+                "source is shorter than its backup ({} < {} bytes)",
+                src.meta.size, b.meta.size
+            )
+        }
+        std::cmp::Ordering::Equal => "source has a new modification time".into(),
+    })
+}
+
+fn same(a: &Recording, b: &Recording) -> bool {
+    let (x, y) = (a.meta.mtime, b.meta.mtime);
+    let gap = x.duration_since(y).or_else(|_| y.duration_since(x)).unwrap_or_default();
+    a.meta.size == b.meta.size && gap.as_secs() < 2
+}
+
+/// The `source_wipe` rule. The recorder may recycle its own oldest days, so only the
+/// two most recent days of the window are compared: when the backup holds at least
+/// `WIPE_MIN_RECENT` recordings of those days and the source has lost more than half of
+/// them, the source was wiped. A source with no recording at all in the window while
+/// the backup has some is a wipe too.
+pub fn wipe_alert(source: &Listing, backup: &Listing, window: &Window) -> Option<Raised> {
+    let recent_from = window.reference.pred_opt().unwrap_or(window.reference);
+    let mut recent = 0;
+    let mut missing = 0;
+    let mut backup_in_window = 0;
+    for (rel, r) in &backup.recordings {
+        if layout::is_kept_beside(rel) || !window.contains(r.date) {
+            continue;
+        }
+        backup_in_window += 1;
+        if r.date >= recent_from && r.date <= window.reference {
+            recent += 1;
+            if !source.recordings.contains_key(rel) {
+                missing += 1;
+            }
+        }
+    }
+    if recent >= WIPE_MIN_RECENT && missing * 2 > recent {
+        return Some(Raised::new(
+            AlertKind::SourceWipe,
+            format!(
+                "{missing} of the {recent} recordings of {recent_from}..{} in the backup are gone from the source; the backup keeps them",
+                window.reference
+            ),
+        ));
+    }
+    let source_in_window = source.recordings.values().filter(|r| window.contains(r.date)).count();
+    if source_in_window == 0 && backup_in_window > 0 {
+        return Some(Raised::new(
+            AlertKind::SourceWipe,
+            format!(
+                "the source holds no recording since {} while the backup holds {backup_in_window}; the backup keeps them",
+                window.cutoff
+            ),
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::FileMeta;
+    use std::time::{Duration, SystemTime};
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn rec(date: &str, size: u64, t: u64) -> Recording {
+        Recording {
+            meta: FileMeta {
+                size,
+                mtime: SystemTime::UNIX_EPOCH + Duration::from_secs(t),
+            },
+            date: day(date),
+        }
+    }
+
+    fn listing(items: &[(&str, Recording)]) -> Listing {
+        let mut l = Listing::default();
+        for (p, r) in items {
+            l.recordings.insert(PathBuf::from(p), *r);
+        }
+        l
+    }
+
+    #[test]
+    fn window_counts_back_from_earlier_of_today_and_newest() {
+        let w = Window::new(day("2026-11-26"), 31, Some(day("2026-11-26")));
+        assert_eq!(w.cutoff, day("2026-10-26"));
+        // Clock a year ahead: the newest recording anchors the window.
+        let w = Window::new(day("2027-12-31"), 31, Some(day("2026-11-26")));
+        assert_eq!((w.reference, w.cutoff), (day("2026-11-26"), day("2026-10-26")));
+        // Clock behind the recordings: today anchors it, so less is deleted, not more.
+        let w = Window::new(day("2026-01-01"), 31, Some(day("2026-11-26")));
+        assert_eq!(w.reference, day("2026-01-01"));
+        assert!(w.contains(day("2026-11-26")));
+        assert_eq!(Window::new(day("2026-11-26"), 1, None).cutoff, day("2026-11-25"));
+    }
+
+    #[test]
+    fn copies_missing_and_grown_leaves_current_and_old() {
+        let today = day("2026-11-26");
+        let src = listing(&[
+            ("2026/11/26/new.dav", rec("2026-11-26", 10, 100)),
+            ("2026/11/26/grown.dav", rec("2026-11-26", 20, 200)),
+            ("2026/11/25/same.dav", rec("2026-11-25", 30, 300)),
+            ("2026/11/25/touched.dav", rec("2026-11-25", 30, 400)),
+            ("2026/11/25/short.dav", rec("2026-11-25", 5, 300)),
+            ("2026/09/01/old.dav", rec("2026-09-01", 1, 1)),
+        ]);
+        let bak = listing(&[
+            ("2026/11/26/grown.dav", rec("2026-11-26", 10, 100)),
+            ("2026/11/25/same.dav", rec("2026-11-25", 30, 301)),
+            ("2026/11/25/touched.dav", rec("2026-11-25", 30, 300)),
+            ("2026/11/25/short.dav", rec("2026-11-25", 50, 300)),
+        ]);
+        let w = Window::of(today, 31, &[&src, &bak]);
+        let plan = plan_copies(&src, &bak, &w);
+        let jobs: Vec<(&str, &str)> = plan
+            .jobs
+            .iter()
+            .map(|j| (j.rel.to_str().unwrap(), j.reason.as_str()))
+            .collect();
+        assert_eq!(
+            jobs,
+            vec![
+                (
+                    "2026/11/25/short.dav",
+                    "source is shorter than its backup (5 < 50 bytes)"
+                ),
+                ("2026/11/25/touched.dav", "source has a new modification time"),
+                ("2026/11/26/grown.dav", "source grew from 10 to 20 bytes"),
+                ("2026/11/26/new.dav", "missing from the backup"),
+            ]
+        );
+        assert_eq!((plan.in_window, plan.too_old, plan.up_to_date), (5, 1, 1));
+        assert!(plan.alerts.is_empty(), "{:?}", plan.alerts);
+    }
+
+    #[test]
+    fn a_version_kept_beside_counts_as_current() {
+        let src = listing(&[("d/a.dav", rec("2026-11-26", 9, 9))]);
+        let bak = listing(&[
+            ("d/a.dav", rec("2026-11-26", 5, 5)),
+            ("d/a.changed-1.dav", rec("2026-11-26", 9, 9)),
+        ]);
+        let plan = plan_copies(&src, &bak, &Window::new(day("2026-11-26"), 31, None));
+        assert!(plan.jobs.is_empty());
+        assert!(plan.alerts.is_empty(), "{:?}", plan.alerts);
+    }
+
+    #[test]
+    fn future_recordings_raise_clock_suspect_and_are_copied() {
+        let src = listing(&[("2027/01/01/a.dav", rec("2027-01-01", 1, 1))]);
+        let plan = plan_copies(&src, &Listing::default(), &Window::new(day("2026-11-26"), 31, None));
+        assert_eq!(plan.jobs.len(), 1);
+        assert_eq!(plan.alerts[0].kind, AlertKind::ClockSuspect);
+    }
+
+    #[test]
+    fn wipe_rule() {
+        let today = day("2026-11-26");
+        let names: Vec<String> = (0..10).map(|i| format!("2026/11/26/{i}.dav")).collect();
+        let full: Vec<(&str, Recording)> = names.iter().map(|n| (n.as_str(), rec("2026-11-26", 1, 1))).collect();
+        let bak = listing(&full);
+        let w = Window::new(today, 31, Some(today));
+        // Half gone is not yet a wipe; six of ten is.
+        assert!(wipe_alert(&listing(&full[..5]), &bak, &w).is_none());
+        let a = wipe_alert(&listing(&full[..4]), &bak, &w).unwrap();
+        assert_eq!(a.kind, AlertKind::SourceWipe);
+        assert!(a.message.starts_with("6 of the 10"), "{}", a.message);
+        // Old days missing from the source are the recorder's own recycling, not a wipe.
+        let old: Vec<(&str, Recording)> = names.iter().map(|n| (n.as_str(), rec("2026-11-10", 1, 1))).collect();
+        let bak_old = listing(&[old.as_slice(), &full[..1]].concat());
+        assert!(wipe_alert(&listing(&full[..1]), &bak_old, &w).is_none());
+        // An empty source beside a full backup is a wipe even with few files.
+        let a = wipe_alert(&Listing::default(), &listing(&full[..1]), &w).unwrap();
+        assert!(a.message.contains("holds no recording"), "{}", a.message);
+        // Kept-beside versions are not expected in the source.
+        let kept = listing(&[
+            ("x/a.changed-1.dav", rec("2026-11-26", 1, 1)),
+            ("x/a.dav", rec("2026-11-26", 1, 1)),
+        ]);
+        assert!(wipe_alert(&listing(&[("x/a.dav", rec("2026-11-26", 1, 1))]), &kept, &w).is_none());
+    }
+}

@@ -1,0 +1,266 @@
+//! One reconciliation pass: check both folders, scan each tree once, remove stale
+//! temporaries and expired recordings, queue every copy the plan asks for and wait for
+//! them, check the disk, and sum it all up. The decisions come from `plan` and
+//! `retention`; this module carries them out and logs each step with its reason.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::Local;
+use tokio::sync::mpsc;
+
+use crate::alert::{AlertKind, Raised};
+use crate::config::Config;
+use crate::copy::{CopyError, Outcome};
+use crate::layout;
+use crate::plan::{self, Window};
+use crate::queue::{CopyQueue, Job};
+use crate::retention;
+use crate::scan::{self, Listing};
+use crate::shutdown::Shutdown;
+use crate::status::PassSummary;
+use crate::volume::{self, Disk};
+
+/// What a pass found and did.
+#[derive(Debug, Default)]
+pub struct PassResult {
+    pub summary: PassSummary,
+    pub raised: Vec<Raised>,
+    pub disk: Option<Disk>,
+    pub backup_available: bool,
+}
+
+fn raise(out: &mut PassResult, kind: AlertKind, message: String) {
+    tracing::warn!(alert = %kind, "{message}");
+    out.raised.push(Raised::new(kind, message));
+}
+
+/// Runs one pass. Never fails: every problem becomes a log line, a count or an alert.
+pub async fn pass(cfg: &Config, queue: &CopyQueue, mut shutdown: Shutdown, log_file: Option<PathBuf>) -> PassResult {
+    let clock = Instant::now();
+    let started = Local::now();
+    let mut out = PassResult::default();
+    out.summary.started_at = Some(started);
+    out.summary.log_file = log_file;
+    tracing::info!(source = %cfg.source_dir.display(), backup = %cfg.backup_dir.display(), "pass started");
+
+    let (source_ok, backup_ok) = (cfg.source_dir.clone(), cfg.backup_dir.clone());
+    let exts = cfg.extensions.clone();
+    let scans = tokio::task::spawn_blocking(move || {
+        let backup = volume::ensure_backup_dir(&backup_ok).and_then(|created| {
+            if created {
+                tracing::info!(path = %backup_ok.display(), "created the backup folder");
+            }
+            scan::scan(&backup_ok, &exts).map_err(|e| format!("cannot list {}: {e}", backup_ok.display()))
+        });
+        let source = if source_ok.is_dir() {
+            scan::scan(&source_ok, &exts).map_err(|e| format!("cannot list {}: {e}", source_ok.display()))
+        } else {
+            Err(format!(
+                "{} is missing or not a folder (is the recording disk mounted?)",
+                source_ok.display()
+            ))
+        };
+        (source, backup)
+    })
+    .await;
+    let (source, backup) = match scans {
+        Ok(pair) => pair,
+        Err(e) => (Err(format!("scan failed: {e}")), Err(format!("scan failed: {e}"))),
+    };
+    out.backup_available = backup.is_ok();
+    match (source, backup) {
+        (Err(why), backup) => {
+            raise(
+                &mut out,
+                AlertKind::SourceUnavailable,
+                format!("{why}; nothing copied or deleted this pass"),
+            );
+            if let Err(why) = backup {
+                raise(&mut out, AlertKind::BackupUnavailable, why);
+            }
+        }
+        (Ok(_), Err(why)) => {
+            raise(
+                &mut out,
+                AlertKind::BackupUnavailable,
+                format!("{why}; nothing copied or deleted this pass"),
+            );
+        }
+        (Ok(source), Ok(backup)) => {
+            reconcile(cfg, queue, &mut shutdown, &source, backup, &mut out).await;
+        }
+    }
+
+    if out.backup_available {
+        match volume::disk_of(&cfg.backup_dir) {
+            Ok(disk) => {
+                if disk.free_percent < cfg.min_free_percent {
+                    raise(
+                        &mut out,
+                        AlertKind::LowDiskSpace,
+                        format!(
+                            "backup disk has {:.2}% free ({} of {}), below min_free_percent {}",
+                            disk.free_percent,
+                            volume::human(disk.free_bytes),
+                            volume::human(disk.total_bytes),
+                            cfg.min_free_percent
+                        ),
+                    );
+                }
+                out.disk = Some(disk);
+            }
+            Err(e) => tracing::warn!("cannot read the backup disk's free space: {e}"),
+        }
+    }
+    let s = &out.summary;
+    let free = out.disk.map_or("unknown".into(), |d| {
+        format!("{} ({:.2}%)", volume::human(d.free_bytes), d.free_percent)
+    });
+    tracing::info!(
+        scanned = s.scanned,
+        copied = s.copied,
+        updated = s.updated,
+        bytes_copied = s.bytes_copied,
+        up_to_date = s.up_to_date,
+        deleted = s.deleted,
+        errors = s.errors,
+        alerts = out.raised.len(),
+        duration_ms = clock.elapsed().as_millis() as u64,
+        free = %free,
+        "pass finished"
+    );
+    out.summary.finished_at = Some(Local::now());
+    out
+}
+
+/// The part of a pass that needs both trees.
+async fn reconcile(
+    cfg: &Config,
+    queue: &CopyQueue,
+    shutdown: &mut Shutdown,
+    source: &Listing,
+    backup: Listing,
+    out: &mut PassResult,
+) {
+    for (rel, why) in source.errors.iter().chain(&backup.errors) {
+        tracing::warn!(path = %rel.display(), "cannot read, skipped this pass: {why}");
+        out.summary.errors += 1;
+    }
+    let today = Local::now().date_naive();
+    let window = Window::of(today, cfg.retention_days, &[source, &backup]);
+    let copies = plan::plan_copies(source, &backup, &window);
+    out.summary.scanned = copies.in_window;
+    out.summary.up_to_date = copies.up_to_date;
+    tracing::info!(
+        source_recordings = source.recordings.len(),
+        in_window = copies.in_window,
+        older = copies.too_old,
+        backup_recordings = backup.recordings.len(),
+        cutoff = %window.cutoff,
+        to_copy = copies.jobs.len(),
+        "scanned"
+    );
+    for alert in copies.alerts {
+        raise(out, alert.kind, alert.message);
+    }
+
+    // Deletions first: they may free the room the copies need.
+    let stale = retention::stale_temps(&backup, |t| {
+        layout::final_of_temp(t).is_some_and(|f| queue.is_pending(&f))
+    });
+    for (d, _) in delete(cfg, stale, out).await {
+        tracing::info!(path = %d.rel.display(), reason = ?d.reason, "removed temporary");
+    }
+    let expired = retention::plan(&backup, &window, cfg.retention_days);
+    for (d, bytes) in delete(cfg, expired, out).await {
+        tracing::info!(path = %d.rel.display(), bytes, reason = ?d.reason, "deleted");
+        out.summary.deleted += 1;
+    }
+
+    // Copies: all through the shared queue, waiting for each report.
+    let (reply, mut reports) = mpsc::unbounded_channel();
+    let mut waiting = 0usize;
+    for job in copies.jobs {
+        let job = Job {
+            rel: job.rel,
+            reason: job.reason,
+            reply: Some(reply.clone()),
+        };
+        tokio::select! {
+            queued = queue.submit(job) => if queued { waiting += 1 },
+            _ = shutdown.wait() => return,
+        }
+    }
+    drop(reply);
+    while waiting > 0 {
+        let report = tokio::select! {
+            r = reports.recv() => match r { Some(r) => r, None => break },
+            _ = shutdown.wait() => return,
+        };
+        waiting -= 1;
+        let s = &mut out.summary;
+        match report.result {
+            Ok(Outcome::Copied { bytes }) => {
+                s.copied += 1;
+                s.bytes_copied += bytes;
+            }
+            Ok(Outcome::Appended { bytes }) => {
+                s.updated += 1;
+                s.bytes_copied += bytes;
+            }
+            Ok(Outcome::Current) => s.up_to_date += 1,
+            Ok(Outcome::Kept {
+                differs,
+                beside,
+                bytes,
+                detail,
+            }) => {
+                s.bytes_copied += bytes;
+                let mut msg = format!("{}: backup kept as it was: {detail}", report.rel.display());
+                if let (true, Some(b)) = (differs, beside) {
+                    msg.push_str(&format!("; the source's version is kept beside it as {}", b.display()));
+                }
+                out.raised.push(Raised::new(AlertKind::SourceShrunk, msg));
+            }
+            Err(CopyError::NoSpace { needed, available }) => {
+                s.errors += 1;
+                let msg = format!(
+                    "{} did not fit on the backup disk ({} needed, {} free); retried next pass",
+                    report.rel.display(),
+                    volume::human(needed),
+                    volume::human(available)
+                );
+                out.raised.push(Raised::new(AlertKind::LowDiskSpace, msg));
+            }
+            Err(CopyError::Cancelled) => {}
+            Err(_) => s.errors += 1,
+        }
+    }
+    if out.summary.errors > 0 {
+        let msg = format!(
+            "{} file(s) could not be read, copied or deleted this pass; see the pass log; they are retried next pass",
+            out.summary.errors
+        );
+        raise(out, AlertKind::CopyErrors, msg);
+    }
+}
+
+/// Carries out deletions off the async threads; failures are logged and counted.
+async fn delete(cfg: &Config, list: Vec<retention::Deletion>, out: &mut PassResult) -> Vec<(retention::Deletion, u64)> {
+    if list.is_empty() {
+        return Vec::new();
+    }
+    let root = cfg.backup_dir.clone();
+    let applied = tokio::task::spawn_blocking(move || retention::apply(&root, list))
+        .await
+        .unwrap_or_default();
+    for (rel, why) in &applied.errors {
+        tracing::warn!(path = %rel.display(), "not deleted: {why}");
+        out.summary.errors += 1;
+    }
+    if applied.folders_removed > 0 {
+        tracing::info!(count = applied.folders_removed, "removed emptied folders");
+    }
+    applied.deleted
+}

@@ -1,0 +1,205 @@
+//! What leaves the backup, and the code that removes it. `plan` is pure: recordings
+//! dated before the window's cutoff, each with its reason; `stale_temps` names our own
+//! leftover temporaries. `apply` deletes exactly what a plan lists, only regular files
+//! reached without crossing a link, then the folders it emptied. Nothing else in the
+//! program deletes from the backup.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use crate::plan::Window;
+use crate::scan::Listing;
+
+/// One file to delete and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deletion {
+    pub rel: PathBuf,
+    pub reason: String,
+}
+
+/// Backup recordings dated before the cutoff. Anything that is not a recording (the
+/// scan lists only recordings) is never planned.
+pub fn plan(backup: &Listing, window: &Window, retention_days: u32) -> Vec<Deletion> {
+    backup
+        .recordings
+        .iter()
+        .filter(|(_, r)| !window.contains(r.date))
+        .map(|(rel, r)| Deletion {
+            rel: rel.clone(),
+            reason: format!(
+                "dated {}, before {} ({} days before {}{})",
+                r.date,
+                window.cutoff,
+                retention_days,
+                window.reference,
+                if window.reference < window.today {
+                    ", the newest recording"
+                } else {
+                    ", today"
+                }
+            ),
+        })
+        .collect()
+}
+
+/// Our temporaries that no copy is writing now (`busy` says which are): left by a
+/// crash or a kill, never complete, safe to remove.
+pub fn stale_temps(backup: &Listing, busy: impl Fn(&Path) -> bool) -> Vec<Deletion> {
+    backup
+        .temps
+        .iter()
+        .filter(|t| !busy(t))
+        .map(|t| Deletion {
+            rel: t.clone(),
+            reason: "unfinished temporary left by an interrupted copy".into(),
+        })
+        .collect()
+}
+
+/// What `apply` did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub deleted: Vec<(Deletion, u64)>,
+    pub folders_removed: usize,
+    pub errors: Vec<(PathBuf, String)>,
+}
+
+/// Deletes the planned files under `root`, then the folders that became empty.
+pub fn apply(root: &Path, deletions: Vec<Deletion>) -> Applied {
+    let mut out = Applied::default();
+    let mut parents = BTreeSet::new();
+    for d in deletions {
+        match remove_inside(root, &d.rel) {
+            Ok(bytes) => {
+                let mut p = d.rel.parent();
+                while let Some(dir) = p.filter(|d| !d.as_os_str().is_empty()) {
+                    parents.insert(dir.to_path_buf());
+                    p = dir.parent();
+                }
+                out.deleted.push((d, bytes));
+            }
+            Err(e) => out.errors.push((d.rel, e)),
+        }
+    }
+    // Deepest first, so a folder is tried after its subfolders. remove_dir refuses a
+    // folder that still holds anything, which is exactly the rule.
+    let mut parents: Vec<PathBuf> = parents.into_iter().collect();
+    parents.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    for dir in parents {
+        if is_plain_dir(root, &dir) && fs::remove_dir(root.join(&dir)).is_ok() {
+            out.folders_removed += 1;
+        }
+    }
+    out
+}
+
+/// Removes one regular file, refusing paths that leave `root` or pass through a link.
+fn remove_inside(root: &Path, rel: &Path) -> Result<u64, String> {
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err("refused: the path is not plainly inside the backup".into());
+    }
+    if let Some(parent) = rel.parent() {
+        if !is_plain_dir(root, parent) {
+            return Err("refused: a folder on the way is a link or gone".into());
+        }
+    }
+    let path = root.join(rel);
+    let meta = fs::symlink_metadata(&path).map_err(|e| e.to_string())?;
+    if !meta.file_type().is_file() {
+        return Err("refused: not a regular file (a link or a folder)".into());
+    }
+    fs::remove_file(&path).map_err(|e| e.to_string())?;
+    Ok(meta.len())
+}
+
+/// True when every folder from `root` down to `rel` is a real folder, not a link.
+fn is_plain_dir(root: &Path, rel: &Path) -> bool {
+    let mut p = root.to_path_buf();
+    rel.components().all(|c| {
+        p.push(c);
+        fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_dir())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::{FileMeta, Recording};
+    use chrono::NaiveDate;
+    use std::time::SystemTime;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn backup(dates: &[&str]) -> Listing {
+        let mut l = Listing::default();
+        for d in dates {
+            let meta = FileMeta {
+                size: 1,
+                mtime: SystemTime::UNIX_EPOCH,
+            };
+            l.recordings.insert(
+                PathBuf::from(format!("{}/a.dav", d.replace('-', "/"))),
+                Recording { meta, date: day(d) },
+            );
+        }
+        l
+    }
+
+    #[test]
+    fn deletes_only_before_cutoff() {
+        let l = backup(&["2026-10-25", "2026-10-26", "2026-11-26"]);
+        let w = Window::of(day("2026-11-26"), 31, &[&l]);
+        let plan = plan(&l, &w, 31);
+        assert_eq!(plan.len(), 1);
+        assert_eq!(plan[0].rel, PathBuf::from("2026/10/25/a.dav"));
+        assert_eq!(
+            plan[0].reason,
+            "dated 2026-10-25, before 2026-10-26 (31 days before 2026-11-26, today)"
+        );
+    }
+
+    #[test]
+    fn clock_jump_ahead_deletes_nothing_recent() {
+        let l = backup(&["2026-10-27", "2026-11-26"]);
+        let w = Window::of(day("2027-12-31"), 31, &[&l]);
+        assert!(plan(&l, &w, 31).is_empty());
+    }
+
+    #[test]
+    fn apply_refuses_links_and_removes_emptied_folders() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("b");
+        let outside = t.path().join("outside");
+        fs::create_dir_all(root.join("2026/10/01")).unwrap();
+        fs::create_dir_all(root.join("2026/10/02")).unwrap();
+        fs::create_dir_all(&outside).unwrap();
+        fs::write(root.join("2026/10/01/a.dav"), b"x").unwrap();
+        fs::write(root.join("2026/10/02/a.dav"), b"x").unwrap();
+        fs::write(root.join("2026/10/02/notes.txt"), b"x").unwrap();
+        fs::write(outside.join("a.dav"), b"x").unwrap();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&outside, root.join("2026/10/03")).unwrap();
+        let del = |p: &str| Deletion {
+            rel: PathBuf::from(p),
+            reason: "test".into(),
+        };
+        let applied = apply(
+            &root,
+            vec![
+                del("2026/10/01/a.dav"),
+                del("2026/10/02/a.dav"),
+                del("2026/10/03/a.dav"),
+                del("../outside/a.dav"),
+            ],
+        );
+        assert_eq!(applied.deleted.len(), 2);
+        assert_eq!(applied.errors.len(), 2, "{:?}", applied.errors);
+        assert!(outside.join("a.dav").exists());
+        assert!(!root.join("2026/10/01").exists(), "emptied folder removed");
+        assert!(root.join("2026/10/02/notes.txt").exists(), "other files kept");
+        assert!(root.exists());
+    }
+}

@@ -1,0 +1,86 @@
+//! Walks one tree once and lists what a pass needs: every recording with its size,
+//! modification time and day, and our own leftover temporaries. Links are never
+//! followed (a link in the backup could lead retention out of it; a link loop would never
+//! end). A folder or file that cannot be read is noted and skipped, never fatal.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use chrono::NaiveDate;
+
+use crate::layout;
+
+/// Size and modification time, the two facts that decide whether a copy is current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileMeta {
+    pub size: u64,
+    pub mtime: SystemTime,
+}
+
+/// One recording found by a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recording {
+    pub meta: FileMeta,
+    pub date: NaiveDate,
+}
+
+/// What a scan found, by path relative to the scanned root.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub recordings: BTreeMap<PathBuf, Recording>,
+    /// Our own temporaries (left by a crash or a copy in progress).
+    pub temps: Vec<PathBuf>,
+    /// Entries that could not be read, with the reason; the pass logs and counts them.
+    pub errors: Vec<(PathBuf, String)>,
+}
+
+/// Lists `root`. Fails only when `root` itself cannot be listed; problems below it are
+/// collected in `Listing::errors`.
+pub fn scan(root: &Path, extensions: &[String]) -> io::Result<Listing> {
+    let mut listing = Listing::default();
+    // Read the root eagerly so a missing or unreadable root is an error, not an empty tree.
+    let first = std::fs::read_dir(root)?;
+    let mut stack: Vec<(PathBuf, std::fs::ReadDir)> = vec![(PathBuf::new(), first)];
+    while let Some((rel_dir, entries)) = stack.pop() {
+        for entry in entries {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    listing.errors.push((rel_dir.clone(), e.to_string()));
+                    continue;
+                }
+            };
+            let rel = rel_dir.join(entry.file_name());
+            // file_type() does not follow links: a link is neither a dir nor a file here.
+            let Ok(kind) = entry.file_type() else {
+                listing.errors.push((rel, "cannot read the file type".into()));
+                continue;
+            };
+            if kind.is_dir() {
+                match std::fs::read_dir(entry.path()) {
+                    Ok(sub) => stack.push((rel, sub)),
+                    Err(e) => listing.errors.push((rel, e.to_string())),
+                }
+            } else if kind.is_file() {
+                let name = entry.file_name();
+                if layout::is_temp(&name) {
+                    listing.temps.push(rel);
+                } else if layout::is_recording(&name, extensions) {
+                    match entry.metadata().and_then(|m| Ok((m.len(), m.modified()?))) {
+                        Ok((size, mtime)) => {
+                            let date = layout::recording_date(&rel, mtime);
+                            let meta = FileMeta { size, mtime };
+                            listing.recordings.insert(rel, Recording { meta, date });
+                        }
+                        // Vanished between listing and stat: the recorder rotated it.
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                        Err(e) => listing.errors.push((rel, e.to_string())),
+                    }
+                }
+            }
+        }
+    }
+    Ok(listing)
+}

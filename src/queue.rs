@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
+use crate::alert::AlertKind;
 use crate::copy::{CopyError, Mirror, Outcome};
 
 /// One finished job.
@@ -115,13 +116,13 @@ fn log_result(job: &Job, result: &Result<Outcome, CopyError>) {
                 .as_ref()
                 .map(|b| b.display().to_string())
                 .unwrap_or_else(|| "-".into());
-            tracing::warn!(alert = "source_shrunk", %path, %beside, bytes, "backup kept as it was: {detail}")
+            tracing::warn!(alert = %AlertKind::SourceShrunk, %path, %beside, bytes, "backup kept as it was: {detail}")
         }
         Err(CopyError::Cancelled) => {
             tracing::info!(%path, "copy stopped by shutdown; will resume at next start")
         }
         Err(CopyError::NoSpace { .. }) => {
-            tracing::warn!(alert = "low_disk_space", %path, "not copied: {}", result.as_ref().unwrap_err())
+            tracing::warn!(alert = %AlertKind::LowDiskSpace, %path, "not copied: {}", result.as_ref().unwrap_err())
         }
         Err(e) => tracing::warn!(%path, "not copied, retried next pass: {e}"),
     }

@@ -1,0 +1,199 @@
+//! The test environment: real temporary folders, a config file, and the built binary
+//! run as a process. Helpers wait on conditions with generous deadlines.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::{Days, Local, NaiveDate};
+use serde_json::{json, Value};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_cctv-mirror");
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub source: PathBuf,
+    pub backup: PathBuf,
+    pub logs: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Env {
+    /// Folders `source/` (created), `backup/` and `logs/` (left to the program), and a
+    /// config using them; `extra` overrides or adds keys.
+    pub fn new(extra: Value) -> Env {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().to_path_buf();
+        let env = Env {
+            source: root.join("source"),
+            backup: root.join("backup"),
+            logs: root.join("logs"),
+            config: root.join("config.json"),
+            dir,
+        };
+        fs::create_dir_all(&env.source).unwrap();
+        env.write_config(extra);
+        env
+    }
+
+    pub fn write_config(&self, extra: Value) {
+        let mut cfg = json!({"source_dir": "source", "backup_dir": "backup", "log_dir": "logs"});
+        for (k, v) in extra.as_object().expect("an object").iter() {
+            cfg[k] = v.clone();
+        }
+        fs::write(&self.config, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
+    }
+
+    /// Writes a recording into the source (folders created) and returns its path.
+    pub fn record(&self, rel: &str, bytes: &[u8]) -> PathBuf {
+        write_file(&self.source.join(rel), bytes)
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args).arg("--config").arg(&self.config);
+        c
+    }
+
+    /// One `run --once` pass; panics with its output if it did not exit 0.
+    pub fn pass(&self) -> Output {
+        let out = self.command(&["run", "--once"]).output().expect("run the binary");
+        assert!(out.status.success(), "pass failed: {}", show(&out));
+        out
+    }
+
+    pub fn status(&self) -> Value {
+        serde_json::from_str(&fs::read_to_string(self.logs.join("status.json")).expect("status.json")).unwrap()
+    }
+
+    pub fn last_pass(&self, key: &str) -> u64 {
+        self.status()["last_pass"][key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("last_pass.{key} in {}", self.status()))
+    }
+
+    pub fn alert_kinds(&self) -> Vec<String> {
+        self.status()["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["kind"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Every per-pass log file, oldest first.
+    pub fn log_files(&self) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        walk(&self.logs, &mut files);
+        files.retain(|p| p.extension().is_some_and(|e| e == "log"));
+        files.sort();
+        files
+    }
+
+    /// All the pass logs' text, concatenated.
+    pub fn logs_text(&self) -> String {
+        self.log_files()
+            .iter()
+            .map(|p| fs::read_to_string(p).unwrap())
+            .collect()
+    }
+
+    /// Every file under the backup, relative, sorted.
+    pub fn backup_files(&self) -> Vec<String> {
+        let mut files = Vec::new();
+        walk(&self.backup, &mut files);
+        let mut rel: Vec<String> = files
+            .iter()
+            .map(|p| p.strip_prefix(&self.backup).unwrap().to_string_lossy().into_owned())
+            .collect();
+        rel.sort();
+        rel
+    }
+}
+
+pub fn write_file(path: &Path, bytes: &[u8]) -> PathBuf {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, bytes).unwrap();
+    path.to_path_buf()
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let t = e.file_type().unwrap();
+        if t.is_dir() {
+            walk(&e.path(), out);
+        } else {
+            out.push(e.path());
+        }
+    }
+}
+
+pub fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn today() -> NaiveDate {
+    Local::now().date_naive()
+}
+
+pub fn days_ago(n: u64) -> NaiveDate {
+    today().checked_sub_days(Days::new(n)).unwrap()
+}
+
+/// `YYYY/MM/DD/NAME`, the recorder's layout.
+pub fn dated(d: NaiveDate, name: &str) -> String {
+    format!("{}/{name}", d.format("%Y/%m/%d"))
+}
+
+pub fn set_mtime(path: &Path, t: SystemTime) {
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+pub fn mtime(path: &Path) -> SystemTime {
+    fs::metadata(path).unwrap().modified().unwrap()
+}
+
+/// Polls `cond` until it holds; fails the test after `secs` seconds, naming `what`.
+pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out after {secs} s waiting for: {what}");
+}
+
+/// A DHAV-looking payload of `len` bytes, different for each `seed`.
+pub fn payload(len: usize, seed: u8) -> Vec<u8> {
+    let mut v: Vec<u8> = (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect();
+    if len >= 4 {
+        v[..4].copy_from_slice(b"DHAV");
+    }
+    v
+}
+
+pub fn is_root() -> bool {
+    // Root reads files whatever their mode, so permission tests must drop privileges.
+    fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}

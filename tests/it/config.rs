@@ -1,0 +1,138 @@
+//! Bad input through the binary: one clear line, exit 2, never a panic; and `check`.
+
+use std::fs;
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::common::*;
+
+fn assert_one_line_error(out: &std::process::Output, key: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", show(out));
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(key), "names {key}: {err}");
+    assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
+}
+
+#[test]
+fn bad_configs_give_one_line_and_exit_2() {
+    let cases = [
+        (json!({"retention_days": 0}), "retention_days"),
+        (json!({"retention_days": -5}), "retention_days"),
+        (json!({"retention_days": "31"}), "retention_days"),
+        (json!({"copy_workers": 0}), "copy_workers"),
+        (json!({"copy_workers": 2.5}), "copy_workers"),
+        (json!({"retention": 31}), "retention"),
+        (json!({"extensions": "dav"}), "extensions"),
+        (json!({"extensions": []}), "extensions"),
+        (json!({"min_free_percent": -1}), "min_free_percent"),
+        (json!({"reconcile_interval_secs": 0}), "reconcile_interval_secs"),
+        (json!({"backup_dir": "source"}), "backup_dir"),
+        (json!({"backup_dir": "source/backup"}), "backup_dir"),
+        (json!({"source_dir": "backup/src"}), "source_dir"),
+        (json!({"log_dir": "source/logs"}), "log_dir"),
+        (json!({"source_dir": null}), "source_dir"),
+    ];
+    for (extra, key) in cases {
+        let env = Env::new(extra.clone());
+        for cmd in [&["run", "--once"][..], &["check"][..]] {
+            let out = env.command(cmd).output().unwrap();
+            assert_one_line_error(&out, key);
+        }
+        assert!(
+            !env.backup.exists() && !env.logs.exists(),
+            "nothing written for {extra}"
+        );
+    }
+}
+
+#[test]
+fn missing_keys_invalid_json_and_missing_file() {
+    let env = Env::new(json!({}));
+    fs::write(&env.config, r#"{"source_dir": "s", "backup_dir": "b"}"#).unwrap();
+    assert_one_line_error(&env.command(&["run", "--once"]).output().unwrap(), "log_dir");
+
+    fs::write(
+        &env.config,
+        "{\n  \"source_dir\": \"s\",\n  \"backup_dir\": \"b\"\n  \"log_dir\": \"l\"\n}",
+    )
+    .unwrap();
+    let out = env.command(&["run", "--once"]).output().unwrap();
+    assert_one_line_error(&out, "line 4");
+
+    fs::write(&env.config, "").unwrap();
+    assert_one_line_error(&env.command(&["check"]).output().unwrap(), "JSON");
+
+    fs::remove_file(&env.config).unwrap();
+    assert_one_line_error(&env.command(&["run", "--once"]).output().unwrap(), "cannot read");
+}
+
+#[test]
+fn bad_usage_exits_2_and_help_explains() {
+    let out = Command::new(BIN).args(["run", "--bogus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("run") && help.contains("check"), "{help}");
+    let out = Command::new(BIN).args(["run", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("--once") && help.contains("--no-watch") && help.contains("--config"),
+        "{help}"
+    );
+}
+
+#[test]
+fn relative_paths_resolve_against_the_config_folder() {
+    let env = Env::new(json!({}));
+    env.record(&dated(today(), "a.dav"), b"a");
+    let out = Command::new(BIN)
+        .args(["run", "--once", "--config"])
+        .arg(&env.config)
+        .current_dir("/")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(env.backup_files(), vec![dated(today(), "a.dav")]);
+}
+
+#[test]
+fn check_prints_the_settings_and_judges_the_folders() {
+    let env = Env::new(json!({"retention_days": 7}));
+    env.record(&dated(today(), "a.dav"), b"a");
+    let out = env.command(&["check"]).output().unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "retention_days:          7",
+        "extensions:              dav",
+        "copy_workers:            2",
+        "1 recordings",
+        "result: ready",
+    ] {
+        assert!(text.contains(want), "{want} in {text}");
+    }
+    assert!(!env.backup.exists(), "check writes nothing");
+
+    fs::remove_dir_all(&env.source).unwrap();
+    let out = env.command(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("source_dir"));
+}
+
+#[test]
+fn a_log_folder_that_cannot_be_created_exits_1() {
+    let env = Env::new(json!({}));
+    fs::write(env.dir.path().join("blocker"), b"a file where a folder should be").unwrap();
+    env.write_config(json!({"log_dir": "blocker/logs"}));
+    let out = env.command(&["run", "--once"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("log folder"),
+        "{}",
+        show(&out)
+    );
+}

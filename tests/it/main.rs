@@ -1,0 +1,9 @@
+//! Integration tests: the built `cctv-mirror` binary on real folders.
+
+mod common;
+
+mod config;
+mod daemon;
+mod disk;
+mod pass;
+mod retention;

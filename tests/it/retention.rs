@@ -1,0 +1,133 @@
+//! Retention through the binary: what goes, what stays, and clocks that lie.
+
+use std::fs;
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::common::*;
+
+#[test]
+fn old_recordings_go_everything_else_stays() {
+    let env = Env::new(json!({}));
+    env.record(&dated(today(), "now.dav"), b"now");
+    let old = dated(days_ago(40), "old.dav");
+    let edge = dated(days_ago(31), "edge.dav");
+    write_file(&env.backup.join(&old), b"old");
+    write_file(&env.backup.join(&edge), b"edge");
+    write_file(&env.backup.join(dated(days_ago(40), "notes.txt")), b"operator's file");
+    write_file(&env.backup.join(dated(days_ago(50), "sub/old2.DAV")), b"old");
+    // A link inside the backup to recordings outside it: neither followed nor removed.
+    let outside = env.dir.path().join("elsewhere");
+    write_file(&outside.join(dated(days_ago(60), "foreign.dav")), b"not ours");
+    std::os::unix::fs::symlink(&outside, env.backup.join("link")).unwrap();
+    std::os::unix::fs::symlink(
+        outside.join(dated(days_ago(60), "foreign.dav")),
+        env.backup.join("2000.dav"),
+    )
+    .unwrap();
+
+    env.pass();
+    let files = env.backup_files();
+    assert!(!files.contains(&old), "{files:?}");
+    assert!(!files.contains(&dated(days_ago(50), "sub/old2.DAV")), "{files:?}");
+    assert!(
+        files.contains(&edge),
+        "a recording exactly retention_days old is kept: {files:?}"
+    );
+    assert!(files.contains(&dated(days_ago(40), "notes.txt")), "{files:?}");
+    assert!(
+        files.contains(&"link".to_string()) && files.contains(&"2000.dav".to_string()),
+        "{files:?}"
+    );
+    assert!(outside.join(dated(days_ago(60), "foreign.dav")).exists());
+    assert!(
+        !env.backup.join(days_ago(50).format("%Y/%m/%d").to_string()).exists(),
+        "emptied folders removed"
+    );
+    assert_eq!(env.last_pass("deleted"), 2);
+    let log = env.logs_text();
+    assert!(log.contains(&format!("deleted path={old}")), "{log}");
+    assert!(
+        log.contains(&format!("before {}", days_ago(31))),
+        "the reason names the cutoff: {log}"
+    );
+}
+
+#[test]
+fn retention_days_is_honoured() {
+    let env = Env::new(json!({"retention_days": 3}));
+    env.record(&dated(today(), "a.dav"), b"a");
+    env.record(&dated(days_ago(5), "b.dav"), b"b");
+    write_file(&env.backup.join(dated(days_ago(4), "c.dav")), b"c");
+    write_file(&env.backup.join(dated(days_ago(3), "d.dav")), b"d");
+    env.pass();
+    assert_eq!(
+        env.backup_files(),
+        vec![dated(days_ago(3), "d.dav"), dated(today(), "a.dav")]
+    );
+}
+
+fn faketime() -> Option<&'static str> {
+    let ok = Command::new("faketime")
+        .args(["-f", "+1d", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIPPED: faketime is not installed (apt-get install faketime); clock-jump test not run");
+    }
+    ok.then_some("faketime")
+}
+
+#[test]
+fn a_clock_a_year_ahead_deletes_nothing_recent() {
+    let Some(faketime) = faketime() else { return };
+    let env = Env::new(json!({}));
+    let recent = [
+        dated(today(), "a.dav"),
+        dated(days_ago(20), "b.dav"),
+        dated(days_ago(30), "c.dav"),
+    ];
+    for r in &recent {
+        env.record(r, b"rec");
+    }
+    env.pass();
+    let out = Command::new(faketime)
+        .args(["-f", "+400d", BIN, "run", "--once", "--config"])
+        .arg(&env.config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let mut want = recent.to_vec();
+    want.sort();
+    assert_eq!(env.backup_files(), want, "nothing deleted");
+    assert_eq!(env.last_pass("deleted"), 0);
+    // The pass really ran with the shifted clock: its log is filed under the future date.
+    let future = (today() + chrono::Days::new(400)).format("%Y/%m/%d").to_string();
+    assert!(
+        env.log_files().iter().any(|f| f.to_string_lossy().contains(&future)),
+        "{:?}",
+        env.log_files()
+    );
+}
+
+#[test]
+fn a_clock_behind_the_recordings_raises_clock_suspect_and_deletes_nothing() {
+    let Some(faketime) = faketime() else { return };
+    let env = Env::new(json!({}));
+    env.record(&dated(today(), "a.dav"), b"rec");
+    write_file(&env.backup.join(dated(days_ago(20), "b.dav")), b"rec");
+    let out = Command::new(faketime)
+        .args(["-f", "-30d", BIN, "run", "--once", "--config"])
+        .arg(&env.config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(env.backup_files().len(), 2);
+    assert!(
+        env.alert_kinds().contains(&"clock_suspect".to_string()),
+        "{:?}",
+        env.alert_kinds()
+    );
+    let _ = fs::metadata(&env.backup);
+}

@@ -1,6 +1,5 @@
 //! Retention through the binary: what goes, what stays, and clocks that lie.
 
-use std::fs;
 use std::process::Command;
 
 use serde_json::json;
@@ -68,7 +67,8 @@ fn retention_days_is_honoured() {
     );
 }
 
-fn faketime() -> Option<&'static str> {
+/// Whether faketime is here to shift the binary's clock; says why a test is skipped.
+fn have_faketime() -> bool {
     let ok = Command::new("faketime")
         .args(["-f", "+1d", "true"])
         .status()
@@ -76,12 +76,24 @@ fn faketime() -> Option<&'static str> {
     if !ok {
         eprintln!("SKIPPED: faketime is not installed (apt-get install faketime); clock-jump test not run");
     }
-    ok.then_some("faketime")
+    ok
+}
+
+/// One pass with the clock shifted by `offset` (faketime syntax: "+400d", "-30d").
+fn pass_at(env: &Env, offset: &str) {
+    let out = Command::new("faketime")
+        .args(["-f", offset, BIN, "run", "--once", "--config"])
+        .arg(&env.config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
 }
 
 #[test]
 fn a_clock_a_year_ahead_deletes_nothing_recent() {
-    let Some(faketime) = faketime() else { return };
+    if !have_faketime() {
+        return;
+    }
     let env = Env::new(json!({}));
     let recent = [
         dated(today(), "a.dav"),
@@ -92,12 +104,7 @@ fn a_clock_a_year_ahead_deletes_nothing_recent() {
         env.record(r, b"rec");
     }
     env.pass();
-    let out = Command::new(faketime)
-        .args(["-f", "+400d", BIN, "run", "--once", "--config"])
-        .arg(&env.config)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", show(&out));
+    pass_at(&env, "+400d");
     let mut want = recent.to_vec();
     want.sort();
     assert_eq!(env.backup_files(), want, "nothing deleted");
@@ -113,21 +120,17 @@ fn a_clock_a_year_ahead_deletes_nothing_recent() {
 
 #[test]
 fn a_clock_behind_the_recordings_raises_clock_suspect_and_deletes_nothing() {
-    let Some(faketime) = faketime() else { return };
+    if !have_faketime() {
+        return;
+    }
     let env = Env::new(json!({}));
     env.record(&dated(today(), "a.dav"), b"rec");
     write_file(&env.backup.join(dated(days_ago(20), "b.dav")), b"rec");
-    let out = Command::new(faketime)
-        .args(["-f", "-30d", BIN, "run", "--once", "--config"])
-        .arg(&env.config)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", show(&out));
+    pass_at(&env, "-30d");
     assert_eq!(env.backup_files().len(), 2);
     assert!(
         env.alert_kinds().contains(&"clock_suspect".to_string()),
         "{:?}",
         env.alert_kinds()
     );
-    let _ = fs::metadata(&env.backup);
 }

@@ -11,9 +11,9 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use crate::layout;
+use crate::{layout, scan};
 
 /// Bytes compared at the start and at the end of what the backup already holds before
 /// new bytes are appended. A replaced recording differs in its first frames (DHAV
@@ -23,10 +23,6 @@ pub const VERIFY_WINDOW: u64 = 1 << 20;
 
 /// Copies move in chunks of this size so a shutdown is noticed within one chunk.
 const CHUNK: u64 = 32 << 20;
-
-/// Two modification times closer than this are the same time: FAT keeps 2 s, NTFS
-/// 100 ns, ext4 1 ns, and a copy must be "current" on all of them.
-const MTIME_TOLERANCE: Duration = Duration::from_secs(2);
 
 /// Where copies come from and go to, and the flag that asks copies in progress to stop.
 #[derive(Debug)]
@@ -255,7 +251,7 @@ impl Mirror {
             .map_err(|e| CopyError::io(ctx("cannot open the backup"), e))?;
         let dmeta = dst.metadata().map_err(|e| CopyError::io(ctx("cannot inspect"), e))?;
         let have = dmeta.len();
-        let same_time = dmeta.modified().is_ok_and(|t| close(t, mtime));
+        let same_time = dmeta.modified().is_ok_and(|t| scan::same_mtime(t, mtime));
         if have == len && same_time {
             return Ok(Sync::Current);
         }
@@ -364,11 +360,6 @@ fn read_range(mut f: &File, offset: u64, len: u64) -> io::Result<Option<Vec<u8>>
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
         Err(e) => Err(e),
     }
-}
-
-fn close(a: SystemTime, b: SystemTime) -> bool {
-    let d = a.duration_since(b).or_else(|_| b.duration_since(a)).unwrap_or_default();
-    d < MTIME_TOLERANCE
 }
 
 /// Refuses before writing when the backup disk cannot hold `needed` more bytes.

@@ -124,12 +124,12 @@ fn backup_state(rel: &Path, src: &Recording, backup: &Listing) -> Option<String>
     let Some(b) = backup.recordings.get(rel) else {
         return Some("missing from the backup".into());
     };
-    if same(b, src) {
+    if b.meta.matches(&src.meta) {
         return None;
     }
     let kept = (1..=layout::MAX_KEPT_BESIDE)
         .filter_map(|n| backup.recordings.get(&layout::kept_beside(rel, n)))
-        .any(|k| same(k, src));
+        .any(|k| k.meta.matches(&src.meta));
     if kept {
         return None;
     }
@@ -143,12 +143,6 @@ fn backup_state(rel: &Path, src: &Recording, backup: &Listing) -> Option<String>
         }
         std::cmp::Ordering::Equal => "source has a new modification time".into(),
     })
-}
-
-fn same(a: &Recording, b: &Recording) -> bool {
-    let (x, y) = (a.meta.mtime, b.meta.mtime);
-    let gap = x.duration_since(y).or_else(|_| y.duration_since(x)).unwrap_or_default();
-    a.meta.size == b.meta.size && gap.as_secs() < 2
 }
 
 /// The `source_wipe` rule. The recorder may recycle its own oldest days, so only the

@@ -19,6 +19,23 @@ pub struct FileMeta {
     pub mtime: SystemTime,
 }
 
+/// Two modification times closer than this are the same time: FAT keeps 2 s, NTFS
+/// 100 ns, ext4 1 ns, and a copy must count as current on all of them.
+pub const MTIME_TOLERANCE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// True when two modification times are the same within `MTIME_TOLERANCE`.
+pub fn same_mtime(a: SystemTime, b: SystemTime) -> bool {
+    let gap = a.duration_since(b).or_else(|_| b.duration_since(a)).unwrap_or_default();
+    gap < MTIME_TOLERANCE
+}
+
+impl FileMeta {
+    /// Same size and time: the backup is current, no byte needs reading.
+    pub fn matches(&self, other: &FileMeta) -> bool {
+        self.size == other.size && same_mtime(self.mtime, other.mtime)
+    }
+}
+
 /// One recording found by a scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recording {

@@ -15,13 +15,15 @@ use crate::reconcile::{self, PassResult};
 use crate::runlog::RunLog;
 use crate::shutdown::Shutdown;
 use crate::status::{self, Alert, Status};
+use crate::watch;
+use tokio::sync::Notify;
 
 /// How the process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// One pass, then exit (for a scheduler).
     Once,
-    /// Passes on a tick until stopped. `watch` is reserved for the real-time watcher.
+    /// Passes on a tick until stopped; with `watch`, the real-time watcher too.
     Daemon { watch: bool },
 }
 
@@ -45,6 +47,10 @@ pub async fn run(
     })?;
     let mirror = Arc::new(Mirror::new(cfg.source_dir.clone(), cfg.backup_dir.clone()));
     let (queue, workers) = CopyQueue::start(mirror.clone(), cfg.copy_workers);
+    let cfg = Arc::new(cfg);
+    // Notified by the watcher when only a full pass can be sure nothing was missed
+    // (overflow, watcher error, source folder gone or back); the tick loop waits on it.
+    let pass_now = Arc::new(Notify::new());
 
     let (stop_tx, mut shutdown) = Shutdown::new();
     let cancel = mirror.cancel.clone();
@@ -60,14 +66,8 @@ pub async fn run(
         Mode::Once => "once",
         Mode::Daemon { .. } => "daemon",
     };
-    if let Mode::Daemon { watch } = mode {
-        tracing::info!(
-            interval_secs = cfg.reconcile_interval.as_secs(),
-            watch,
-            "cctv-mirror {} started as a daemon; real-time watching is not in this version, passes run on the tick",
-            env!("CARGO_PKG_VERSION")
-        );
-    }
+    let mut watcher = None;
+    let mut announced = false;
     let mut alerts: Vec<Alert> = status::read(&cfg.log_dir).map(|s| s.alerts).unwrap_or_default();
     let mut last: Option<PassResult>;
     loop {
@@ -79,6 +79,20 @@ pub async fn run(
                 None
             }
         };
+        // Started once the first log file is open, so even its first lines are filed.
+        if let (Mode::Daemon { watch }, false) = (mode, announced) {
+            announced = true;
+            tracing::info!(
+                interval_secs = cfg.reconcile_interval.as_secs(),
+                watch,
+                "cctv-mirror {} started as a daemon",
+                env!("CARGO_PKG_VERSION")
+            );
+            if watch {
+                let task = watch::run(cfg.clone(), queue.clone(), pass_now.clone(), shutdown.clone());
+                watcher = Some(tokio::spawn(task));
+            }
+        }
         let result = reconcile::pass(&cfg, &queue, shutdown.clone(), log_file).await;
         alerts = status::merge(&alerts, &result.raised, Local::now());
         let state = if mode == Mode::Once { "finished" } else { "running" };
@@ -89,8 +103,12 @@ pub async fn run(
         }
         tokio::select! {
             _ = tokio::time::sleep(cfg.reconcile_interval) => {}
+            _ = pass_now.notified() => {}
             _ = shutdown.wait() => break,
         }
+    }
+    if let Some(w) = watcher {
+        let _ = w.await;
     }
     drop(queue);
     let _ = workers.await;

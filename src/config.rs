@@ -26,6 +26,10 @@ struct RawConfig {
     min_free_percent: f64,
     #[serde(default = "default_copy_workers")]
     copy_workers: i64,
+    #[serde(default = "default_debounce_ms")]
+    debounce_ms: i64,
+    #[serde(default = "default_settle_secs")]
+    settle_secs: i64,
 }
 
 fn default_retention_days() -> i64 {
@@ -43,6 +47,12 @@ fn default_min_free_percent() -> f64 {
 fn default_copy_workers() -> i64 {
     2
 }
+fn default_debounce_ms() -> i64 {
+    1000
+}
+fn default_settle_secs() -> i64 {
+    5
+}
 
 /// The validated settings.
 #[derive(Debug, Clone)]
@@ -58,6 +68,10 @@ pub struct Config {
     pub reconcile_interval: Duration,
     pub min_free_percent: f64,
     pub copy_workers: usize,
+    /// How long the watcher gathers events about a path before acting on them.
+    pub debounce: Duration,
+    /// How long a file with no close event must hold still before it is copied.
+    pub settle: Duration,
 }
 
 /// A configuration problem: which key (if one is to blame) and what is wrong with it.
@@ -131,7 +145,8 @@ fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> (Op
                     Some(field.to_string()),
                     format!(
                         "unknown key (line {line}); the known keys are source_dir, backup_dir, log_dir, \
-                         retention_days, extensions, reconcile_interval_secs, min_free_percent, copy_workers"
+                         retention_days, extensions, reconcile_interval_secs, min_free_percent, copy_workers, \
+                         debounce_ms, settle_secs"
                     ),
                 );
             }
@@ -171,6 +186,18 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         return bad(
             "reconcile_interval_secs",
             format!("must be at least 1 (got {})", raw.reconcile_interval_secs),
+        );
+    }
+    if !(50..=60_000).contains(&raw.debounce_ms) {
+        return bad(
+            "debounce_ms",
+            format!("must be between 50 and 60000 (got {})", raw.debounce_ms),
+        );
+    }
+    if !(1..=3600).contains(&raw.settle_secs) {
+        return bad(
+            "settle_secs",
+            format!("must be between 1 and 3600 (got {})", raw.settle_secs),
         );
     }
     if !(0.0..=100.0).contains(&raw.min_free_percent) {
@@ -252,6 +279,8 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         reconcile_interval: Duration::from_secs(raw.reconcile_interval_secs as u64),
         min_free_percent: raw.min_free_percent,
         copy_workers: raw.copy_workers as usize,
+        debounce: Duration::from_millis(raw.debounce_ms as u64),
+        settle: Duration::from_secs(raw.settle_secs as u64),
     })
 }
 

@@ -3,7 +3,8 @@
 //! error. The backup grows only by copies and shrinks only by retention.
 //!
 //! # Layout
-//! Data flows one way: source tree → scan → `plan` → `queue` → `copy` → backup tree;
+//! Data flows one way: source tree → (`watch` events | scan → `plan`) → `queue` →
+//! `copy` → backup tree;
 //! then `retention` and the disk check. Pure decisions (`layout`, `plan`, `retention`'s
 //! planner) take `today` as an argument; side effects live in `copy` (the only writer
 //! of recordings), `retention::apply` (the only deleter), `status` and `runlog`.
@@ -22,6 +23,7 @@
 //! - `runlog`: console and per-pass log files
 //! - `shutdown`: stop signals
 //! - `check`: the `check` command
+//! - `watch`: the real-time watcher → jobs; overflow or errors → a pass
 //! - `app`: wiring and the tick
 //! - `exit`: exit codes
 
@@ -42,3 +44,4 @@ pub mod scan;
 pub mod shutdown;
 pub mod status;
 pub mod volume;
+pub mod watch;

@@ -76,8 +76,16 @@ pub async fn pass(cfg: &Config, queue: &CopyQueue, mut shutdown: Shutdown, log_f
                 AlertKind::SourceUnavailable,
                 format!("{why}; nothing copied or deleted this pass"),
             );
-            if let Err(why) = backup {
-                raise(&mut out, AlertKind::BackupUnavailable, why);
+            match backup {
+                Err(why) => raise(&mut out, AlertKind::BackupUnavailable, why),
+                // A source folder that is gone while the backup holds its recent
+                // recordings is what a platform wipe looks like (it may delete the folder).
+                Ok(backup) => {
+                    let window = Window::of(Local::now().date_naive(), cfg.retention_days, &[&backup]);
+                    if let Some(alert) = plan::wipe_alert(&Listing::default(), &backup, &window) {
+                        raise(&mut out, alert.kind, alert.message);
+                    }
+                }
             }
         }
         (Ok(_), Err(why)) => {

@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{Days, Local, NaiveDate};
@@ -80,6 +80,27 @@ impl Env {
             .iter()
             .map(|a| a["kind"].as_str().unwrap().to_string())
             .collect()
+    }
+
+    /// Starts `run` with `args` as a long-running process.
+    pub fn daemon(&self, args: &[&str]) -> Child {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        self.command(&all)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Starts the daemon with its watcher and waits until the watch is up and the first
+    /// pass is done, so what the test writes next is the watcher's to find.
+    pub fn watching(&self) -> Child {
+        let child = self.daemon(&[]);
+        wait_until(60, "the watcher to start", || {
+            self.logs.join("status.json").exists() && self.logs_text().contains("watching the source folder")
+        });
+        child
     }
 
     /// Every per-pass log file, oldest first.
@@ -196,4 +217,33 @@ pub fn is_root() -> bool {
                 .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
         })
         .unwrap_or(false)
+}
+
+pub fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+/// Waits for the exit and returns its code.
+pub fn exit_code(child: &mut Child, secs: u64) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the daemon did not exit within {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Stops a daemon with SIGTERM and checks it exits 0.
+pub fn stop(mut child: Child) {
+    signal(&child, "TERM");
+    assert_eq!(exit_code(&mut child, 60), Some(0));
 }

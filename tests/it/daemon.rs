@@ -1,49 +1,16 @@
 //! The long-running mode as a process: the tick, and stopping on signals.
 
 use std::fs;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::common::*;
 
-fn start(env: &Env) -> Child {
-    env.command(&["run", "--no-watch"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn signal(child: &Child, sig: &str) {
-    let ok = Command::new("kill")
-        .args([&format!("-{sig}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(ok.success());
-}
-
-/// Waits for the exit and returns its code.
-fn exit_code(child: &mut Child, secs: u64) -> Option<i32> {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st.code();
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the daemon did not exit within {secs} s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn the_tick_copies_new_recordings_until_sigterm() {
     let env = Env::new(json!({"reconcile_interval_secs": 1}));
     env.record(&dated(today(), "first.dav"), b"1");
-    let mut child = start(&env);
+    let mut child = env.daemon(&["--no-watch"]);
     wait_until(30, "first pass", || {
         env.backup.join(dated(today(), "first.dav")).exists()
     });
@@ -63,7 +30,7 @@ fn the_tick_copies_new_recordings_until_sigterm() {
 #[test]
 fn sigint_stops_it_too() {
     let env = Env::new(json!({"reconcile_interval_secs": 3600}));
-    let mut child = start(&env);
+    let mut child = env.daemon(&["--no-watch"]);
     wait_until(30, "status.json after the first pass", || {
         env.logs.join("status.json").exists()
     });
@@ -89,7 +56,7 @@ fn sigterm_during_a_large_copy_leaves_nothing_partial() {
     }
     let tmp = env.backup.join(dated(today(), ".big.dav.cctv-tmp"));
     let fin = env.backup.join(&rel);
-    let mut child = start(&env);
+    let mut child = env.daemon(&["--no-watch"]);
     wait_until(60, "the copy to start", || tmp.exists() || fin.exists());
     let caught_mid_copy = tmp.exists();
     signal(&child, "TERM");

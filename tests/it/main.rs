@@ -7,3 +7,4 @@ mod daemon;
 mod disk;
 mod pass;
 mod retention;
+mod watch;

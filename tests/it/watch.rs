@@ -1,0 +1,130 @@
+//! The real-time watcher, as a process: recordings reach the backup without waiting
+//! for the tick (the tick is set to an hour so only the watcher, or a pass it asks for,
+//! can copy them).
+
+use std::fs;
+use std::io::Write;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::common::*;
+
+fn env() -> Env {
+    Env::new(json!({"reconcile_interval_secs": 3600, "settle_secs": 1}))
+}
+
+fn same_content(env: &Env, rel: &str) -> bool {
+    match (fs::read(env.source.join(rel)), fs::read(env.backup.join(rel))) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+#[test]
+fn a_closed_recording_reaches_the_backup() {
+    let env = env();
+    let day = env.source.join(today().format("%Y/%m/%d").to_string());
+    fs::create_dir_all(&day).unwrap();
+    let child = env.watching();
+    let rel = dated(today(), "08.00.00-09.00.00[R][0@0][0].dav");
+    env.record(&rel, &payload(300_000, 1));
+    wait_until(60, "the closed file in the backup", || same_content(&env, &rel));
+    assert!(env.logs_text().contains("closed after writing"), "{}", env.logs_text());
+    stop(child);
+}
+
+#[test]
+fn a_slow_writer_is_copied_whole() {
+    let env = env();
+    fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
+    let child = env.watching();
+    let rel = dated(today(), "slow.dav");
+    let mut f = fs::File::create(env.source.join(&rel)).unwrap();
+    for i in 0..16u8 {
+        f.write_all(&payload(64 * 1024, i)).unwrap();
+        f.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    drop(f);
+    wait_until(60, "the whole slow recording in the backup", || {
+        same_content(&env, &rel)
+    });
+    assert_eq!(fs::metadata(env.backup.join(&rel)).unwrap().len(), 16 * 64 * 1024);
+    stop(child);
+}
+
+#[test]
+fn a_recording_renamed_from_dav_underscore_is_copied_under_its_final_name() {
+    let env = env();
+    fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
+    let child = env.watching();
+    let part = env.record(&dated(today(), "ch1.dav_"), &payload(50_000, 3));
+    // Let the debouncer deliver the writes to `.dav_` first (it would otherwise move
+    // them onto the new name and report a close), so the rename stands alone.
+    std::thread::sleep(Duration::from_secs(3));
+    let rel = dated(today(), "ch1.dav");
+    fs::rename(&part, env.source.join(&rel)).unwrap();
+    wait_until(60, "the renamed recording in the backup", || same_content(&env, &rel));
+    assert!(env.logs_text().contains("renamed into place"), "{}", env.logs_text());
+    assert!(
+        !env.backup_files().iter().any(|f| f.ends_with(".dav_")),
+        "{:?}",
+        env.backup_files()
+    );
+    stop(child);
+}
+
+#[test]
+fn the_midnight_rollover_folder_is_scanned() {
+    let env = env();
+    env.record(&dated(days_ago(1), "23.00.00-23.59.59[R][0@0][0].dav"), b"yesterday");
+    let child = env.watching();
+    // The recorder's rollover: create the day's folders and the first file at once.
+    let rel = dated(today(), "ch01/00.00.00-01.00.00[R][0@0][0].dav");
+    fs::create_dir_all(env.source.join(&rel).parent().unwrap()).unwrap();
+    fs::write(env.source.join(&rel), payload(10_000, 5)).unwrap();
+    wait_until(60, "the first file of the new day in the backup", || {
+        same_content(&env, &rel)
+    });
+    stop(child);
+}
+
+#[test]
+fn a_burst_past_the_inotify_queue_is_fully_mirrored() {
+    let env = env();
+    let day = env.source.join(today().format("%Y/%m/%d").to_string());
+    fs::create_dir_all(&day).unwrap();
+    let child = env.watching();
+    let n = 20_000;
+    for i in 0..n {
+        fs::write(day.join(format!("f{i:05}.dav")), [i as u8; 16]).unwrap();
+    }
+    let backup_day = env.backup.join(today().format("%Y/%m/%d").to_string());
+    wait_until(300, "all 20,000 files in the backup", || {
+        fs::read_dir(&backup_day).map(|d| d.count()).unwrap_or(0) == n
+    });
+    stop(child);
+}
+
+#[test]
+fn the_source_folder_deleted_and_recreated_while_running() {
+    let env = env();
+    let names: Vec<String> = (0..6).map(|i| dated(today(), &format!("ch{i}.dav"))).collect();
+    for (i, n) in names.iter().enumerate() {
+        env.record(n, &payload(1000, i as u8));
+    }
+    let child = env.watching();
+    wait_until(60, "the first pass copies", || env.backup_files().len() == 6);
+    fs::remove_dir_all(&env.source).unwrap();
+    wait_until(60, "source_wipe raised without waiting for the tick", || {
+        env.alert_kinds().contains(&"source_wipe".to_string())
+    });
+    assert_eq!(env.backup_files().len(), 6, "nothing propagated");
+    // The folder comes back: the watch is re-established and new recordings mirrored.
+    let rel = dated(today(), "after.dav");
+    env.record(&rel, &payload(2000, 9));
+    wait_until(60, "a recording in the recreated folder", || same_content(&env, &rel));
+    assert_eq!(env.backup_files().len(), 7);
+    stop(child);
+}

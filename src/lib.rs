@@ -24,7 +24,7 @@
 //! - `shutdown`: stop signals
 //! - `check`: the `check` command
 //! - `watch`: the real-time watcher → jobs; overflow or errors → a pass
-//! - `app`: wiring and the tick
+//! - `app`: wiring, the tick, and the pass the watcher asks for
 //! - `exit`: exit codes
 
 pub mod alert;

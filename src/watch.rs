@@ -204,8 +204,12 @@ fn forward(result: DebounceEventResult, tx: &mpsc::Sender<Seen>, pass_now: &Noti
             _ => Vec::new(),
         };
         for s in seen {
-            if tx.try_send(s).is_err() {
-                // Full (a burst) or closed (shutting down): a pass will find it.
+            if let Err(e) = tx.try_send(s) {
+                // Full (a burst) or closed (shutting down): a pass will find the rest of
+                // this batch. One line per batch, not per event.
+                if matches!(e, mpsc::error::TrySendError::Full(_)) {
+                    tracing::info!("burst of changes: the watcher hands the rest to a full pass");
+                }
                 pass_now.notify_one();
                 return;
             }

@@ -14,6 +14,12 @@ fn env() -> Env {
     Env::new(json!({"reconcile_interval_secs": 3600, "settle_secs": 1}))
 }
 
+/// Creates today's folder first (so the watch covers it), then starts the daemon.
+fn watching_today(env: &Env) -> std::process::Child {
+    fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
+    env.watching()
+}
+
 fn same_content(env: &Env, rel: &str) -> bool {
     match (fs::read(env.source.join(rel)), fs::read(env.backup.join(rel))) {
         (Ok(a), Ok(b)) => a == b,
@@ -24,9 +30,7 @@ fn same_content(env: &Env, rel: &str) -> bool {
 #[test]
 fn a_closed_recording_reaches_the_backup() {
     let env = env();
-    let day = env.source.join(today().format("%Y/%m/%d").to_string());
-    fs::create_dir_all(&day).unwrap();
-    let child = env.watching();
+    let child = watching_today(&env);
     let rel = dated(today(), "08.00.00-09.00.00[R][0@0][0].dav");
     env.record(&rel, &payload(300_000, 1));
     wait_until(60, "the closed file in the backup", || same_content(&env, &rel));
@@ -37,8 +41,7 @@ fn a_closed_recording_reaches_the_backup() {
 #[test]
 fn a_slow_writer_is_copied_whole() {
     let env = env();
-    fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
-    let child = env.watching();
+    let child = watching_today(&env);
     let rel = dated(today(), "slow.dav");
     let mut f = fs::File::create(env.source.join(&rel)).unwrap();
     for i in 0..16u8 {
@@ -57,8 +60,7 @@ fn a_slow_writer_is_copied_whole() {
 #[test]
 fn a_recording_renamed_from_dav_underscore_is_copied_under_its_final_name() {
     let env = env();
-    fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
-    let child = env.watching();
+    let child = watching_today(&env);
     let part = env.record(&dated(today(), "ch1.dav_"), &payload(50_000, 3));
     // Let the debouncer deliver the writes to `.dav_` first (it would otherwise move
     // them onto the new name and report a close), so the rename stands alone.

@@ -1,13 +1,17 @@
-//! Wires the program together: the copy queue and its workers, the stop request, and
-//! the tick that runs a pass at start and then every `reconcile_interval_secs`; after
-//! each pass the alerts are merged and `status.json` is replaced.
+//! Wires the program together: the copy queue and its workers, the watcher, the stop
+//! request, the tick that runs a pass at start and then every `reconcile_interval_secs`
+//! (or at once when the watcher asks), and `status.json`, written after each pass and,
+//! in a daemon, after each batch of copies.
 
 use std::future::Future;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::Local;
+use tokio::sync::Notify;
 
+use crate::activity::Activity;
 use crate::config::Config;
 use crate::copy::Mirror;
 use crate::queue::CopyQueue;
@@ -16,7 +20,6 @@ use crate::runlog::RunLog;
 use crate::shutdown::Shutdown;
 use crate::status::{self, Alert, Status};
 use crate::watch;
-use tokio::sync::Notify;
 
 /// How the process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +37,10 @@ pub enum Fatal {
     LogDir { path: String, err: std::io::Error },
 }
 
+/// After a copy, the status writer waits this long for more before writing, so a burst
+/// of copies costs one write a second, not one per file.
+const STATUS_BATCH: Duration = Duration::from_secs(1);
+
 /// Runs until done (`Once`) or until `stop` resolves (`Daemon`).
 pub async fn run(
     cfg: Config,
@@ -45,8 +52,13 @@ pub async fn run(
         path: cfg.log_dir.display().to_string(),
         err,
     })?;
-    let mirror = Arc::new(Mirror::new(cfg.source_dir.clone(), cfg.backup_dir.clone()));
-    let (queue, workers) = CopyQueue::start(mirror.clone(), cfg.copy_workers);
+    let mirror = Arc::new(Mirror::new(
+        cfg.source_dir.clone(),
+        cfg.backup_dir.clone(),
+        cfg.names.clone(),
+    ));
+    let activity = Activity::new();
+    let (queue, workers) = CopyQueue::start(mirror.clone(), cfg.copy_workers, activity.clone());
     let cfg = Arc::new(cfg);
     // Notified by the watcher when only a full pass can be sure nothing was missed
     // (overflow, watcher error, source folder gone or back); the tick loop waits on it.
@@ -62,14 +74,14 @@ pub async fn run(
         let _ = stop_tx.send(true);
     });
 
-    let mode_name = match mode {
-        Mode::Once => "once",
-        Mode::Daemon { .. } => "daemon",
-    };
+    let daemon = mode != Mode::Once;
+    let board = Board::new(&cfg, mode, activity.clone(), queue.length_probe());
+    let writer = daemon.then(|| tokio::spawn(board.clone().write_after_copies(shutdown.clone())));
+    let (hints, inbox) = watch::inbox();
+    let mut inbox = Some(inbox);
+    let watching = matches!(mode, Mode::Daemon { watch: true });
     let mut watcher = None;
     let mut announced = false;
-    let mut alerts: Vec<Alert> = status::read(&cfg.log_dir).map(|s| s.alerts).unwrap_or_default();
-    let mut last: Option<PassResult>;
     loop {
         let started = Local::now();
         let log_file = match log.start(&cfg.log_dir, started) {
@@ -80,25 +92,30 @@ pub async fn run(
             }
         };
         // Started once the first log file is open, so even its first lines are filed.
-        if let (Mode::Daemon { watch }, false) = (mode, announced) {
+        if daemon && !announced {
             announced = true;
             tracing::info!(
                 interval_secs = cfg.reconcile_interval.as_secs(),
-                watch,
+                watch = watching,
                 "cctv-mirror {} started as a daemon",
                 env!("CARGO_PKG_VERSION")
             );
-            if watch {
-                let task = watch::run(cfg.clone(), queue.clone(), pass_now.clone(), shutdown.clone());
+            if let (true, Some(inbox)) = (watching, inbox.take()) {
+                let task = watch::run(
+                    cfg.clone(),
+                    queue.clone(),
+                    inbox,
+                    pass_now.clone(),
+                    activity.clone(),
+                    shutdown.clone(),
+                );
                 watcher = Some(tokio::spawn(task));
             }
         }
-        let result = reconcile::pass(&cfg, &queue, shutdown.clone(), log_file).await;
-        alerts = status::merge(&alerts, &result.raised, Local::now());
-        let state = if mode == Mode::Once { "finished" } else { "running" };
-        write_status(&cfg, mode_name, state, &result, &alerts);
-        last = Some(result);
-        if mode == Mode::Once || shutdown.is_set() {
+        let hints = watching.then_some(&hints);
+        let result = reconcile::pass(&cfg, &queue, hints, shutdown.clone(), log_file).await;
+        board.after_pass(result, if daemon { "running" } else { "finished" });
+        if !daemon || shutdown.is_set() {
             break;
         }
         tokio::select! {
@@ -112,28 +129,103 @@ pub async fn run(
     }
     drop(queue);
     let _ = workers.await;
-    if mode != Mode::Once {
-        if let Some(result) = &last {
-            write_status(&cfg, mode_name, "stopped", result, &alerts);
-        }
+    if let Some(w) = writer {
+        let _ = w.await;
+    }
+    if daemon {
+        board.set_state("stopped");
         tracing::info!("stopped");
     }
     Ok(())
 }
 
-fn write_status(cfg: &Config, mode: &str, state: &str, result: &PassResult, alerts: &[Alert]) {
-    let status = Status {
-        updated_at: Local::now(),
-        mode: mode.into(),
-        state: state.into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        pid: std::process::id(),
-        backup_available: result.backup_available,
-        disk: result.disk,
-        last_pass: Some(result.summary.clone()),
-        alerts: alerts.to_vec(),
-    };
-    if let Err(e) = status::write(&cfg.log_dir, &status) {
-        tracing::error!("cannot write {}: {e}", cfg.log_dir.join(status::FILE_NAME).display());
+/// `status.json` as last written, and what refreshes it. Shared by the tick loop (after
+/// each pass) and the status writer task (after copies); the lock also keeps their
+/// writes from crossing.
+#[derive(Clone)]
+struct Board {
+    status: Arc<Mutex<Status>>,
+    log_dir: Arc<std::path::Path>,
+    activity: Activity,
+    daemon: bool,
+    queue_length: Arc<dyn Fn() -> usize + Send + Sync>,
+}
+
+impl Board {
+    fn new(
+        cfg: &Config,
+        mode: Mode,
+        activity: Activity,
+        queue_length: impl Fn() -> usize + Send + Sync + 'static,
+    ) -> Board {
+        // Alerts carry over from the last run, so `since` survives restarts.
+        let alerts: Vec<Alert> = status::read(&cfg.log_dir).map(|s| s.alerts).unwrap_or_default();
+        let status = Status {
+            updated_at: Local::now(),
+            mode: if mode == Mode::Once { "once" } else { "daemon" }.into(),
+            state: "starting".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            pid: std::process::id(),
+            backup_available: false,
+            disk: None,
+            last_pass: None,
+            alerts,
+            daemon: None,
+        };
+        Board {
+            status: Arc::new(Mutex::new(status)),
+            log_dir: cfg.log_dir.clone().into(),
+            activity,
+            daemon: mode != Mode::Once,
+            queue_length: Arc::new(queue_length),
+        }
+    }
+
+    fn after_pass(&self, result: PassResult, state: &str) {
+        self.update(|s| {
+            s.alerts = status::merge(&s.alerts, &result.raised, Local::now());
+            s.state = state.into();
+            s.backup_available = result.backup_available;
+            s.disk = result.disk;
+            s.last_pass = Some(result.summary);
+        });
+    }
+
+    fn set_state(&self, state: &str) {
+        self.update(|s| s.state = state.into());
+    }
+
+    /// Applies `change` and replaces the file (small, and fsynced: a moment's blocking).
+    fn update(&self, change: impl FnOnce(&mut Status)) {
+        let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        change(&mut s);
+        s.updated_at = Local::now();
+        if self.daemon {
+            s.daemon = Some(self.activity.snapshot((self.queue_length)()));
+        }
+        // Before the first pass there is nothing worth showing yet.
+        if s.last_pass.is_none() {
+            return;
+        }
+        if let Err(e) = status::write(&self.log_dir, &s) {
+            tracing::error!("cannot write {}: {e}", self.log_dir.join(status::FILE_NAME).display());
+        }
+    }
+
+    /// The daemon's status writer: after copies (and watcher state changes), waits a
+    /// moment for more, then writes once. Ends at shutdown.
+    async fn write_after_copies(self, mut shutdown: Shutdown) {
+        loop {
+            tokio::select! {
+                _ = self.activity.changed() => {}
+                _ = shutdown.wait() => return,
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(STATUS_BATCH) => {}
+                _ = shutdown.wait() => return,
+            }
+            let board = self.clone();
+            let _ = tokio::task::spawn_blocking(move || board.update(|_| {})).await;
+        }
     }
 }

@@ -23,7 +23,7 @@ pub fn check(cfg: &Config) -> bool {
     };
     line("configuration", cfg.file.display().to_string(), true);
 
-    match scan::scan(&cfg.source_dir, &cfg.extensions) {
+    match scan::scan(&cfg.source_dir, &cfg.names) {
         Ok(listing) => {
             let window = Window::of(chrono::Local::now().date_naive(), cfg.retention_days, &[&listing]);
             let recent = listing.recordings.values().filter(|r| window.contains(r.date)).count();
@@ -87,7 +87,7 @@ pub fn check(cfg: &Config) -> bool {
     line("log_dir", format!("{} ({note})", cfg.log_dir.display()), log_ok);
 
     line("retention_days", cfg.retention_days.to_string(), true);
-    line("extensions", cfg.extensions.join(", "), true);
+    line("extensions", cfg.names.extensions.join(", "), true);
     line(
         "reconcile_interval_secs",
         cfg.reconcile_interval.as_secs().to_string(),

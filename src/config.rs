@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::layout::Names;
+
 /// What the file says, before any check beyond JSON types.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +32,11 @@ struct RawConfig {
     debounce_ms: i64,
     #[serde(default = "default_settle_secs")]
     settle_secs: i64,
+    #[serde(default = "default_live_sync_secs")]
+    live_sync_secs: i64,
+    /// None: the default, `.dav_` where `dav` is an extension.
+    #[serde(default)]
+    in_progress_suffixes: Option<Vec<String>>,
 }
 
 fn default_retention_days() -> i64 {
@@ -53,6 +60,9 @@ fn default_debounce_ms() -> i64 {
 fn default_settle_secs() -> i64 {
     5
 }
+fn default_live_sync_secs() -> i64 {
+    60
+}
 
 /// The validated settings.
 #[derive(Debug, Clone)]
@@ -63,15 +73,19 @@ pub struct Config {
     pub backup_dir: PathBuf,
     pub log_dir: PathBuf,
     pub retention_days: u32,
-    /// Lower-case, without the leading dot.
-    pub extensions: Vec<String>,
+    /// Recording extensions and the recorder's in-progress suffixes.
+    pub names: Names,
     pub reconcile_interval: Duration,
     pub min_free_percent: f64,
     pub copy_workers: usize,
     /// How long the watcher gathers events about a path before acting on them.
     pub debounce: Duration,
-    /// How long a file with no close event must hold still before it is copied.
+    /// How long a file with no close event must hold still before it is copied; also
+    /// how recently a file must have changed for a pass to treat it as still recording.
     pub settle: Duration,
+    /// How far the in-progress copy of a growing recording may fall behind it while
+    /// the watcher follows it; None: only passes update in-progress copies.
+    pub live_sync: Option<Duration>,
 }
 
 /// A configuration problem: which key (if one is to blame) and what is wrong with it.
@@ -93,9 +107,9 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// The suffix of our own temporary files; an extension equal to it would make our
-/// temporaries look like recordings, so it is refused.
-pub const RESERVED_EXTENSION: &str = "cctv-tmp";
+/// The suffixes of our own temporaries and in-progress copies; an extension equal to
+/// one would make them look like finished recordings, so they are refused.
+pub const RESERVED_EXTENSIONS: [&str; 2] = ["cctv-tmp", "partial"];
 
 impl Config {
     /// Reads and validates the file. Relative paths inside it resolve against the
@@ -146,7 +160,7 @@ fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> (Op
                     format!(
                         "unknown key (line {line}); the known keys are source_dir, backup_dir, log_dir, \
                          retention_days, extensions, reconcile_interval_secs, min_free_percent, copy_workers, \
-                         debounce_ms, settle_secs"
+                         debounce_ms, settle_secs, live_sync_secs, in_progress_suffixes"
                     ),
                 );
             }
@@ -200,6 +214,12 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
             format!("must be between 1 and 3600 (got {})", raw.settle_secs),
         );
     }
+    if !(0..=86_400).contains(&raw.live_sync_secs) {
+        return bad(
+            "live_sync_secs",
+            format!("must be between 0 (off) and 86400 (got {})", raw.live_sync_secs),
+        );
+    }
     if !(0.0..=100.0).contains(&raw.min_free_percent) {
         return bad(
             "min_free_percent",
@@ -212,10 +232,10 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         if e.is_empty() || e.contains(['/', '\\']) {
             return bad("extensions", format!("{ext:?} is not a file extension"));
         }
-        if e == RESERVED_EXTENSION {
+        if RESERVED_EXTENSIONS.contains(&e.as_str()) {
             return bad(
                 "extensions",
-                format!("{ext:?} is reserved for cctv-mirror's own temporary files"),
+                format!("{ext:?} is reserved for cctv-mirror's own temporary and in-progress files"),
             );
         }
         if !extensions.contains(&e) {
@@ -228,6 +248,39 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
             "must name at least one extension, such as \"dav\"".to_string(),
         );
     }
+
+    let in_progress_suffixes = match raw.in_progress_suffixes {
+        None => extensions
+            .iter()
+            .filter(|e| *e == "dav")
+            .map(|e| format!(".{e}_"))
+            .collect(),
+        Some(list) => {
+            let mut out: Vec<String> = Vec::new();
+            for raw_suffix in list {
+                let s = raw_suffix.trim().to_lowercase();
+                let fits = s.starts_with('.')
+                    && !s.contains(['/', '\\'])
+                    && extensions
+                        .iter()
+                        .any(|e| s[1..].starts_with(e.as_str()) && s.len() > e.len() + 1);
+                if !fits {
+                    return bad(
+                        "in_progress_suffixes",
+                        format!(
+                            "{raw_suffix:?} must be a recording extension followed by what the recorder adds while \
+                             recording, such as \".dav_\" (extensions: {})",
+                            extensions.join(", ")
+                        ),
+                    );
+                }
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+            out
+        }
+    };
 
     let mut dirs = Vec::new();
     for (key, p) in [
@@ -275,12 +328,16 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         backup_dir,
         log_dir,
         retention_days: raw.retention_days as u32,
-        extensions,
+        names: Names {
+            extensions,
+            in_progress_suffixes,
+        },
         reconcile_interval: Duration::from_secs(raw.reconcile_interval_secs as u64),
         min_free_percent: raw.min_free_percent,
         copy_workers: raw.copy_workers as usize,
         debounce: Duration::from_millis(raw.debounce_ms as u64),
         settle: Duration::from_secs(raw.settle_secs as u64),
+        live_sync: (raw.live_sync_secs > 0).then(|| Duration::from_secs(raw.live_sync_secs as u64)),
     })
 }
 
@@ -332,7 +389,9 @@ mod tests {
         assert_eq!(c.backup_dir, PathBuf::from("/b"));
         assert_eq!(c.log_dir, PathBuf::from("/logs"));
         assert_eq!(c.retention_days, 31);
-        assert_eq!(c.extensions, vec!["dav"]);
+        assert_eq!(c.names.extensions, vec!["dav"]);
+        assert_eq!(c.names.in_progress_suffixes, vec![".dav_"]);
+        assert_eq!(c.live_sync, Some(Duration::from_secs(60)));
         assert_eq!(c.reconcile_interval, Duration::from_secs(600));
         assert_eq!(c.min_free_percent, 10.0);
         assert_eq!(c.copy_workers, 2);
@@ -342,7 +401,14 @@ mod tests {
     fn extensions_are_normalized() {
         let c =
             parse(r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","extensions":[".DAV","mp4","dav"]}"#).unwrap();
-        assert_eq!(c.extensions, vec!["dav", "mp4"]);
+        assert_eq!(c.names.extensions, vec!["dav", "mp4"]);
+        let c = parse(r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","extensions":["mp4"],"live_sync_secs":0}"#)
+            .unwrap();
+        assert_eq!(c.names.in_progress_suffixes, Vec::<String>::new());
+        assert_eq!(c.live_sync, None);
+        let c =
+            parse(r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","in_progress_suffixes":[".DAV.tmp"]}"#).unwrap();
+        assert_eq!(c.names.in_progress_suffixes, vec![".dav.tmp"]);
     }
 
     #[test]
@@ -380,6 +446,22 @@ mod tests {
             (
                 r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","reconcile_interval_secs":0}"#,
                 "reconcile_interval_secs",
+            ),
+            (
+                r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","live_sync_secs":-1}"#,
+                "live_sync_secs",
+            ),
+            (
+                r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","in_progress_suffixes":[".tmp"]}"#,
+                "in_progress_suffixes",
+            ),
+            (
+                r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","in_progress_suffixes":[".dav"]}"#,
+                "in_progress_suffixes",
+            ),
+            (
+                r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","extensions":["partial"]}"#,
+                "extensions",
             ),
         ];
         for (text, key) in cases {

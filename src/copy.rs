@@ -1,9 +1,11 @@
 //! Brings one backup file up to date with its source, and is the only code that writes
 //! recordings into the backup. A new copy goes to a temporary in the destination folder,
 //! is fsynced, given the source's modification time, checked for size, and renamed into
-//! place (never over an existing file). A grown source gets only its new bytes appended,
-//! after the bytes already in the backup are checked against the source. A source that
-//! became shorter or different never touches the backup: its content is kept beside the
+//! place (never over an existing file). A recording still being written is copied as
+//! `NAME.partial` and follows its source; once finished, that copy gets its last bytes
+//! and is renamed to `NAME`. A grown source gets only its new bytes appended, after the
+//! bytes already in the backup are checked against the source. A source that became
+//! shorter or different never touches the backup: its content is kept beside the
 //! original instead (`layout::kept_beside`).
 
 use std::fs::{self, File, OpenOptions};
@@ -13,7 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::{layout, scan};
+use crate::layout::{self, Names};
+use crate::scan;
 
 /// Bytes compared at the start and at the end of what the backup already holds before
 /// new bytes are appended. A replaced recording differs in its first frames (DHAV
@@ -29,16 +32,31 @@ const CHUNK: u64 = 32 << 20;
 pub struct Mirror {
     pub source_dir: PathBuf,
     pub backup_dir: PathBuf,
+    pub names: Names,
     pub cancel: Arc<AtomicBool>,
+}
+
+/// What is believed of a source: still being recorded, or finished. A recording's copy
+/// takes its final name only once it is finished; until then it grows as
+/// `NAME.partial`. Ordered: asking for both means `Finished`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    Recording,
+    Finished,
 }
 
 /// What a sync did to the backup.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// A new backup file of `bytes` bytes.
+    /// A new finished copy of `bytes` bytes.
     Copied { bytes: u64 },
-    /// `bytes` new bytes appended to a backup the source had outgrown.
+    /// `bytes` new bytes appended to a finished copy the source had outgrown.
     Appended { bytes: u64 },
+    /// The in-progress copy followed its growing source by `bytes` bytes (`started`:
+    /// it was created now).
+    Following { bytes: u64, started: bool },
+    /// The in-progress copy got its last `bytes` bytes and its final name.
+    Completed { bytes: u64 },
     /// Already current (at most its modification time was refreshed).
     Current,
     /// The source is shorter than or different from the backup, which was left as it
@@ -57,9 +75,9 @@ pub enum Outcome {
 pub enum CopyError {
     #[error("source vanished before it could be copied")]
     SourceVanished,
-    #[error("source is locked or not readable now ({0}); retried later")]
+    #[error("source is locked or not readable now ({0})")]
     SourceLocked(io::Error),
-    #[error("source changed while it was copied ({0}); retried later")]
+    #[error("source changed while it was copied ({0})")]
     SourceChanged(String),
     #[error("not enough space on the backup disk: {needed} bytes needed, {available} available")]
     NoSpace { needed: u64, available: u64 },
@@ -95,9 +113,8 @@ fn is_locked(e: &io::Error) -> bool {
         || (cfg!(windows) && matches!(e.raw_os_error(), Some(32) | Some(33)))
 }
 
-/// The state of one destination relative to the source.
+/// The state of one existing destination relative to the source.
 enum Sync {
-    Created(u64),
     Appended(u64),
     Current,
     /// The destination cannot take this source: it is longer (`shorter`: the source is a
@@ -107,11 +124,21 @@ enum Sync {
     },
 }
 
+/// What one destination (the original name, or a version beside it) received.
+enum Done {
+    Copied(u64),
+    Appended(u64),
+    Following(u64, bool),
+    Completed(u64),
+    Current,
+}
+
 impl Mirror {
-    pub fn new(source_dir: PathBuf, backup_dir: PathBuf) -> Mirror {
+    pub fn new(source_dir: PathBuf, backup_dir: PathBuf, names: Names) -> Mirror {
         Mirror {
             source_dir,
             backup_dir,
+            names,
             cancel: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -120,11 +147,19 @@ impl Mirror {
         self.cancel.load(Ordering::Relaxed)
     }
 
-    /// Brings the backup of `rel` (a path relative to both roots) up to date.
-    pub fn sync(&self, rel: &Path) -> Result<Outcome, CopyError> {
+    /// Brings the backup of the source recording `rel` (relative to the source folder;
+    /// a recorder's in-progress name like `NAME.dav_` is always `Recording`) up to date.
+    pub fn sync(&self, rel: &Path, stage: Stage) -> Result<Outcome, CopyError> {
         if self.cancelled() {
             return Err(CopyError::Cancelled);
         }
+        let Some((final_rel, named_in_progress)) = self.names.final_rel(rel) else {
+            return Err(CopyError::io(
+                "not a recording",
+                io::Error::other(format!("{} has no recording name", rel.display())),
+            ));
+        };
+        let stage = if named_in_progress { Stage::Recording } else { stage };
         let src_path = self.source_dir.join(rel);
         let src = File::open(&src_path).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => CopyError::SourceVanished,
@@ -139,62 +174,102 @@ impl Mirror {
             meta.modified().map_err(|e| CopyError::io("source mtime", e))?,
         );
 
-        match self.sync_to(&src, len, mtime, &self.backup_dir.join(rel))? {
-            Sync::Created(bytes) => Ok(Outcome::Copied { bytes }),
-            Sync::Appended(bytes) => Ok(Outcome::Appended { bytes }),
-            Sync::Current => Ok(Outcome::Current),
-            Sync::Incompatible { shorter: true } => Ok(Outcome::Kept {
-                differs: false,
-                beside: None,
-                bytes: 0,
-                detail: format!("the source is shorter ({len} bytes) but matches the start of the backup"),
-            }),
-            Sync::Incompatible { shorter: false } => {
-                // The source holds content the backup does not: keep it too, beside.
-                for n in 1..=layout::MAX_KEPT_BESIDE {
-                    let beside = layout::kept_beside(rel, n);
-                    let bytes = match self.sync_to(&src, len, mtime, &self.backup_dir.join(&beside))? {
-                        Sync::Incompatible { .. } => continue,
-                        Sync::Created(b) | Sync::Appended(b) => b,
-                        Sync::Current => 0,
-                    };
-                    let detail = format!("the source ({len} bytes) differs from the backup");
+        // The original name first; when the backup holds other content there, the
+        // versions beside it, the first that can take this source.
+        for n in 0..=layout::MAX_KEPT_BESIDE {
+            let name = if n == 0 {
+                final_rel.clone()
+            } else {
+                layout::kept_beside(&final_rel, n)
+            };
+            let done = match self.sync_one(&src, len, mtime, &name, stage)? {
+                Err(Sync::Incompatible { shorter: true }) if n == 0 => {
                     return Ok(Outcome::Kept {
-                        differs: true,
-                        beside: Some(beside),
-                        bytes,
-                        detail,
-                    });
+                        differs: false,
+                        beside: None,
+                        bytes: 0,
+                        detail: format!("the source is shorter ({len} bytes) but matches the start of the backup"),
+                    })
                 }
-                let detail = format!(
-                    "the source ({len} bytes) differs from the backup and from the {} versions already kept beside it; not stored again",
-                    layout::MAX_KEPT_BESIDE
-                );
-                Ok(Outcome::Kept {
-                    differs: true,
-                    beside: None,
-                    bytes: 0,
-                    detail,
-                })
+                Err(_) => continue,
+                Ok(done) => done,
+            };
+            if n == 0 {
+                return Ok(match done {
+                    Done::Copied(bytes) => Outcome::Copied { bytes },
+                    Done::Appended(bytes) => Outcome::Appended { bytes },
+                    Done::Following(bytes, started) => Outcome::Following { bytes, started },
+                    Done::Completed(bytes) => Outcome::Completed { bytes },
+                    Done::Current => Outcome::Current,
+                });
             }
+            // The source holds content the backup does not: it is kept too, beside.
+            let (beside, bytes) = match done {
+                Done::Following(b, _) => (layout::partial_of(&name), b),
+                Done::Copied(b) | Done::Appended(b) | Done::Completed(b) => (name, b),
+                Done::Current => (name, 0),
+            };
+            return Ok(Outcome::Kept {
+                differs: true,
+                beside: Some(beside),
+                bytes,
+                detail: format!("the source ({len} bytes) differs from the backup"),
+            });
         }
+        Ok(Outcome::Kept {
+            differs: true,
+            beside: None,
+            bytes: 0,
+            detail: format!(
+                "the source ({len} bytes) differs from the backup and from the {} versions already kept beside it; not stored again",
+                layout::MAX_KEPT_BESIDE
+            ),
+        })
     }
 
-    fn sync_to(&self, src: &File, len: u64, mtime: SystemTime, dst_path: &Path) -> Result<Sync, CopyError> {
-        match fs::symlink_metadata(dst_path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                self.copy_new(src, len, mtime, dst_path).map(Sync::Created)
-            }
-            Err(e) => Err(CopyError::io(
-                format!("cannot inspect the backup {}", dst_path.display()),
-                e,
-            )),
-            Ok(m) if !m.is_file() => Err(CopyError::io(
-                format!("{} is in the way", dst_path.display()),
-                io::Error::other("the backup path is a link or a folder, not a file; left alone"),
-            )),
-            Ok(_) => self.extend(src, len, mtime, dst_path),
+    /// Brings the backup named `name` (finished, or in progress as `name.partial`) up to
+    /// date; `Err(Sync::Incompatible)` when what it holds cannot take this source.
+    fn sync_one(
+        &self,
+        src: &File,
+        len: u64,
+        mtime: SystemTime,
+        name: &Path,
+        stage: Stage,
+    ) -> Result<Result<Done, Sync>, CopyError> {
+        let finished = self.backup_dir.join(name);
+        let partial = self.backup_dir.join(layout::partial_of(name));
+        // A finished copy whose source grows again (the recorder reopened it, or a pass
+        // took a pause for the end) grows in place: it is a true prefix throughout.
+        if is_file(&finished)? {
+            return Ok(match self.extend(src, len, mtime, &finished)? {
+                Sync::Appended(b) => Ok(Done::Appended(b)),
+                Sync::Current => Ok(Done::Current),
+                other => Err(other),
+            });
         }
+        if is_file(&partial)? {
+            let bytes = match self.extend(src, len, mtime, &partial)? {
+                Sync::Appended(b) => b,
+                Sync::Current => 0,
+                other => return Ok(Err(other)),
+            };
+            if stage == Stage::Recording {
+                return Ok(Ok(Done::Following(bytes, false)));
+            }
+            // Whole, fsynced and matching the finished source: it may take its name.
+            if fs::symlink_metadata(&finished).is_ok() {
+                return Err(CopyError::SourceChanged("the backup file appeared meanwhile".into()));
+            }
+            fs::rename(&partial, &finished)
+                .map_err(|e| CopyError::io("cannot give the in-progress copy its final name", e))?;
+            sync_dir(finished.parent().expect("a backup path has a folder"));
+            return Ok(Ok(Done::Completed(bytes)));
+        }
+        Ok(Ok(match stage {
+            Stage::Finished => Done::Copied(self.copy_new(src, len, mtime, &finished)?),
+            Stage::Recording => Done::Following(self.copy_new(src, len, mtime, &partial)?, true),
+        }))
     }
 
     /// A whole new copy: temporary, fsync, size check, rename, folder fsync.
@@ -334,6 +409,23 @@ impl Mirror {
     }
 }
 
+/// True when `path` is a regular file, false when nothing is there; an error when a
+/// link or a folder is in the way (never written through) or it cannot be inspected.
+fn is_file(path: &Path) -> Result<bool, CopyError> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => Ok(true),
+        Ok(_) => Err(CopyError::io(
+            format!("{} is in the way", path.display()),
+            io::Error::other("the backup path is a link or a folder, not a file; left alone"),
+        )),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(CopyError::io(
+            format!("cannot inspect the backup {}", path.display()),
+            e,
+        )),
+    }
+}
+
 /// Compares the head and the tail of the first `len` bytes of both files.
 fn same_prefix(a: &File, b: &File, len: u64) -> io::Result<bool> {
     let head = VERIFY_WINDOW.min(len);
@@ -399,7 +491,11 @@ mod tests {
 
     fn setup() -> (tempfile::TempDir, Mirror) {
         let t = tempfile::tempdir().unwrap();
-        let m = Mirror::new(t.path().join("s"), t.path().join("b"));
+        let names = Names {
+            extensions: vec!["dav".into()],
+            in_progress_suffixes: vec![".dav_".into()],
+        };
+        let m = Mirror::new(t.path().join("s"), t.path().join("b"), names);
         fs::create_dir_all(&m.source_dir).unwrap();
         fs::create_dir_all(&m.backup_dir).unwrap();
         (t, m)
@@ -410,12 +506,15 @@ mod tests {
         let (_t, m) = setup();
         let rel = Path::new("a.dav");
         fs::write(m.source_dir.join(rel), vec![7u8; 3 << 20]).unwrap();
-        assert_eq!(m.sync(rel).unwrap(), Outcome::Copied { bytes: 3 << 20 });
+        assert_eq!(
+            m.sync(rel, Stage::Finished).unwrap(),
+            Outcome::Copied { bytes: 3 << 20 }
+        );
         let mut f = OpenOptions::new().append(true).open(m.source_dir.join(rel)).unwrap();
         f.write_all(&[9u8; 1000]).unwrap();
         drop(f);
-        assert_eq!(m.sync(rel).unwrap(), Outcome::Appended { bytes: 1000 });
-        assert_eq!(m.sync(rel).unwrap(), Outcome::Current);
+        assert_eq!(m.sync(rel, Stage::Finished).unwrap(), Outcome::Appended { bytes: 1000 });
+        assert_eq!(m.sync(rel, Stage::Finished).unwrap(), Outcome::Current);
         assert_eq!(
             fs::read(m.source_dir.join(rel)).unwrap(),
             fs::read(m.backup_dir.join(rel)).unwrap()
@@ -427,9 +526,9 @@ mod tests {
         let (_t, m) = setup();
         let rel = Path::new("a.dav");
         fs::write(m.source_dir.join(rel), b"0123456789").unwrap();
-        m.sync(rel).unwrap();
+        m.sync(rel, Stage::Finished).unwrap();
         fs::write(m.source_dir.join(rel), b"01234").unwrap();
-        let out = m.sync(rel).unwrap();
+        let out = m.sync(rel, Stage::Finished).unwrap();
         assert!(
             matches!(
                 out,
@@ -449,9 +548,9 @@ mod tests {
         let (_t, m) = setup();
         let rel = Path::new("a.dav");
         fs::write(m.source_dir.join(rel), b"first version").unwrap();
-        m.sync(rel).unwrap();
+        m.sync(rel, Stage::Finished).unwrap();
         fs::write(m.source_dir.join(rel), b"other version, longer").unwrap();
-        let out = m.sync(rel).unwrap();
+        let out = m.sync(rel, Stage::Finished).unwrap();
         assert_eq!(
             out,
             Outcome::Kept {
@@ -468,7 +567,7 @@ mod tests {
         );
         // The kept version is then current, not stored a second time.
         assert!(matches!(
-            m.sync(rel).unwrap(),
+            m.sync(rel, Stage::Finished).unwrap(),
             Outcome::Kept {
                 beside: Some(_),
                 bytes: 0,
@@ -479,11 +578,85 @@ mod tests {
     }
 
     #[test]
+    fn a_recording_in_progress_grows_as_partial_then_takes_its_name() {
+        let (_t, m) = setup();
+        let rel = Path::new("a.dav");
+        let (src, fin, part) = (
+            m.source_dir.join(rel),
+            m.backup_dir.join(rel),
+            m.backup_dir.join("a.dav.partial"),
+        );
+        fs::write(&src, vec![1u8; 5000]).unwrap();
+        let out = m.sync(rel, Stage::Recording).unwrap();
+        assert_eq!(
+            out,
+            Outcome::Following {
+                bytes: 5000,
+                started: true
+            }
+        );
+        assert!(part.exists() && !fin.exists());
+        let mut f = OpenOptions::new().append(true).open(&src).unwrap();
+        f.write_all(&[2u8; 300]).unwrap();
+        assert_eq!(
+            m.sync(rel, Stage::Recording).unwrap(),
+            Outcome::Following {
+                bytes: 300,
+                started: false
+            }
+        );
+        f.write_all(&[3u8; 7]).unwrap();
+        drop(f);
+        assert_eq!(m.sync(rel, Stage::Finished).unwrap(), Outcome::Completed { bytes: 7 });
+        assert!(!part.exists(), "the in-progress copy is gone once finished");
+        assert_eq!(fs::read(&fin).unwrap(), fs::read(&src).unwrap());
+        assert_eq!(m.sync(rel, Stage::Recording).unwrap(), Outcome::Current);
+    }
+
+    #[test]
+    fn a_recorder_in_progress_name_is_never_finished() {
+        let (_t, m) = setup();
+        fs::write(m.source_dir.join("a.dav_"), b"abc").unwrap();
+        let out = m.sync(Path::new("a.dav_"), Stage::Finished).unwrap();
+        assert!(matches!(out, Outcome::Following { bytes: 3, .. }), "{out:?}");
+        assert_eq!(fs::read(m.backup_dir.join("a.dav.partial")).unwrap(), b"abc");
+        fs::rename(m.source_dir.join("a.dav_"), m.source_dir.join("a.dav")).unwrap();
+        assert_eq!(
+            m.sync(Path::new("a.dav"), Stage::Finished).unwrap(),
+            Outcome::Completed { bytes: 0 }
+        );
+        assert_eq!(fs::read(m.backup_dir.join("a.dav")).unwrap(), b"abc");
+    }
+
+    #[test]
+    fn an_in_progress_copy_of_other_content_is_kept_and_the_new_one_goes_beside() {
+        let (_t, m) = setup();
+        // Left by a recording the platform wiped; a new one reuses the name.
+        fs::write(m.backup_dir.join("a.dav.partial"), b"old footage").unwrap();
+        fs::write(m.source_dir.join("a.dav"), b"new footage, longer").unwrap();
+        let out = m.sync(Path::new("a.dav"), Stage::Recording).unwrap();
+        assert!(
+            matches!(&out, Outcome::Kept { differs: true, beside: Some(b), .. } if b == Path::new("a.changed-1.dav.partial")),
+            "{out:?}"
+        );
+        assert_eq!(fs::read(m.backup_dir.join("a.dav.partial")).unwrap(), b"old footage");
+        m.sync(Path::new("a.dav"), Stage::Finished).unwrap();
+        assert_eq!(
+            fs::read(m.backup_dir.join("a.changed-1.dav")).unwrap(),
+            b"new footage, longer"
+        );
+        assert_eq!(fs::read(m.backup_dir.join("a.dav.partial")).unwrap(), b"old footage");
+    }
+
+    #[test]
     fn cancelled_copy_leaves_nothing() {
         let (_t, m) = setup();
         fs::write(m.source_dir.join("a.dav"), b"data").unwrap();
         m.cancel.store(true, Ordering::Relaxed);
-        assert!(matches!(m.sync(Path::new("a.dav")), Err(CopyError::Cancelled)));
+        assert!(matches!(
+            m.sync(Path::new("a.dav"), Stage::Finished),
+            Err(CopyError::Cancelled)
+        ));
         assert_eq!(fs::read_dir(&m.backup_dir).unwrap().count(), 0);
     }
 }

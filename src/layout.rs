@@ -1,7 +1,8 @@
 //! How recordings are recognised and named, as pure functions: which files are
-//! recordings, the day a recording belongs to, and the names cctv-mirror gives its own
-//! files in the backup (temporaries, copies kept beside a changed original). Nothing here
-//! touches the disk, so every rule can be tested on plain strings.
+//! recordings (finished, or still being recorded), the day a recording belongs to, and
+//! the names cctv-mirror gives its own files in the backup (temporaries, in-progress
+//! copies, copies kept beside a changed original). Nothing here touches the disk, so
+//! every rule can be tested on plain strings.
 
 use std::ffi::OsStr;
 use std::path::{Component, Path, PathBuf};
@@ -16,6 +17,108 @@ pub const TEMP_SUFFIX: &str = ".cctv-tmp";
 /// How many differing versions of one recording are kept beside the original before
 /// cctv-mirror stops storing more and only alerts.
 pub const MAX_KEPT_BESIDE: u32 = 9;
+
+/// Suffix of our in-progress copies: `NAME.EXT.partial` holds the first bytes of a
+/// recording still being written. It ends in no recording extension (the config refuses
+/// `partial`), so no player or operator takes it for a finished recording; once the
+/// recording is finished it is completed and renamed to `NAME.EXT`.
+pub const PARTIAL_SUFFIX: &str = ".partial";
+
+/// What a file is to cctv-mirror, by its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A recording under its final name.
+    Recording,
+    /// A recording still being written, under a name that says so: the recorder's own
+    /// (`NAME.dav_`) in the source, or our in-progress copy (`NAME.dav.partial`) in the
+    /// backup. `final_name` is the name it has once finished.
+    InProgress { final_name: String },
+    /// One of our temporaries.
+    Temp,
+}
+
+/// The names that count: recording extensions and the recorder's in-progress suffixes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Names {
+    /// Lower-case, without the leading dot (`dav`).
+    pub extensions: Vec<String>,
+    /// Lower-case, with the dot, each starting with `.EXT` of an extension (`.dav_`).
+    pub in_progress_suffixes: Vec<String>,
+}
+
+impl Names {
+    /// What `name` is, or None when cctv-mirror has nothing to do with it.
+    pub fn classify(&self, name: &OsStr) -> Option<Kind> {
+        let name = name.to_str()?;
+        if is_temp(OsStr::new(name)) {
+            return Some(Kind::Temp);
+        }
+        if is_recording(OsStr::new(name), &self.extensions) {
+            return Some(Kind::Recording);
+        }
+        if let Some(stem) = strip_suffix_ignore_case(name, PARTIAL_SUFFIX) {
+            return is_recording(OsStr::new(stem), &self.extensions).then(|| Kind::InProgress {
+                final_name: stem.to_string(),
+            });
+        }
+        for suffix in &self.in_progress_suffixes {
+            let Some(stem) = strip_suffix_ignore_case(name, suffix) else {
+                continue;
+            };
+            // `.dav_` → keep `.dav`: the extension is the suffix's start, in the
+            // recorder's own case.
+            let ext_len = self
+                .extensions
+                .iter()
+                .filter(|e| suffix[1..].starts_with(e.as_str()))
+                .map(|e| e.len() + 1)
+                .max()?;
+            let final_name = &name[..stem.len() + ext_len];
+            if !stem.is_empty() && is_recording(OsStr::new(final_name), &self.extensions) {
+                return Some(Kind::InProgress {
+                    final_name: final_name.to_string(),
+                });
+            }
+        }
+        None
+    }
+
+    /// True for a recording under its final name.
+    pub fn is_recording(&self, name: &OsStr) -> bool {
+        self.classify(name) == Some(Kind::Recording)
+    }
+
+    /// For a recording in any form, the path of its finished version and whether `rel`
+    /// names it as still in progress; None for anything else.
+    pub fn final_rel(&self, rel: &Path) -> Option<(PathBuf, bool)> {
+        match self.classify(rel.file_name()?)? {
+            Kind::Recording => Some((rel.to_path_buf(), false)),
+            Kind::InProgress { final_name } => Some((rel.with_file_name(final_name), true)),
+            Kind::Temp => None,
+        }
+    }
+
+    /// The source recording a backup file stands for, which is also the key the copy
+    /// queue serializes on: a temporary, an in-progress copy and a version kept beside
+    /// all lead back to the recording they were made from.
+    pub fn origin(&self, backup_rel: &Path) -> Option<PathBuf> {
+        let rel = final_of_temp(backup_rel).unwrap_or_else(|| backup_rel.to_path_buf());
+        let (rel, _) = self.final_rel(&rel)?;
+        Some(unkept(&rel).unwrap_or(rel))
+    }
+}
+
+fn strip_suffix_ignore_case<'a>(name: &'a str, suffix: &str) -> Option<&'a str> {
+    let cut = name.len().checked_sub(suffix.len())?;
+    (name.is_char_boundary(cut) && name[cut..].eq_ignore_ascii_case(suffix)).then(|| &name[..cut])
+}
+
+/// Where the in-progress copy of the recording `rel` is kept: `rel` + `.partial`.
+pub fn partial_of(rel: &Path) -> PathBuf {
+    let mut name = rel.file_name().unwrap_or_default().to_os_string();
+    name.push(PARTIAL_SUFFIX);
+    rel.with_file_name(name)
+}
 
 /// True when `name` ends in one of `extensions` (lower-case, no dot), ignoring case.
 pub fn is_recording(name: &OsStr, extensions: &[String]) -> bool {
@@ -122,10 +225,22 @@ pub fn kept_beside(rel: &Path, n: u32) -> PathBuf {
 
 /// True for a name made by `kept_beside`: such files have no counterpart in the source.
 pub fn is_kept_beside(rel: &Path) -> bool {
-    let name = rel.file_name().and_then(OsStr::to_str).unwrap_or_default();
-    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
-    stem.rsplit_once(".changed-")
-        .is_some_and(|(_, n)| n.parse::<u32>().is_ok())
+    unkept(rel).is_some()
+}
+
+/// The original a name made by `kept_beside` was made from.
+fn unkept(rel: &Path) -> Option<PathBuf> {
+    let name = rel.file_name()?.to_str()?;
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) => (s, Some(e)),
+        None => (name, None),
+    };
+    let (orig, n) = stem.rsplit_once(".changed-")?;
+    n.parse::<u32>().ok()?;
+    Some(rel.with_file_name(match ext {
+        Some(e) => format!("{orig}.{e}"),
+        None => orig.to_string(),
+    }))
 }
 
 #[cfg(test)]
@@ -190,5 +305,58 @@ mod tests {
         assert_eq!(kept, PathBuf::from("2026/11/26/a.b.changed-2.dav"));
         assert!(is_kept_beside(&kept));
         assert!(!is_kept_beside(Path::new("2026/11/26/a.b.dav")));
+    }
+
+    fn names() -> Names {
+        Names {
+            extensions: exts(),
+            in_progress_suffixes: vec![".dav_".into()],
+        }
+    }
+
+    #[test]
+    fn in_progress_names() {
+        let n = names();
+        let kind = |s: &str| n.classify(OsStr::new(s));
+        let in_progress = |f: &str| {
+            Some(Kind::InProgress {
+                final_name: f.to_string(),
+            })
+        };
+        assert_eq!(kind("a.dav"), Some(Kind::Recording));
+        assert_eq!(kind("a.dav_"), in_progress("a.dav"));
+        assert_eq!(kind("A.DAV_"), in_progress("A.DAV"));
+        assert_eq!(kind("a.dav.partial"), in_progress("a.dav"));
+        assert_eq!(kind("a.changed-2.dav.partial"), in_progress("a.changed-2.dav"));
+        assert_eq!(kind(".dav_"), None);
+        assert_eq!(kind("a.idx.partial"), None);
+        assert_eq!(kind(".partial"), None);
+        assert_eq!(kind("a.dav_x"), None);
+        assert_eq!(kind(".a.dav.partial.cctv-tmp"), Some(Kind::Temp));
+        assert_eq!(kind("ação.dav_"), in_progress("ação.dav"));
+        assert_eq!(partial_of(Path::new("d/a.dav")), PathBuf::from("d/a.dav.partial"));
+        assert_eq!(
+            n.final_rel(Path::new("d/a.dav_")),
+            Some((PathBuf::from("d/a.dav"), true))
+        );
+        assert_eq!(
+            n.final_rel(Path::new("d/a.dav")),
+            Some((PathBuf::from("d/a.dav"), false))
+        );
+        assert_eq!(n.final_rel(Path::new("d/a.txt")), None);
+    }
+
+    #[test]
+    fn every_backup_file_leads_back_to_its_origin() {
+        let n = names();
+        let origin = |s: &str| n.origin(Path::new(s)).map(|p| p.to_string_lossy().into_owned());
+        let a = Some("d/a.dav".to_string());
+        assert_eq!(origin("d/a.dav"), a);
+        assert_eq!(origin("d/a.dav.partial"), a);
+        assert_eq!(origin("d/.a.dav.partial.cctv-tmp"), a);
+        assert_eq!(origin("d/.a.dav.cctv-tmp"), a);
+        assert_eq!(origin("d/a.changed-3.dav"), a);
+        assert_eq!(origin("d/.a.changed-3.dav.partial.cctv-tmp"), a);
+        assert_eq!(origin("d/notes.txt"), None);
     }
 }

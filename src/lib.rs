@@ -16,17 +16,20 @@
 //! - `plan`: the window, what to copy, the wipe and clock alerts
 //! - `retention`: what to delete, and deleting it
 //! - `copy`: bring one backup file up to date (temporary, fsync, rename; append)
-//! - `queue`: the shared job queue and its workers
+//! - `queue`: the shared job queue and its workers, one job per recording at a time
 //! - `reconcile`: one pass
 //! - `volume`: the backup folder and its disk space
 //! - `alert`, `status`: alert kinds and `status.json`
+//! - `activity`: the daemon's live state (watcher, last copy, totals) for `status.json`
 //! - `runlog`: console and per-pass log files
 //! - `shutdown`: stop signals
 //! - `check`: the `check` command
-//! - `watch`: the real-time watcher → jobs; overflow or errors → a pass
+//! - `watch`: the real-time watcher → jobs (finished recordings, and in-progress
+//!   copies of growing ones); overflow or errors → a pass
 //! - `app`: wiring, the tick, and the pass the watcher asks for
 //! - `exit`: exit codes
 
+pub mod activity;
 pub mod alert;
 pub mod app;
 pub mod check;

@@ -1,18 +1,25 @@
-//! Decides, from the two trees' listings and the date of today, what a pass copies and
-//! what it alerts on, each with a reason. Pure: no disk, no clock, so every rule is
-//! tested on made-up listings and any `today`.
+//! Decides, from the two trees' listings and the time now, what a pass copies and what
+//! it alerts on, each with a reason. Pure: no disk, no clock, so every rule is tested on
+//! made-up listings and any `now`.
+//!
+//! A source is still being recorded when its name says so (`NAME.dav_`) or it changed
+//! within `quiet` of now (either way: a recorder clock a little ahead must not keep a
+//! file "in progress" for hours); its copy then grows as `NAME.partial` and takes its
+//! final name once a later pass, or the watcher, sees it finished.
 //!
 //! The window: recordings dated on or after `cutoff = reference - retention_days`, where
 //! `reference` is the EARLIER of today and the newest recording present. A clock that
 //! jumps ahead moves neither the window nor retention's cutoff past real recordings.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use chrono::{Days, NaiveDate};
 
 use crate::alert::{AlertKind, Raised};
+use crate::copy::Stage;
 use crate::layout;
-use crate::scan::{Listing, Recording};
+use crate::scan::{FileMeta, Listing, Recording};
 
 /// Below this many recent backup recordings, a missing share proves nothing.
 pub const WIPE_MIN_RECENT: usize = 4;
@@ -44,7 +51,8 @@ impl Window {
     pub fn of(today: NaiveDate, retention_days: u32, listings: &[&Listing]) -> Window {
         let newest = listings
             .iter()
-            .flat_map(|l| l.recordings.values().map(|r| r.date))
+            .flat_map(|l| l.recordings.values().chain(l.in_progress.values().map(|p| &p.rec)))
+            .map(|r| r.date)
             .max();
         Window::new(today, retention_days, newest)
     }
@@ -57,7 +65,9 @@ impl Window {
 /// Why a file is to be synced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyJob {
+    /// The source file, as it is named now.
     pub rel: PathBuf,
+    pub stage: Stage,
     pub reason: String,
 }
 
@@ -71,16 +81,35 @@ pub struct CopyPlan {
     pub too_old: usize,
     /// Source recordings whose backup is already current.
     pub up_to_date: usize,
+    /// Source recordings still being recorded (as named now), for the watcher to follow.
+    pub recording: Vec<PathBuf>,
     pub alerts: Vec<Raised>,
 }
 
+/// True when a source with this name and `meta` is still being recorded at `now`.
+pub fn is_recording(named_in_progress: bool, meta: &FileMeta, now: SystemTime, quiet: Duration) -> bool {
+    let age = now
+        .duration_since(meta.mtime)
+        .or_else(|e| Ok::<_, ()>(e.duration()))
+        .unwrap_or_default();
+    named_in_progress || age < quiet
+}
+
 /// Plans the copies: every source recording of the window whose backup is missing or
-/// differs in size or time. Nothing here ever plans a deletion: sources that vanished
-/// only feed the `source_wipe` rule.
-pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window) -> CopyPlan {
+/// differs in size or time, finished or still recording (see the module text). Nothing
+/// here ever plans a deletion: sources that vanished only feed the `source_wipe` rule.
+pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window, now: SystemTime, quiet: Duration) -> CopyPlan {
     let mut plan = CopyPlan::default();
     let mut future = Vec::new();
-    for (rel, src) in &source.recordings {
+    let finished = source.recordings.iter().map(|(rel, r)| (rel, rel, r, false));
+    // A recorder's in-progress name beside the finished one is a leftover; the
+    // finished one counts.
+    let unfinished = source
+        .in_progress
+        .iter()
+        .filter(|(key, _)| !source.recordings.contains_key(*key))
+        .map(|(key, p)| (key, &p.rel, &p.rec, true));
+    for (key, rel, src, named_in_progress) in finished.chain(unfinished) {
         if !window.contains(src.date) {
             plan.too_old += 1;
             continue;
@@ -89,10 +118,15 @@ pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window) -> CopyP
         if src.date > window.today {
             future.push(rel.as_path());
         }
-        match backup_state(rel, src, backup) {
+        let recording = is_recording(named_in_progress, &src.meta, now, quiet);
+        if recording {
+            plan.recording.push(rel.clone());
+        }
+        match backup_state(key, src, recording, backup) {
             None => plan.up_to_date += 1,
             Some(reason) => plan.jobs.push(CopyJob {
                 rel: rel.clone(),
+                stage: if recording { Stage::Recording } else { Stage::Finished },
                 reason,
             }),
         }
@@ -119,18 +153,38 @@ pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window) -> CopyP
     plan
 }
 
-/// None when the backup (or a version kept beside it) is current; else the reason to sync.
-fn backup_state(rel: &Path, src: &Recording, backup: &Listing) -> Option<String> {
-    let Some(b) = backup.recordings.get(rel) else {
-        return Some("missing from the backup".into());
-    };
-    if b.meta.matches(&src.meta) {
-        return None;
-    }
+/// None when the backup of the recording finally named `rel` (or a version kept beside
+/// it, or its in-progress copy while it is recording) is current; else the reason to
+/// sync.
+fn backup_state(rel: &Path, src: &Recording, recording: bool, backup: &Listing) -> Option<String> {
     let kept = (1..=layout::MAX_KEPT_BESIDE)
         .filter_map(|n| backup.recordings.get(&layout::kept_beside(rel, n)))
         .any(|k| k.meta.matches(&src.meta));
     if kept {
+        return None;
+    }
+    if let Some(p) = backup
+        .in_progress
+        .get(rel)
+        .filter(|_| !backup.recordings.contains_key(rel))
+    {
+        let (have, want) = (p.rec.meta.size, src.meta.size);
+        return match (recording, p.rec.meta.matches(&src.meta)) {
+            (true, true) => None,
+            (true, false) => Some(format!("recording: the in-progress copy has {have} of {want} bytes")),
+            (false, _) => Some(format!(
+                "finished: the in-progress copy ({have} of {want} bytes) is completed and takes its final name"
+            )),
+        };
+    }
+    let Some(b) = backup.recordings.get(rel) else {
+        return Some(if recording {
+            "recording, not in the backup yet".into()
+        } else {
+            "missing from the backup".into()
+        });
+    };
+    if b.meta.matches(&src.meta) {
         return None;
     }
     Some(match src.meta.size.cmp(&b.meta.size) {
@@ -192,11 +246,16 @@ pub fn wipe_alert(source: &Listing, backup: &Listing, window: &Window) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::FileMeta;
-    use std::time::{Duration, SystemTime};
+    use crate::scan::InProgress;
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    const QUIET: Duration = Duration::from_secs(5);
+    /// Long after every test recording's time: they are all finished.
+    fn later() -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000)
     }
 
     fn rec(date: &str, size: u64, t: u64) -> Recording {
@@ -249,7 +308,7 @@ mod tests {
             ("2026/11/25/short.dav", rec("2026-11-25", 50, 300)),
         ]);
         let w = Window::of(today, 31, &[&src, &bak]);
-        let plan = plan_copies(&src, &bak, &w);
+        let plan = plan_copies(&src, &bak, &w, later(), QUIET);
         let jobs: Vec<(&str, &str)> = plan
             .jobs
             .iter()
@@ -272,13 +331,70 @@ mod tests {
     }
 
     #[test]
+    fn recordings_in_progress_go_to_their_in_progress_copy_until_finished() {
+        let t = |secs: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+        let mut src = listing(&[
+            ("d/growing.dav", rec("2026-11-26", 20, 1000)),
+            ("d/new.dav", rec("2026-11-26", 5, 998)),
+            ("d/done.dav", rec("2026-11-26", 30, 900)),
+            ("d/same.dav", rec("2026-11-26", 8, 999)),
+        ]);
+        src.in_progress.insert(
+            PathBuf::from("d/ch2.dav"),
+            InProgress {
+                rel: PathBuf::from("d/ch2.dav_"),
+                rec: rec("2026-11-26", 7, 500),
+            },
+        );
+        let mut bak = Listing::default();
+        for (k, r) in [
+            ("d/growing.dav", rec("2026-11-26", 10, 990)),
+            ("d/done.dav", rec("2026-11-26", 25, 890)),
+            ("d/same.dav", rec("2026-11-26", 8, 999)),
+        ] {
+            let rel = layout::partial_of(Path::new(k));
+            bak.in_progress.insert(PathBuf::from(k), InProgress { rel, rec: r });
+        }
+        let w = Window::new(day("2026-11-26"), 31, None);
+        let plan = plan_copies(&src, &bak, &w, t(1001), QUIET);
+        let jobs: Vec<(&str, Stage, &str)> = plan
+            .jobs
+            .iter()
+            .map(|j| (j.rel.to_str().unwrap(), j.stage, j.reason.as_str()))
+            .collect();
+        assert_eq!(
+            jobs,
+            vec![
+                (
+                    "d/done.dav",
+                    Stage::Finished,
+                    "finished: the in-progress copy (25 of 30 bytes) is completed and takes its final name"
+                ),
+                (
+                    "d/growing.dav",
+                    Stage::Recording,
+                    "recording: the in-progress copy has 10 of 20 bytes"
+                ),
+                ("d/new.dav", Stage::Recording, "recording, not in the backup yet"),
+                ("d/ch2.dav_", Stage::Recording, "recording, not in the backup yet"),
+            ]
+        );
+        assert_eq!(plan.up_to_date, 1, "same.dav's in-progress copy is current");
+        let following: Vec<&str> = plan.recording.iter().map(|p| p.to_str().unwrap()).collect();
+        assert_eq!(following, ["d/growing.dav", "d/new.dav", "d/same.dav", "d/ch2.dav_"]);
+        // A recorder clock far ahead does not keep a file "in progress".
+        assert!(!is_recording(false, &rec("2026-11-26", 1, 5000).meta, t(1000), QUIET));
+        assert!(is_recording(false, &rec("2026-11-26", 1, 1002).meta, t(1000), QUIET));
+    }
+
+    #[test]
     fn a_version_kept_beside_counts_as_current() {
         let src = listing(&[("d/a.dav", rec("2026-11-26", 9, 9))]);
         let bak = listing(&[
             ("d/a.dav", rec("2026-11-26", 5, 5)),
             ("d/a.changed-1.dav", rec("2026-11-26", 9, 9)),
         ]);
-        let plan = plan_copies(&src, &bak, &Window::new(day("2026-11-26"), 31, None));
+        let plan = plan_copies(&src, &bak, &Window::new(day("2026-11-26"), 31, None), later(), QUIET);
         assert!(plan.jobs.is_empty());
         assert!(plan.alerts.is_empty(), "{:?}", plan.alerts);
     }
@@ -286,7 +402,13 @@ mod tests {
     #[test]
     fn future_recordings_raise_clock_suspect_and_are_copied() {
         let src = listing(&[("2027/01/01/a.dav", rec("2027-01-01", 1, 1))]);
-        let plan = plan_copies(&src, &Listing::default(), &Window::new(day("2026-11-26"), 31, None));
+        let plan = plan_copies(
+            &src,
+            &Listing::default(),
+            &Window::new(day("2026-11-26"), 31, None),
+            later(),
+            QUIET,
+        );
         assert_eq!(plan.jobs.len(), 1);
         assert_eq!(plan.alerts[0].kind, AlertKind::ClockSuspect);
     }

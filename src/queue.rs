@@ -1,37 +1,62 @@
-//! The one queue of copy jobs, shared by the reconciliation pass and (later) the
-//! watcher, served by `copy_workers` blocking workers. A path already queued or being
-//! copied is not queued twice. Each finished job is logged here, once, whoever asked
-//! for it, and reported back to the asker when it wants the result.
+//! The one queue of copy jobs, shared by the reconciliation pass and the watcher, served
+//! by `copy_workers` blocking workers. Jobs are keyed by the recording they serve (its
+//! final name), so one recording is never copied by two workers at once, whatever name
+//! the source has now (`NAME.dav_`, then `NAME.dav`). A job for a recording already
+//! queued or in flight is not dropped: it waits in that recording's follow-up slot and
+//! runs right after, merged with any other waiting there (the stronger stage wins), so a
+//! close event that arrives during a copy is never lost. Each finished job is logged
+//! here, once, whoever asked for it, counted in `Activity`, and reported back to the
+//! asker when it wants the result.
 
-use std::collections::HashSet;
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
+use crate::activity::Activity;
 use crate::alert::AlertKind;
-use crate::copy::{CopyError, Mirror, Outcome};
+use crate::copy::{CopyError, Mirror, Outcome, Stage};
 
 /// One finished job.
 #[derive(Debug)]
 pub struct Report {
+    /// The source as the job named it.
     pub rel: PathBuf,
+    pub stage: Stage,
     pub result: Result<Outcome, CopyError>,
 }
 
-/// A path to sync, why, and where to send the report.
+/// A source file to sync, whether it is believed finished, why, and where to send the
+/// report.
 #[derive(Debug)]
 pub struct Job {
     pub rel: PathBuf,
+    pub stage: Stage,
     pub reason: String,
-    /// Sent once, when the job is done (or dropped unsent if the worker died).
+    /// Sent once, when the job is done (or dropped unsent if the worker died or a later
+    /// job for the same recording took its place before it ran).
     pub reply: Option<mpsc::UnboundedSender<Report>>,
 }
 
-/// Room for this many waiting jobs; the pass waits when it is full, the watcher will
-/// drop the event and rely on a rescan.
+impl Job {
+    /// One job doing what both ask: the newer name and reason, the stronger stage.
+    fn merge(self, newer: Job) -> Job {
+        Job {
+            rel: newer.rel,
+            stage: self.stage.max(newer.stage),
+            reason: newer.reason,
+            reply: newer.reply.or(self.reply),
+        }
+    }
+}
+
+/// Room for this many waiting jobs; the pass waits when it is full.
 pub const CAPACITY: usize = 4096;
+
+/// Recordings queued or in flight, by final name, each with the job to run after it.
+type Pending = Arc<Mutex<HashMap<PathBuf, Option<Job>>>>;
 
 /// The handle to submit jobs. Cloning it is cheap; the workers stop once every clone is
 /// dropped and the jobs already queued are done.
@@ -39,38 +64,57 @@ pub const CAPACITY: usize = 4096;
 pub struct CopyQueue {
     /// Sent to by `submit`; closes when the last `CopyQueue` clone is dropped.
     tx: mpsc::Sender<Job>,
-    /// Paths queued or in flight; a path leaves it when its worker finishes.
-    pending: Arc<Mutex<HashSet<PathBuf>>>,
+    pending: Pending,
+    mirror: Arc<Mirror>,
 }
 
 impl CopyQueue {
     /// Starts the dispatcher. The returned task ends after the queue is closed and the
     /// jobs in flight have finished.
-    pub fn start(mirror: Arc<Mirror>, workers: usize) -> (CopyQueue, JoinHandle<()>) {
+    pub fn start(mirror: Arc<Mirror>, workers: usize, activity: Activity) -> (CopyQueue, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(CAPACITY);
-        let pending = Arc::new(Mutex::new(HashSet::new()));
-        let task = tokio::spawn(dispatch(rx, mirror, workers, pending.clone()));
-        (CopyQueue { tx, pending }, task)
+        let pending: Pending = Arc::default();
+        let task = tokio::spawn(dispatch(rx, mirror.clone(), workers, pending.clone(), activity));
+        (CopyQueue { tx, pending, mirror }, task)
     }
 
-    /// Queues a job, waiting for room. False when the path is already queued or in
-    /// flight (the running job will see the newest state of the source anyway), or the
-    /// queue has shut down.
+    /// Queues a job, waiting for room. When its recording is already queued or in
+    /// flight, the job waits in the follow-up slot instead (returns true too: it will
+    /// run and report). False for a path that is no recording, or once the queue has
+    /// shut down.
     pub async fn submit(&self, job: Job) -> bool {
-        if !self.pending.lock().expect("pending set").insert(job.rel.clone()) {
+        let Some((key, _)) = self.mirror.names.final_rel(&job.rel) else {
             return false;
+        };
+        {
+            let mut pending = self.pending.lock().expect("pending map");
+            if let Some(slot) = pending.get_mut(&key) {
+                *slot = Some(match slot.take() {
+                    Some(waiting) => waiting.merge(job),
+                    None => job,
+                });
+                return true;
+            }
+            pending.insert(key.clone(), None);
         }
-        let rel = job.rel.clone();
         if self.tx.send(job).await.is_err() {
-            self.pending.lock().expect("pending set").remove(&rel);
+            self.pending.lock().expect("pending map").remove(&key);
             return false;
         }
         true
     }
 
-    /// True while `rel` is queued or being copied: its temporary is not stale.
-    pub fn is_pending(&self, rel: &std::path::Path) -> bool {
-        self.pending.lock().expect("pending set").contains(rel)
+    /// True while the recording `origin` (a final name) is queued or being copied: its
+    /// temporaries are not stale.
+    pub fn is_pending(&self, origin: &Path) -> bool {
+        self.pending.lock().expect("pending map").contains_key(origin)
+    }
+
+    /// A probe of how many recordings are queued or in flight, which does not keep the
+    /// queue open.
+    pub fn length_probe(&self) -> impl Fn() -> usize + Send + Sync + 'static {
+        let pending = self.pending.clone();
+        move || pending.lock().map(|p| p.len()).unwrap_or(0)
     }
 }
 
@@ -78,20 +122,47 @@ async fn dispatch(
     mut rx: mpsc::Receiver<Job>,
     mirror: Arc<Mirror>,
     workers: usize,
-    pending: Arc<Mutex<HashSet<PathBuf>>>,
+    pending: Pending,
+    activity: Activity,
 ) {
     let slots = Arc::new(Semaphore::new(workers));
     while let Some(job) = rx.recv().await {
         let permit = slots.clone().acquire_owned().await.expect("semaphore is never closed");
-        let (mirror, pending) = (mirror.clone(), pending.clone());
+        let (mirror, pending, activity) = (mirror.clone(), pending.clone(), activity.clone());
         // Copies are blocking file I/O: they run on tokio's blocking pool, never on the
         // async workers that serve signals and timers.
         tokio::task::spawn_blocking(move || {
-            let result = mirror.sync(&job.rel);
-            log_result(&job, &result);
-            pending.lock().expect("pending set").remove(&job.rel);
-            if let Some(reply) = job.reply {
-                let _ = reply.send(Report { rel: job.rel, result });
+            let key = mirror
+                .names
+                .final_rel(&job.rel)
+                .map(|(k, _)| k)
+                .unwrap_or_else(|| job.rel.clone());
+            let mut job = job;
+            loop {
+                let result = mirror.sync(&job.rel, job.stage);
+                log_result(&job, &result);
+                activity.record(&job.rel, &result);
+                // Taken under the same lock that submit uses, so a job submitted from
+                // now on finds the key gone and is queued afresh.
+                let next = {
+                    let mut pending = pending.lock().expect("pending map");
+                    let next = pending.get_mut(&key).and_then(Option::take);
+                    if next.is_none() {
+                        pending.remove(&key);
+                    }
+                    next
+                };
+                if let Some(reply) = job.reply {
+                    let _ = reply.send(Report {
+                        rel: job.rel,
+                        stage: job.stage,
+                        result,
+                    });
+                }
+                match next {
+                    Some(n) => job = n,
+                    None => break,
+                }
             }
             drop(permit);
         });
@@ -108,7 +179,16 @@ fn log_result(job: &Job, result: &Result<Outcome, CopyError>) {
         Ok(Outcome::Appended { bytes }) => {
             tracing::info!(%path, bytes, ?reason, "updated: appended new bytes")
         }
-        Ok(Outcome::Current) => tracing::debug!(%path, "already current"),
+        Ok(Outcome::Following { bytes, started: true }) => {
+            tracing::info!(%path, bytes, ?reason, "recording in progress: in-progress copy started")
+        }
+        Ok(Outcome::Following { bytes, started: false }) if *bytes > 0 => {
+            tracing::info!(%path, bytes, ?reason, "recording in progress: in-progress copy followed")
+        }
+        Ok(Outcome::Completed { bytes }) => {
+            tracing::info!(%path, bytes, ?reason, "finished: in-progress copy completed and renamed")
+        }
+        Ok(Outcome::Current | Outcome::Following { .. }) => tracing::debug!(%path, "already current"),
         Ok(Outcome::Kept {
             beside, bytes, detail, ..
         }) => {
@@ -124,6 +204,6 @@ fn log_result(job: &Job, result: &Result<Outcome, CopyError>) {
         Err(CopyError::NoSpace { .. }) => {
             tracing::warn!(alert = %AlertKind::LowDiskSpace, %path, "not copied: {}", result.as_ref().unwrap_err())
         }
-        Err(e) => tracing::warn!(%path, "not copied, retried next pass: {e}"),
+        Err(e) => tracing::warn!(%path, "not copied, tried again later: {e}"),
     }
 }

@@ -4,7 +4,7 @@
 //! `retention`; this module carries them out and logs each step with its reason.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use chrono::Local;
 use tokio::sync::mpsc;
@@ -12,7 +12,6 @@ use tokio::sync::mpsc;
 use crate::alert::{AlertKind, Raised};
 use crate::config::Config;
 use crate::copy::{CopyError, Outcome};
-use crate::layout;
 use crate::plan::{self, Window};
 use crate::queue::{CopyQueue, Job};
 use crate::retention;
@@ -20,6 +19,7 @@ use crate::scan::{self, Listing};
 use crate::shutdown::Shutdown;
 use crate::status::PassSummary;
 use crate::volume::{self, Disk};
+use crate::watch;
 
 /// What a pass found and did.
 #[derive(Debug, Default)]
@@ -36,7 +36,15 @@ fn raise(out: &mut PassResult, kind: AlertKind, message: String) {
 }
 
 /// Runs one pass. Never fails: every problem becomes a log line, a count or an alert.
-pub async fn pass(cfg: &Config, queue: &CopyQueue, mut shutdown: Shutdown, log_file: Option<PathBuf>) -> PassResult {
+/// `hints`, when the watcher runs, learns of every recording the pass finds still being
+/// recorded, so the watcher follows it even if it never reports a change.
+pub async fn pass(
+    cfg: &Config,
+    queue: &CopyQueue,
+    hints: Option<&watch::Hints>,
+    mut shutdown: Shutdown,
+    log_file: Option<PathBuf>,
+) -> PassResult {
     let clock = Instant::now();
     let started = Local::now();
     let mut out = PassResult::default();
@@ -45,16 +53,16 @@ pub async fn pass(cfg: &Config, queue: &CopyQueue, mut shutdown: Shutdown, log_f
     tracing::info!(source = %cfg.source_dir.display(), backup = %cfg.backup_dir.display(), "pass started");
 
     let (source_ok, backup_ok) = (cfg.source_dir.clone(), cfg.backup_dir.clone());
-    let exts = cfg.extensions.clone();
+    let names = cfg.names.clone();
     let scans = tokio::task::spawn_blocking(move || {
         let backup = volume::ensure_backup_dir(&backup_ok).and_then(|created| {
             if created {
                 tracing::info!(path = %backup_ok.display(), "created the backup folder");
             }
-            scan::scan(&backup_ok, &exts).map_err(|e| format!("cannot list {}: {e}", backup_ok.display()))
+            scan::scan(&backup_ok, &names).map_err(|e| format!("cannot list {}: {e}", backup_ok.display()))
         });
         let source = if source_ok.is_dir() {
-            scan::scan(&source_ok, &exts).map_err(|e| format!("cannot list {}: {e}", source_ok.display()))
+            scan::scan(&source_ok, &names).map_err(|e| format!("cannot list {}: {e}", source_ok.display()))
         } else {
             Err(format!(
                 "{} is missing or not a folder (is the recording disk mounted?)",
@@ -96,7 +104,7 @@ pub async fn pass(cfg: &Config, queue: &CopyQueue, mut shutdown: Shutdown, log_f
             );
         }
         (Ok(source), Ok(backup)) => {
-            reconcile(cfg, queue, &mut shutdown, &source, backup, &mut out).await;
+            reconcile(cfg, queue, hints, &mut shutdown, &source, backup, &mut out).await;
         }
     }
 
@@ -129,6 +137,8 @@ pub async fn pass(cfg: &Config, queue: &CopyQueue, mut shutdown: Shutdown, log_f
         scanned = s.scanned,
         copied = s.copied,
         updated = s.updated,
+        following = s.following,
+        completed = s.completed,
         bytes_copied = s.bytes_copied,
         up_to_date = s.up_to_date,
         deleted = s.deleted,
@@ -146,6 +156,7 @@ pub async fn pass(cfg: &Config, queue: &CopyQueue, mut shutdown: Shutdown, log_f
 async fn reconcile(
     cfg: &Config,
     queue: &CopyQueue,
+    hints: Option<&watch::Hints>,
     shutdown: &mut Shutdown,
     source: &Listing,
     backup: Listing,
@@ -157,7 +168,7 @@ async fn reconcile(
     }
     let today = Local::now().date_naive();
     let window = Window::of(today, cfg.retention_days, &[source, &backup]);
-    let copies = plan::plan_copies(source, &backup, &window);
+    let copies = plan::plan_copies(source, &backup, &window, SystemTime::now(), cfg.settle);
     out.summary.scanned = copies.in_window;
     out.summary.up_to_date = copies.up_to_date;
     tracing::info!(
@@ -167,15 +178,21 @@ async fn reconcile(
         backup_recordings = backup.recordings.len(),
         cutoff = %window.cutoff,
         to_copy = copies.jobs.len(),
+        recording = copies.recording.len(),
         "scanned"
     );
+    if let Some(hints) = hints {
+        for rel in &copies.recording {
+            hints.recording(cfg.source_dir.join(rel));
+        }
+    }
     for alert in copies.alerts {
         raise(out, alert.kind, alert.message);
     }
 
     // Deletions first: they may free the room the copies need.
     let stale = retention::stale_temps(&backup, |t| {
-        layout::final_of_temp(t).is_some_and(|f| queue.is_pending(&f))
+        cfg.names.origin(t).is_some_and(|origin| queue.is_pending(&origin))
     });
     for (d, _) in delete(cfg, stale, out).await {
         tracing::info!(path = %d.rel.display(), reason = ?d.reason, "removed temporary");
@@ -192,6 +209,7 @@ async fn reconcile(
     for job in copies.jobs {
         let job = Job {
             rel: job.rel,
+            stage: job.stage,
             reason: job.reason,
             reply: Some(reply.clone()),
         };
@@ -215,6 +233,14 @@ async fn reconcile(
             }
             Ok(Outcome::Appended { bytes }) => {
                 s.updated += 1;
+                s.bytes_copied += bytes;
+            }
+            Ok(Outcome::Following { bytes, .. }) => {
+                s.following += 1;
+                s.bytes_copied += bytes;
+            }
+            Ok(Outcome::Completed { bytes }) => {
+                s.completed += 1;
                 s.bytes_copied += bytes;
             }
             Ok(Outcome::Current) => s.up_to_date += 1,

@@ -18,12 +18,15 @@ pub struct Deletion {
     pub reason: String,
 }
 
-/// Backup recordings dated before the cutoff. Anything that is not a recording (the
-/// scan lists only recordings) is never planned.
+/// Backup recordings dated before the cutoff, finished or in-progress copies (whose
+/// source stopped before it finished: a wipe, a crash of the recorder). Anything that is
+/// not a recording (the scan lists only recordings) is never planned.
 pub fn plan(backup: &Listing, window: &Window, retention_days: u32) -> Vec<Deletion> {
+    let in_progress = backup.in_progress.values().map(|p| (&p.rel, &p.rec));
     backup
         .recordings
         .iter()
+        .chain(in_progress)
         .filter(|(_, r)| !window.contains(r.date))
         .map(|(rel, r)| Deletion {
             rel: rel.clone(),
@@ -159,6 +162,26 @@ mod tests {
             plan[0].reason,
             "dated 2026-10-25, before 2026-10-26 (31 days before 2026-11-26, today)"
         );
+    }
+
+    #[test]
+    fn old_in_progress_copies_go_too() {
+        let mut l = backup(&["2026-11-26"]);
+        for d in ["2026-10-01", "2026-11-25"] {
+            let rec = Recording {
+                meta: FileMeta {
+                    size: 1,
+                    mtime: SystemTime::UNIX_EPOCH,
+                },
+                date: day(d),
+            };
+            let key = PathBuf::from(format!("{}/b.dav", d.replace('-', "/")));
+            let rel = crate::layout::partial_of(&key);
+            l.in_progress.insert(key, crate::scan::InProgress { rel, rec });
+        }
+        let w = Window::of(day("2026-11-26"), 31, &[&l]);
+        let got: Vec<PathBuf> = plan(&l, &w, 31).into_iter().map(|d| d.rel).collect();
+        assert_eq!(got, vec![PathBuf::from("2026/10/01/b.dav.partial")]);
     }
 
     #[test]

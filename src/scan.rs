@@ -1,5 +1,6 @@
 //! Walks one tree once and lists what a pass needs: every recording with its size,
-//! modification time and day, and our own leftover temporaries. Links are never
+//! modification time and day (finished ones and those under an in-progress name apart),
+//! and our own leftover temporaries. Links are never
 //! followed (a link in the backup could lead retention out of it; a link loop would never
 //! end). A folder or file that cannot be read is noted and skipped, never fatal.
 
@@ -10,7 +11,7 @@ use std::time::SystemTime;
 
 use chrono::NaiveDate;
 
-use crate::layout;
+use crate::layout::{self, Kind, Names};
 
 /// Size and modification time, the two facts that decide whether a copy is current.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,10 +44,21 @@ pub struct Recording {
     pub date: NaiveDate,
 }
 
+/// A recording still being written, found under its in-progress name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InProgress {
+    /// Where it is now (`NAME.dav_` in the source, `NAME.dav.partial` in the backup).
+    pub rel: PathBuf,
+    pub rec: Recording,
+}
+
 /// What a scan found, by path relative to the scanned root.
 #[derive(Debug, Default)]
 pub struct Listing {
+    /// Recordings under their final names.
     pub recordings: BTreeMap<PathBuf, Recording>,
+    /// Recordings under an in-progress name, by the final name they will have.
+    pub in_progress: BTreeMap<PathBuf, InProgress>,
     /// Our own temporaries (left by a crash or a copy in progress).
     pub temps: Vec<PathBuf>,
     /// Entries that could not be read, with the reason; the pass logs and counts them.
@@ -55,7 +67,7 @@ pub struct Listing {
 
 /// Lists `root`. Fails only when `root` itself cannot be listed; problems below it are
 /// collected in `Listing::errors`.
-pub fn scan(root: &Path, extensions: &[String]) -> io::Result<Listing> {
+pub fn scan(root: &Path, names: &Names) -> io::Result<Listing> {
     let mut listing = Listing::default();
     // Read the root eagerly so a missing or unreadable root is an error, not an empty tree.
     let first = std::fs::read_dir(root)?;
@@ -81,19 +93,33 @@ pub fn scan(root: &Path, extensions: &[String]) -> io::Result<Listing> {
                     Err(e) => listing.errors.push((rel, e.to_string())),
                 }
             } else if kind.is_file() {
-                let name = entry.file_name();
-                if layout::is_temp(&name) {
+                let Some(what) = names.classify(&entry.file_name()) else {
+                    continue;
+                };
+                if what == Kind::Temp {
                     listing.temps.push(rel);
-                } else if layout::is_recording(&name, extensions) {
-                    match entry.metadata().and_then(|m| Ok((m.len(), m.modified()?))) {
-                        Ok((size, mtime)) => {
-                            let date = layout::recording_date(&rel, mtime);
-                            let meta = FileMeta { size, mtime };
-                            listing.recordings.insert(rel, Recording { meta, date });
-                        }
-                        // Vanished between listing and stat: the recorder rotated it.
-                        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                        Err(e) => listing.errors.push((rel, e.to_string())),
+                    continue;
+                }
+                let meta = match entry.metadata().and_then(|m| Ok((m.len(), m.modified()?))) {
+                    Ok((size, mtime)) => FileMeta { size, mtime },
+                    // Vanished between listing and stat: the recorder rotated it.
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => {
+                        listing.errors.push((rel, e.to_string()));
+                        continue;
+                    }
+                };
+                let rec = Recording {
+                    meta,
+                    date: layout::recording_date(&rel, meta.mtime),
+                };
+                match what {
+                    Kind::InProgress { final_name } => {
+                        let key = rel.with_file_name(final_name);
+                        listing.in_progress.insert(key, InProgress { rel, rec });
+                    }
+                    _ => {
+                        listing.recordings.insert(rel, rec);
                     }
                 }
             }

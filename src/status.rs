@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
+use crate::activity::Live;
 use crate::alert::{AlertKind, Raised};
 use crate::volume::Disk;
 
@@ -29,6 +30,9 @@ pub struct Status {
     pub last_pass: Option<PassSummary>,
     /// The alerts active after the last pass.
     pub alerts: Vec<Alert>,
+    /// The daemon's live state; null for `--once`.
+    #[serde(default)]
+    pub daemon: Option<Live>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -38,8 +42,16 @@ pub struct PassSummary {
     pub log_file: Option<PathBuf>,
     /// Source recordings inside the retention window.
     pub scanned: usize,
+    /// New finished copies.
     pub copied: usize,
+    /// Finished copies that got the new bytes of a grown recording.
     pub updated: usize,
+    /// In-progress copies started or brought up to date (recordings being written).
+    #[serde(default)]
+    pub following: usize,
+    /// In-progress copies completed and given their final name.
+    #[serde(default)]
+    pub completed: usize,
     pub bytes_copied: u64,
     pub up_to_date: usize,
     pub deleted: usize,

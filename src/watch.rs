@@ -1,12 +1,18 @@
 //! The real-time watcher: notify's debounced events on `source_dir` become copy jobs on
 //! the shared queue within seconds. The notify callback never blocks: it hands events
 //! over with `try_send`, and when that fails it asks for a full pass instead, which
-//! finds whatever the dropped events were about. A recording is copied when the OS says
-//! it was closed after writing or renamed into place (Linux); where the OS says neither
-//! (Windows), when its size and time have been still for `settle_secs` and it opens for
-//! reading. Folders that appear are scanned at once, because inotify never reports a
-//! file created right after its folder. Any error, overflow or `Rescan` flag, and the
-//! source folder vanishing or coming back, ask for an immediate pass.
+//! finds whatever the dropped events were about.
+//!
+//! A recording is finished when the OS says it was closed after writing or renamed into
+//! place (Linux), or, where the OS says neither (Windows), when its size and time have
+//! been still for `settle_secs` and it opens for reading. Until then it is *active*: the
+//! watcher looks at it every `settle_secs` (the debouncer reports nothing while a file
+//! is written without pause) and brings its in-progress copy up to date every
+//! `live_sync_secs`. A copy refused because the file is locked is tried again with a
+//! growing pause, never in a tight loop. Folders that appear are listed at once,
+//! because inotify never reports a file created right after its folder. Any error,
+//! overflow or `Rescan` flag, and the source folder vanishing or coming back, ask for
+//! an immediate pass.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,19 +24,23 @@ use notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{new_debouncer_opt, DebounceEventResult, Debouncer, NoCache};
 use tokio::sync::{mpsc, Notify};
 
+use crate::activity::{Activity, WatcherState};
 use crate::config::Config;
+use crate::copy::{CopyError, Stage};
 use crate::layout;
-use crate::queue::{CopyQueue, Job};
+use crate::queue::{CopyQueue, Job, Report};
 use crate::scan::{self, FileMeta};
 use crate::shutdown::Shutdown;
 
-/// What the callback hands over: a path and what the OS said about it.
+/// What reaches the watcher task: a path and what is known about it.
 #[derive(Debug)]
 enum Seen {
     /// Closed after writing, or renamed into place: finished.
     Finished(PathBuf, &'static str),
     /// Created or written, with no close event (yet).
     Changed(PathBuf),
+    /// A pass found it still being recorded.
+    Recording(PathBuf),
     /// Something was removed; the source folder itself may be gone.
     Removed(PathBuf),
 }
@@ -42,98 +52,390 @@ const EVENT_CAPACITY: usize = 8192;
 /// How often a missing source folder is looked for again.
 const RETRY_WATCH: Duration = Duration::from_secs(2);
 
+/// A finished recording still locked after this many tries is left to the next pass.
+const MAX_LOCKED_TRIES: u32 = 8;
+
+/// A recorder's in-progress name quiet this long is no longer looked at.
+const FORGET_QUIET: Duration = Duration::from_secs(60);
+
+/// The longest pause between two tries of a locked file.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
 type Watcher = Debouncer<RecommendedWatcher, NoCache>;
+
+/// The passes' way to tell the watcher about recordings in progress (see
+/// `reconcile::pass`). Never waits: when the watcher is busy, the hint is dropped and
+/// the next pass gives it again.
+#[derive(Clone)]
+pub struct Hints(mpsc::Sender<Seen>);
+
+impl Hints {
+    pub fn recording(&self, path: PathBuf) {
+        let _ = self.0.try_send(Seen::Recording(path));
+    }
+}
+
+/// The watcher's end of the channel that the notify callback and `Hints` send to.
+pub struct Inbox {
+    /// Cloned into each notify callback (and into `Hints`); the channel never closes
+    /// while the watcher task holds this.
+    tx: mpsc::Sender<Seen>,
+    rx: mpsc::Receiver<Seen>,
+}
+
+/// The channel into the watcher task.
+pub fn inbox() -> (Hints, Inbox) {
+    let (tx, rx) = mpsc::channel(EVENT_CAPACITY);
+    (Hints(tx.clone()), Inbox { tx, rx })
+}
+
+/// A recording that changed and is not known to be finished.
+#[derive(Debug)]
+struct Active {
+    /// When to look at it next.
+    due: Instant,
+    /// What it looked like last time (None: not looked at yet).
+    last: Option<FileMeta>,
+    /// When its in-progress copy is next brought up to date (None: following is off).
+    follow_due: Option<Instant>,
+    /// The size its in-progress copy was last asked to reach.
+    followed_size: Option<u64>,
+    /// Tries in a row that found it locked.
+    locked: u32,
+    /// Since when it has not changed (only kept for in-progress names).
+    quiet_since: Option<Instant>,
+}
+
+impl Active {
+    fn new(now: Instant, cfg: &Config) -> Active {
+        Active {
+            due: now + cfg.settle,
+            last: None,
+            follow_due: cfg.live_sync.map(|d| now + d),
+            followed_size: None,
+            locked: 0,
+            quiet_since: None,
+        }
+    }
+}
 
 /// Runs until shutdown. `pass_now` is notified whenever only a full pass can be sure
 /// nothing was missed.
-pub async fn run(cfg: Arc<Config>, queue: CopyQueue, pass_now: Arc<Notify>, mut shutdown: Shutdown) {
-    // Sent to by the notify callback (debouncer thread) with try_send; closes when the
-    // debouncer is dropped, i.e. when this function returns.
-    let (tx, mut rx) = mpsc::channel::<Seen>(EVENT_CAPACITY);
+pub async fn run(
+    cfg: Arc<Config>,
+    queue: CopyQueue,
+    inbox: Inbox,
+    pass_now: Arc<Notify>,
+    activity: Activity,
+    mut shutdown: Shutdown,
+) {
+    let Inbox { tx, mut rx } = inbox;
+    // Sent to by the queue when a job the watcher submitted is done; the watcher holds
+    // a sender, so it never closes while this runs.
+    let (reply, mut reports) = mpsc::unbounded_channel::<Report>();
+    let w = Watch {
+        cfg: cfg.clone(),
+        queue,
+        reply,
+    };
     let mut watcher: Option<Watcher> = None;
-    let mut settling: HashMap<PathBuf, Settling> = HashMap::new();
-    let settle = cfg.settle;
+    let mut active: HashMap<PathBuf, Active> = HashMap::new();
     loop {
         if watcher.is_none() {
-            match start(&cfg, tx.clone(), pass_now.clone()) {
-                Ok(w) => {
+            let (cfg2, tx2, pass2) = (cfg.clone(), tx.clone(), pass_now.clone());
+            // watch() walks the whole tree to add its watches: blocking work.
+            match tokio::task::spawn_blocking(move || start(&cfg2, tx2, pass2)).await {
+                Ok(Ok(started)) => {
                     tracing::info!(path = %cfg.source_dir.display(), "watching the source folder");
-                    watcher = Some(w);
+                    watcher = Some(started);
+                    activity.set_watcher(WatcherState::Watching);
                     // Whatever happened while unwatched is found by a pass.
                     pass_now.notify_one();
                 }
-                Err(e) => tracing::debug!("cannot watch {} yet: {e}", cfg.source_dir.display()),
+                Ok(Err(e)) => {
+                    activity.set_watcher(WatcherState::WaitingForSource);
+                    tracing::debug!("cannot watch {} yet: {e}", cfg.source_dir.display());
+                }
+                Err(e) => tracing::error!("the watcher could not start: {e}"),
             }
         }
-        let next_settle = settling.values().map(|s| s.due).min();
-        let wake = match (&watcher, next_settle) {
+        let next_look = active
+            .values()
+            .flat_map(|a| std::iter::once(a.due).chain(a.follow_due))
+            .min();
+        let wake = match (&watcher, next_look) {
             (None, _) => Some(Instant::now() + RETRY_WATCH),
             (Some(_), due) => due,
         };
         tokio::select! {
             seen = rx.recv() => {
-                let Some(seen) = seen else { break };
-                match seen {
-                    Seen::Finished(path, _) | Seen::Changed(path) if path.is_dir() => {
-                        for file in scan_new_folder(&cfg, path).await {
-                            settling.entry(file).or_insert_with(|| Settling::new(settle));
+                let Some(first) = seen else { break };
+                let mut batch = vec![first];
+                while batch.len() < 1024 {
+                    match rx.try_recv() {
+                        Ok(s) => batch.push(s),
+                        Err(_) => break,
+                    }
+                }
+                let cfg2 = cfg.clone();
+                let Ok(actions) = tokio::task::spawn_blocking(move || triage(&cfg2, batch)).await else { continue };
+                for action in actions {
+                    match action {
+                        Action::Submit(path, stage, why) => {
+                            active.remove(&path);
+                            w.submit(&path, stage, why).await;
                         }
-                    }
-                    Seen::Finished(path, why) => {
-                        settling.remove(&path);
-                        submit(&cfg, &queue, &path, why).await;
-                    }
-                    Seen::Changed(path) => {
-                        if is_recording(&cfg, &path) {
-                            settling.entry(path).or_insert_with(|| Settling::new(settle)).touch(settle);
+                        Action::Track(path, touched) => {
+                            let now = Instant::now();
+                            let a = active.entry(path).or_insert_with(|| Active::new(now, &cfg));
+                            if touched {
+                                a.due = now + cfg.settle;
+                            }
                         }
-                    }
-                    Seen::Removed(path) => {
-                        settling.remove(&path);
-                        if path == cfg.source_dir || !cfg.source_dir.exists() {
+                        Action::Forget(path) => { active.remove(&path); }
+                        Action::SourceGone => {
                             tracing::warn!(path = %cfg.source_dir.display(), "the source folder is gone; checking at once");
                             watcher = None;
+                            active.clear();
+                            activity.set_watcher(WatcherState::WaitingForSource);
                             pass_now.notify_one();
                         }
                     }
                 }
             }
+            Some(report) = reports.recv() => {
+                w.after_copy(report, &mut active);
+            }
             _ = sleep_until(wake) => {
-                let now = Instant::now();
-                let due: Vec<PathBuf> = settling.iter().filter(|(_, s)| s.due <= now).map(|(p, _)| p.clone()).collect();
-                for path in due {
-                    let meta = std::fs::metadata(&path).ok().and_then(|m| Some(FileMeta { size: m.len(), mtime: m.modified().ok()? }));
-                    let entry = settling.get_mut(&path).expect("listed above");
-                    match meta {
-                        None => { settling.remove(&path); }
-                        Some(m) if entry.last.is_some_and(|l| l.matches(&m)) && std::fs::File::open(&path).is_ok() => {
-                            settling.remove(&path);
-                            submit(&cfg, &queue, &path, "unchanged for settle_secs").await;
-                        }
-                        Some(m) => { entry.last = Some(m); entry.due = now + settle; }
-                    }
-                }
+                w.look(&mut active).await;
             }
             _ = shutdown.wait() => break,
         }
     }
+    activity.set_watcher(WatcherState::Off);
 }
 
-/// A file that changed with no close event: copied once it holds still.
-struct Settling {
-    due: Instant,
-    last: Option<FileMeta>,
+/// What the watcher task does about one piece of news, decided off the async threads.
+enum Action {
+    Submit(PathBuf, Stage, &'static str),
+    /// Keep an eye on it; `touched`: it just changed, so it is not still yet.
+    Track(PathBuf, bool),
+    Forget(PathBuf),
+    SourceGone,
 }
 
-impl Settling {
-    fn new(settle: Duration) -> Settling {
-        Settling {
-            due: Instant::now() + settle,
-            last: None,
+/// Sorts a batch of news, with the file-system checks it needs (folder or file; a new
+/// folder's listing).
+fn triage(cfg: &Config, batch: Vec<Seen>) -> Vec<Action> {
+    let mut out = Vec::new();
+    let followed = |p: &Path| p.starts_with(&cfg.source_dir) && cfg.names.final_rel(p).is_some();
+    for seen in batch {
+        match seen {
+            Seen::Finished(path, _) | Seen::Changed(path) | Seen::Recording(path) if path.is_dir() => {
+                // A folder appeared (the recorder's midnight rollover, or a camera
+                // added): its first files may never be reported, so list it now. They
+                // may still be open: a later close event or stillness copies them.
+                if let Ok(listing) = scan::scan(&path, &cfg.names) {
+                    let files = listing.recordings.into_keys();
+                    let unfinished = listing.in_progress.into_values().map(|p| p.rel);
+                    out.extend(files.chain(unfinished).map(|rel| Action::Track(path.join(rel), false)));
+                }
+            }
+            Seen::Finished(path, why) if followed(&path) => out.push(Action::Submit(path, Stage::Finished, why)),
+            Seen::Changed(path) if followed(&path) => out.push(Action::Track(path, true)),
+            Seen::Recording(path) if followed(&path) => out.push(Action::Track(path, false)),
+            Seen::Removed(path) => {
+                let gone = path == cfg.source_dir || !cfg.source_dir.exists();
+                out.push(if gone { Action::SourceGone } else { Action::Forget(path) });
+            }
+            _ => {}
         }
     }
-    fn touch(&mut self, settle: Duration) {
-        self.due = Instant::now() + settle;
+    out
+}
+
+/// What the watcher task needs to hand out jobs.
+struct Watch {
+    cfg: Arc<Config>,
+    queue: CopyQueue,
+    /// Given to every job the watcher submits; see `run`.
+    reply: mpsc::UnboundedSender<Report>,
+}
+
+/// What a look at an active file found.
+enum Look {
+    Gone,
+    Present { meta: FileMeta, readable: bool },
+}
+
+impl Watch {
+    /// Looks at the active files that are due: finished ones are queued, growing ones
+    /// get their in-progress copy brought up to date when it is time.
+    async fn look(&self, active: &mut HashMap<PathBuf, Active>) {
+        let now = Instant::now();
+        let due: Vec<PathBuf> = active
+            .iter()
+            .filter(|(_, a)| a.due <= now || a.follow_due.is_some_and(|f| f <= now))
+            .map(|(p, _)| p.clone())
+            .collect();
+        let looks = tokio::task::spawn_blocking(move || {
+            due.into_iter()
+                .map(|p| {
+                    let look = match std::fs::metadata(&p).and_then(|m| Ok((m.len(), m.modified()?))) {
+                        Ok((size, mtime)) => Look::Present {
+                            meta: FileMeta { size, mtime },
+                            readable: std::fs::File::open(&p).is_ok(),
+                        },
+                        Err(_) => Look::Gone,
+                    };
+                    (p, look)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        let cfg = &self.cfg;
+        for (path, look) in looks {
+            let Some(a) = active.get_mut(&path) else { continue };
+            // Renamed or deleted: a rename reports the new name, a pass finds the rest.
+            let Look::Present { meta, readable } = look else {
+                active.remove(&path);
+                continue;
+            };
+            let named_in_progress = cfg.names.final_rel(&path).is_some_and(|(_, p)| p);
+            if a.due <= now {
+                let still = a.last == Some(meta);
+                a.last = Some(meta);
+                a.due = now + cfg.settle;
+                if still && !named_in_progress {
+                    if readable {
+                        active.remove(&path);
+                        self.submit(&path, Stage::Finished, "unchanged for settle_secs").await;
+                        continue;
+                    }
+                    if let Some(wait) = self.locked_again(&path, a, Stage::Finished) {
+                        a.due = now + wait;
+                    } else {
+                        active.remove(&path);
+                    }
+                    continue;
+                }
+                if !still {
+                    a.quiet_since = None;
+                } else if named_in_progress {
+                    // A recorder's in-progress name that stopped growing (a paused or
+                    // crashed recorder): once its copy has caught up, stop looking; a
+                    // rename is reported, and a pass hints it again if it grows.
+                    let quiet_since = *a.quiet_since.get_or_insert(now);
+                    let caught_up = cfg.live_sync.is_none() || a.followed_size == Some(meta.size);
+                    if caught_up && now.duration_since(quiet_since) >= FORGET_QUIET {
+                        active.remove(&path);
+                        continue;
+                    }
+                }
+            }
+            if let (Some(follow_due), Some(every)) = (a.follow_due, cfg.live_sync) {
+                if follow_due <= now {
+                    a.follow_due = Some(now + every);
+                    if a.followed_size != Some(meta.size) {
+                        a.followed_size = Some(meta.size);
+                        self.submit(&path, Stage::Recording, "recording: following it").await;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Counts a locked try of `path`; the pause before the next, or None when a
+    /// finished recording has been tried enough and is left to the next pass.
+    fn locked_again(&self, path: &Path, a: &mut Active, stage: Stage) -> Option<Duration> {
+        a.locked += 1;
+        let wait = (self.cfg.settle * 2u32.saturating_pow(a.locked - 1)).min(MAX_BACKOFF);
+        let rel = path
+            .strip_prefix(&self.cfg.source_dir)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        if stage == Stage::Finished && a.locked >= MAX_LOCKED_TRIES {
+            tracing::warn!(path = %rel, tries = a.locked, "still locked by another program; left to the next pass");
+            return None;
+        }
+        // A recording being written may stay locked for its whole hour: say so once,
+        // then only in the debug log.
+        if a.locked == 1 {
+            tracing::info!(path = %rel, retry_in_secs = wait.as_secs(), "locked by another program (the recorder?); trying again with growing pauses");
+        } else {
+            tracing::debug!(path = %rel, tries = a.locked, retry_in_secs = wait.as_secs(), "still locked");
+        }
+        Some(wait)
+    }
+
+    /// What a finished job of ours means for the next try.
+    fn after_copy(&self, report: Report, active: &mut HashMap<PathBuf, Active>) {
+        let path = self.cfg.source_dir.join(&report.rel);
+        let now = Instant::now();
+        match report.result {
+            Err(CopyError::SourceLocked(_)) => {
+                let a = active
+                    .entry(path.clone())
+                    .or_insert_with(|| Active::new(now, &self.cfg));
+                match self.locked_again(&path, a, report.stage) {
+                    Some(wait) => {
+                        a.due = now + wait;
+                        if report.stage == Stage::Recording {
+                            a.follow_due = Some(now + wait);
+                            a.followed_size = None;
+                        }
+                    }
+                    None => {
+                        active.remove(&path);
+                    }
+                }
+            }
+            // It moved under the copy: look again once it holds still.
+            Err(CopyError::SourceChanged(_)) => {
+                active.entry(path).or_insert_with(|| Active::new(now, &self.cfg));
+            }
+            Ok(_) => {
+                if let Some(a) = active.get_mut(&path) {
+                    if a.locked > 0 {
+                        let rel = report.rel.display().to_string();
+                        tracing::info!(path = %rel, tries = a.locked, "readable again");
+                    }
+                    a.locked = 0;
+                }
+            }
+            // Other errors are logged by the queue and retried by the next pass.
+            Err(_) => {}
+        }
+    }
+
+    /// Queues a recording the watcher has news of, if it is inside the window.
+    async fn submit(&self, path: &Path, stage: Stage, why: &str) {
+        let cfg = &self.cfg;
+        let Ok(rel) = path.strip_prefix(&cfg.source_dir) else {
+            return;
+        };
+        // Most layouts date recordings by folder; only the others need a stat.
+        let date = match layout::date_from_path(rel) {
+            Some(d) => d,
+            None => match std::fs::metadata(path).and_then(|m| m.modified()) {
+                Ok(mtime) => layout::recording_date(rel, mtime),
+                Err(_) => return,
+            },
+        };
+        let oldest = chrono::Local::now().date_naive() - chrono::Days::new(cfg.retention_days.into());
+        if date < oldest {
+            return;
+        }
+        self.queue
+            .submit(Job {
+                rel: rel.to_path_buf(),
+                stage,
+                reason: why.to_string(),
+                reply: Some(self.reply.clone()),
+            })
+            .await;
     }
 }
 
@@ -214,47 +516,5 @@ fn forward(result: DebounceEventResult, tx: &mpsc::Sender<Seen>, pass_now: &Noti
                 return;
             }
         }
-    }
-}
-
-fn is_recording(cfg: &Config, path: &Path) -> bool {
-    path.file_name()
-        .is_some_and(|n| layout::is_recording(n, &cfg.extensions))
-}
-
-/// Queues a recording the watcher saw finish, if it is one and inside the window.
-async fn submit(cfg: &Config, queue: &CopyQueue, path: &Path, why: &str) {
-    if !is_recording(cfg, path) {
-        return;
-    }
-    let Ok(rel) = path.strip_prefix(&cfg.source_dir) else {
-        return;
-    };
-    let Ok(mtime) = std::fs::metadata(path).and_then(|m| m.modified()) else {
-        return;
-    };
-    let date = layout::recording_date(rel, mtime);
-    let oldest = chrono::Local::now().date_naive() - chrono::Days::new(cfg.retention_days.into());
-    if date < oldest {
-        return;
-    }
-    queue
-        .submit(Job {
-            rel: rel.to_path_buf(),
-            reason: why.to_string(),
-            reply: None,
-        })
-        .await;
-}
-
-/// A folder appeared (the recorder's midnight rollover, or a camera added): its first
-/// files may never be reported, so list it now. They may still be open, so they go
-/// through the settle path: a later close event or stillness copies them.
-async fn scan_new_folder(cfg: &Config, dir: PathBuf) -> Vec<PathBuf> {
-    let exts = cfg.extensions.clone();
-    let d = dir.clone();
-    match tokio::task::spawn_blocking(move || scan::scan(&d, &exts)).await {
-        Ok(Ok(listing)) => listing.recordings.into_keys().map(|rel| dir.join(rel)).collect(),
-        _ => Vec::new(),
     }
 }

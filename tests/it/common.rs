@@ -45,9 +45,13 @@ impl Env {
         fs::write(&self.config, serde_json::to_string_pretty(&cfg).unwrap()).unwrap();
     }
 
-    /// Writes a recording into the source (folders created) and returns its path.
+    /// Writes a finished recording into the source (folders created) and returns its
+    /// path. Its time is set a minute back, as a recorder's closed file would be: a file
+    /// changed within `settle_secs` counts as still being recorded.
     pub fn record(&self, rel: &str, bytes: &[u8]) -> PathBuf {
-        write_file(&self.source.join(rel), bytes)
+        let path = write_file(&self.source.join(rel), bytes);
+        set_mtime(&path, SystemTime::now() - Duration::from_secs(60));
+        path
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -80,6 +84,28 @@ impl Env {
             .iter()
             .map(|a| a["kind"].as_str().unwrap().to_string())
             .collect()
+    }
+
+    /// As root, hands the whole test tree to `nobody` and returns a command that runs
+    /// the binary as `nobody` (root reads files whatever their mode, so permission tests
+    /// must drop privileges); otherwise the plain command.
+    pub fn command_unprivileged(&self, args: &[&str]) -> Command {
+        use std::os::unix::fs::PermissionsExt;
+        if !is_root() {
+            return self.command(args);
+        }
+        let st = Command::new("chown")
+            .arg("-R")
+            .arg("65534:65534")
+            .arg(self.dir.path())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        fs::set_permissions(self.dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN]);
+        c.args(args).arg("--config").arg(&self.config);
+        c
     }
 
     /// Starts `run` with `args` as a long-running process.

@@ -53,6 +53,9 @@ fn sigterm_during_a_large_copy_leaves_nothing_partial() {
         for _ in 0..(size >> 20) {
             f.write_all(&block).unwrap();
         }
+        drop(f);
+        // A finished recording: not changed within settle_secs.
+        set_mtime(&p, std::time::SystemTime::now() - std::time::Duration::from_secs(60));
     }
     let tmp = env.backup.join(dated(today(), ".big.dav.cctv-tmp"));
     let fin = env.backup.join(&rel);

@@ -5,6 +5,7 @@ mod common;
 mod config;
 mod daemon;
 mod disk;
+mod live;
 mod pass;
 mod retention;
 mod watch;

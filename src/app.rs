@@ -101,15 +101,22 @@ pub async fn run(
                 env!("CARGO_PKG_VERSION")
             );
             if let (true, Some(inbox)) = (watching, inbox.take()) {
+                let (first_try, watch_tried) = tokio::sync::oneshot::channel();
                 let task = watch::run(
                     cfg.clone(),
                     queue.clone(),
                     inbox,
                     pass_now.clone(),
                     activity.clone(),
+                    first_try,
                     shutdown.clone(),
                 );
                 watcher = Some(tokio::spawn(task));
+                // The watch first, then the pass: nothing created in between is missed.
+                tokio::select! {
+                    _ = watch_tried => {}
+                    _ = shutdown.wait() => {}
+                }
             }
         }
         let hints = watching.then_some(&hints);

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
 use notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{new_debouncer_opt, DebounceEventResult, Debouncer, NoCache};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::activity::{Activity, WatcherState};
 use crate::config::Config;
@@ -104,6 +104,10 @@ struct Active {
     locked: u32,
     /// Since when it has not changed (only kept for in-progress names).
     quiet_since: Option<Instant>,
+    /// It changed between the last two looks.
+    growing: bool,
+    /// An event reported a change since the last look.
+    touched: bool,
 }
 
 impl Active {
@@ -115,20 +119,26 @@ impl Active {
             followed_size: None,
             locked: 0,
             quiet_since: None,
+            growing: false,
+            touched: false,
         }
     }
 }
 
 /// Runs until shutdown. `pass_now` is notified whenever only a full pass can be sure
-/// nothing was missed.
+/// nothing was missed. `first_try` is sent once the first attempt to watch is over
+/// (watching or not): the daemon's first pass waits for it, so that pass covers
+/// everything before the watch, and no second pass is needed for it.
 pub async fn run(
     cfg: Arc<Config>,
     queue: CopyQueue,
     inbox: Inbox,
     pass_now: Arc<Notify>,
     activity: Activity,
+    first_try: oneshot::Sender<()>,
     mut shutdown: Shutdown,
 ) {
+    let mut first_try = Some(first_try);
     let Inbox { tx, mut rx } = inbox;
     // Sent to by the queue when a job the watcher submitted is done; the watcher holds
     // a sender, so it never closes while this runs.
@@ -149,14 +159,20 @@ pub async fn run(
                     tracing::info!(path = %cfg.source_dir.display(), "watching the source folder");
                     watcher = Some(started);
                     activity.set_watcher(WatcherState::Watching);
-                    // Whatever happened while unwatched is found by a pass.
-                    pass_now.notify_one();
+                    // Whatever happened while unwatched is found by a pass (at start,
+                    // by the first pass, which waits for this).
+                    if first_try.is_none() {
+                        pass_now.notify_one();
+                    }
                 }
                 Ok(Err(e)) => {
                     activity.set_watcher(WatcherState::WaitingForSource);
                     tracing::debug!("cannot watch {} yet: {e}", cfg.source_dir.display());
                 }
                 Err(e) => tracing::error!("the watcher could not start: {e}"),
+            }
+            if let Some(tx) = first_try.take() {
+                let _ = tx.send(());
             }
         }
         let next_look = active
@@ -186,11 +202,11 @@ pub async fn run(
                             w.submit(&path, stage, why).await;
                         }
                         Action::Track(path, touched) => {
-                            let now = Instant::now();
-                            let a = active.entry(path).or_insert_with(|| Active::new(now, &cfg));
-                            if touched {
-                                a.due = now + cfg.settle;
-                            }
+                            let a = active.entry(path).or_insert_with(|| Active::new(Instant::now(), &cfg));
+                            // Not still at the next look, whatever its size says; the
+                            // look itself is not put off, or steady events would put it
+                            // off forever.
+                            a.touched |= touched;
                         }
                         Action::Forget(path) => { active.remove(&path); }
                         Action::SourceGone => {
@@ -304,8 +320,12 @@ impl Watch {
             };
             let named_in_progress = cfg.names.final_rel(&path).is_some_and(|(_, p)| p);
             if a.due <= now {
-                let still = a.last == Some(meta);
+                // Seen to change between two looks: only then is it followed, so a
+                // file written once (a burst, a copy-in) is never given a .partial.
+                a.growing = a.last.is_some_and(|l| l != meta);
+                let still = a.last == Some(meta) && !a.touched;
                 a.last = Some(meta);
+                a.touched = false;
                 a.due = now + cfg.settle;
                 if still && !named_in_progress {
                     if readable {
@@ -337,7 +357,7 @@ impl Watch {
             if let (Some(follow_due), Some(every)) = (a.follow_due, cfg.live_sync) {
                 if follow_due <= now {
                     a.follow_due = Some(now + every);
-                    if a.followed_size != Some(meta.size) {
+                    if (a.growing || named_in_progress) && a.followed_size != Some(meta.size) {
                         a.followed_size = Some(meta.size);
                         self.submit(&path, Stage::Recording, "recording: following it").await;
                     }

@@ -11,6 +11,36 @@ use serde_json::{json, Value};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_cctv-mirror");
 
+/// The program under test: this build's binary, or, when `CCTV_MIRROR_TEST_EXE` names
+/// the Windows build, that `.exe` run through `CCTV_MIRROR_TEST_RUNNER` (Wine); see
+/// `scripts/wine-tests.sh`. Only the watcher, in-progress and daemon tests are meant
+/// for the Windows build.
+pub fn program() -> Command {
+    match std::env::var_os("CCTV_MIRROR_TEST_EXE") {
+        Some(exe) => {
+            let mut c = Command::new(std::env::var_os("CCTV_MIRROR_TEST_RUNNER").unwrap_or("wine".into()));
+            c.arg(exe);
+            c
+        }
+        None => Command::new(BIN),
+    }
+}
+
+/// True when the tests drive the Windows build (under Wine).
+pub fn windows_build() -> bool {
+    std::env::var_os("CCTV_MIRROR_TEST_EXE").is_some()
+}
+
+/// The stop signal the program under test understands: Wine turns SIGINT into the
+/// console's Ctrl-C; natively SIGTERM is what a service manager sends.
+pub fn stop_signal() -> &'static str {
+    if windows_build() {
+        "INT"
+    } else {
+        "TERM"
+    }
+}
+
 pub struct Env {
     pub dir: tempfile::TempDir,
     pub source: PathBuf,
@@ -55,7 +85,7 @@ impl Env {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
+        let mut c = program();
         c.args(args).arg("--config").arg(&self.config);
         c
     }
@@ -268,8 +298,8 @@ pub fn exit_code(child: &mut Child, secs: u64) -> Option<i32> {
     }
 }
 
-/// Stops a daemon with SIGTERM and checks it exits 0.
+/// Stops a daemon with its stop signal and checks it exits 0.
 pub fn stop(mut child: Child) {
-    signal(&child, "TERM");
+    signal(&child, stop_signal());
     assert_eq!(exit_code(&mut child, 60), Some(0));
 }

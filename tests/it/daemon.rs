@@ -18,7 +18,7 @@ fn the_tick_copies_new_recordings_until_sigterm() {
     wait_until(30, "a later pass copies the new file", || {
         env.backup.join(dated(today(), "second.dav")).exists()
     });
-    signal(&child, "TERM");
+    signal(&child, stop_signal());
     assert_eq!(exit_code(&mut child, 30), Some(0));
     let s = env.status();
     assert_eq!(s["mode"], "daemon");
@@ -62,7 +62,7 @@ fn sigterm_during_a_large_copy_leaves_nothing_partial() {
     let mut child = env.daemon(&["--no-watch"]);
     wait_until(60, "the copy to start", || tmp.exists() || fin.exists());
     let caught_mid_copy = tmp.exists();
-    signal(&child, "TERM");
+    signal(&child, stop_signal());
     assert_eq!(exit_code(&mut child, 60), Some(0));
     assert!(!tmp.exists(), "the temporary is discarded on shutdown");
     if fin.exists() {

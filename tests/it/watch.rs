@@ -34,7 +34,14 @@ fn a_closed_recording_reaches_the_backup() {
     let rel = dated(today(), "08.00.00-09.00.00[R][0@0][0].dav");
     env.record(&rel, &payload(300_000, 1));
     wait_until(60, "the closed file in the backup", || same_content(&env, &rel));
-    assert!(env.logs_text().contains("closed after writing"), "{}", env.logs_text());
+    // Windows reports no close: there the file is finished once it holds still.
+    let why = if windows_build() {
+        "unchanged for settle_secs"
+    } else {
+        "closed after writing"
+    };
+    // The log line follows the rename into the backup by a moment.
+    wait_until(60, "the copy's log line", || env.logs_text().contains(why));
     stop(child);
 }
 
@@ -68,7 +75,9 @@ fn a_recording_renamed_from_dav_underscore_is_copied_under_its_final_name() {
     let rel = dated(today(), "ch1.dav");
     fs::rename(&part, env.source.join(&rel)).unwrap();
     wait_until(60, "the renamed recording in the backup", || same_content(&env, &rel));
-    assert!(env.logs_text().contains("renamed into place"), "{}", env.logs_text());
+    wait_until(60, "the copy's log line", || {
+        env.logs_text().contains("renamed into place")
+    });
     assert!(
         !env.backup_files().iter().any(|f| f.ends_with(".dav_")),
         "{:?}",
@@ -98,12 +107,14 @@ fn a_burst_past_the_inotify_queue_is_fully_mirrored() {
     let day = env.source.join(today().format("%Y/%m/%d").to_string());
     fs::create_dir_all(&day).unwrap();
     let child = env.watching();
-    let n = 20_000;
+    // Past inotify's default queue (16,384 events). For the Windows build, past what
+    // overflows ReadDirectoryChangesW (about 3,000), fewer because Wine copies slowly.
+    let n = if windows_build() { 5_000 } else { 20_000 };
     for i in 0..n {
         fs::write(day.join(format!("f{i:05}.dav")), [i as u8; 16]).unwrap();
     }
     let backup_day = env.backup.join(today().format("%Y/%m/%d").to_string());
-    wait_until(300, "all 20,000 files in the backup", || {
+    wait_until(300, "every file of the burst in the backup", || {
         fs::read_dir(&backup_day).map(|d| d.count()).unwrap_or(0) == n
     });
     stop(child);

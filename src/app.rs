@@ -121,7 +121,9 @@ pub async fn run(
         }
         let hints = watching.then_some(&hints);
         let result = reconcile::pass(&cfg, &queue, hints, shutdown.clone(), log_file).await;
-        board.after_pass(result, if daemon { "running" } else { "finished" });
+        board
+            .after_pass(result, if daemon { "running" } else { "finished" })
+            .await;
         if !daemon || shutdown.is_set() {
             break;
         }
@@ -140,7 +142,7 @@ pub async fn run(
         let _ = w.await;
     }
     if daemon {
-        board.set_state("stopped");
+        board.write_with(|s| s.state = "stopped".into()).await;
         tracing::info!("stopped");
     }
     Ok(())
@@ -188,18 +190,21 @@ impl Board {
         }
     }
 
-    fn after_pass(&self, result: PassResult, state: &str) {
-        self.update(|s| {
+    async fn after_pass(&self, result: PassResult, state: &'static str) {
+        self.write_with(move |s| {
             s.alerts = status::merge(&s.alerts, &result.raised, Local::now());
             s.state = state.into();
             s.backup_available = result.backup_available;
             s.disk = result.disk;
             s.last_pass = Some(result.summary);
-        });
+        })
+        .await;
     }
 
-    fn set_state(&self, state: &str) {
-        self.update(|s| s.state = state.into());
+    /// `update` on the blocking pool: the write ends in an fsync.
+    async fn write_with(&self, change: impl FnOnce(&mut Status) + Send + 'static) {
+        let board = self.clone();
+        let _ = tokio::task::spawn_blocking(move || board.update(change)).await;
     }
 
     /// Applies `change` and replaces the file (small, and fsynced: a moment's blocking).
@@ -231,8 +236,7 @@ impl Board {
                 _ = tokio::time::sleep(STATUS_BATCH) => {}
                 _ = shutdown.wait() => return,
             }
-            let board = self.clone();
-            let _ = tokio::task::spawn_blocking(move || board.update(|_| {})).await;
+            self.write_with(|_| {}).await;
         }
     }
 }

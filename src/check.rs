@@ -95,6 +95,20 @@ pub fn check(cfg: &Config) -> bool {
     );
     line("min_free_percent", cfg.min_free_percent.to_string(), true);
     line("copy_workers", cfg.copy_workers.to_string(), true);
+    line("debounce_ms", cfg.debounce.as_millis().to_string(), true);
+    line("settle_secs", cfg.settle.as_secs().to_string(), true);
+    let live = cfg
+        .live_sync
+        .map_or("0 (in-progress copies updated by passes only)".into(), |d| {
+            d.as_secs().to_string()
+        });
+    line("live_sync_secs", live, true);
+    let suffixes = if cfg.names.in_progress_suffixes.is_empty() {
+        "(none)".to_string()
+    } else {
+        cfg.names.in_progress_suffixes.join(", ")
+    };
+    line("in_progress_suffixes", suffixes, true);
     if problems == 0 {
         println!("result: ready");
     } else {

@@ -139,19 +139,22 @@ impl Env {
     }
 
     /// Starts `run` with `args` as a long-running process.
-    pub fn daemon(&self, args: &[&str]) -> Child {
+    pub fn daemon(&self, args: &[&str]) -> Daemon {
         let mut all = vec!["run"];
         all.extend_from_slice(args);
-        self.command(&all)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+        // Not piped: nobody reads a daemon's output here, and a full pipe would stall it.
+        Daemon(
+            self.command(&all)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
     }
 
     /// Starts the daemon with its watcher and waits until the watch is up and the first
     /// pass is done, so what the test writes next is the watcher's to find.
-    pub fn watching(&self) -> Child {
+    pub fn watching(&self) -> Daemon {
         let child = self.daemon(&[]);
         wait_until(60, "the watcher to start", || {
             self.logs.join("status.json").exists() && self.logs_text().contains("watching the source folder")
@@ -298,8 +301,34 @@ pub fn exit_code(child: &mut Child, secs: u64) -> Option<i32> {
     }
 }
 
+/// A daemon started by a test. Killed when the test ends, also when it fails: a daemon
+/// left running would load the machine for every test after it.
+pub struct Daemon(pub Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+impl std::ops::Deref for Daemon {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Daemon {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
 /// Stops a daemon with its stop signal and checks it exits 0.
-pub fn stop(mut child: Child) {
+pub fn stop(mut child: Daemon) {
     signal(&child, stop_signal());
     assert_eq!(exit_code(&mut child, 60), Some(0));
 }

@@ -34,6 +34,9 @@ fn bad_configs_give_one_line_and_exit_2() {
         (json!({"source_dir": "backup/src"}), "source_dir"),
         (json!({"log_dir": "source/logs"}), "log_dir"),
         (json!({"source_dir": null}), "source_dir"),
+        (json!({"live_sync_secs": -1}), "live_sync_secs"),
+        (json!({"in_progress_suffixes": [".tmp"]}), "in_progress_suffixes"),
+        (json!({"in_progress_suffixes": ".dav_"}), "in_progress_suffixes"),
     ];
     for (extra, key) in cases {
         let env = Env::new(extra.clone());
@@ -110,6 +113,8 @@ fn check_prints_the_settings_and_judges_the_folders() {
         "retention_days:          7",
         "extensions:              dav",
         "copy_workers:            2",
+        "live_sync_secs:          60",
+        "in_progress_suffixes:    .dav_",
         "1 recordings",
         "result: ready",
     ] {

@@ -151,11 +151,12 @@ fn a_locked_recording_is_retried_with_growing_pauses() {
     }
     let env = env();
     fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
-    let mut child = env
-        .command_unprivileged(&["run"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = Daemon(
+        env.command_unprivileged(&["run"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     wait_until(60, "the watcher to start", || {
         env.logs_text().contains("watching the source folder")
     });

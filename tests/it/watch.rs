@@ -15,7 +15,7 @@ fn env() -> Env {
 }
 
 /// Creates today's folder first (so the watch covers it), then starts the daemon.
-fn watching_today(env: &Env) -> std::process::Child {
+fn watching_today(env: &Env) -> Daemon {
     fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
     env.watching()
 }
@@ -139,5 +139,27 @@ fn the_source_folder_deleted_and_recreated_while_running() {
     env.record(&rel, &payload(2000, 9));
     wait_until(60, "a recording in the recreated folder", || same_content(&env, &rel));
     assert_eq!(env.backup_files().len(), 7);
+    stop(child);
+}
+
+#[test]
+fn a_source_folder_missing_at_start_is_watched_once_it_appears() {
+    let env = env();
+    fs::remove_dir_all(&env.source).unwrap();
+    let child = env.daemon(&[]);
+    wait_until(60, "the first pass to report the missing source", || {
+        env.logs.join("status.json").exists() && env.alert_kinds().contains(&"source_unavailable".to_string())
+    });
+    assert_eq!(env.status()["daemon"]["watcher"], "waiting_for_source");
+    // The disk mounts late: the folder and its first recording appear together.
+    let rel = dated(today(), "first.dav");
+    env.record(&rel, &payload(3000, 8));
+    wait_until(60, "the recording mirrored without waiting for the tick", || {
+        same_content(&env, &rel)
+    });
+    wait_until(60, "status.json to show the watch up and the alert gone", || {
+        let s = env.status();
+        s["daemon"]["watcher"] == "watching" && s["alerts"].as_array().is_some_and(|a| a.is_empty())
+    });
     stop(child);
 }

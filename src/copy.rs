@@ -87,6 +87,30 @@ pub enum CopyError {
     Io { context: String, err: io::Error },
 }
 
+/// For reports to several askers. An I/O error keeps its kind, OS code and message.
+impl Clone for CopyError {
+    fn clone(&self) -> CopyError {
+        let copy = |e: &io::Error| match e.raw_os_error() {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::new(e.kind(), e.to_string()),
+        };
+        match self {
+            CopyError::SourceVanished => CopyError::SourceVanished,
+            CopyError::SourceLocked(e) => CopyError::SourceLocked(copy(e)),
+            CopyError::SourceChanged(s) => CopyError::SourceChanged(s.clone()),
+            CopyError::NoSpace { needed, available } => CopyError::NoSpace {
+                needed: *needed,
+                available: *available,
+            },
+            CopyError::Cancelled => CopyError::Cancelled,
+            CopyError::Io { context, err } => CopyError::Io {
+                context: context.clone(),
+                err: copy(err),
+            },
+        }
+    }
+}
+
 impl CopyError {
     fn io(context: impl Into<String>, err: io::Error) -> CopyError {
         if is_no_space(&err) {

@@ -20,7 +20,7 @@ use crate::alert::AlertKind;
 use crate::copy::{CopyError, Mirror, Outcome, Stage};
 
 /// One finished job.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Report {
     /// The source as the job named it.
     pub rel: PathBuf,
@@ -35,19 +35,21 @@ pub struct Job {
     pub rel: PathBuf,
     pub stage: Stage,
     pub reason: String,
-    /// Sent once, when the job is done (or dropped unsent if the worker died or a later
-    /// job for the same recording took its place before it ran).
-    pub reply: Option<mpsc::UnboundedSender<Report>>,
+    /// Each sent the report once, when the job is done (or dropped unsent if the worker
+    /// died). Several when jobs of several askers were merged.
+    pub reply: Vec<mpsc::UnboundedSender<Report>>,
 }
 
 impl Job {
-    /// One job doing what both ask: the newer name and reason, the stronger stage.
-    fn merge(self, newer: Job) -> Job {
+    /// One job doing what both ask: the newer name and reason, the stronger stage, and
+    /// a report for each asker.
+    fn merge(mut self, newer: Job) -> Job {
+        self.reply.extend(newer.reply);
         Job {
             rel: newer.rel,
             stage: self.stage.max(newer.stage),
             reason: newer.reason,
-            reply: newer.reply.or(self.reply),
+            reply: self.reply,
         }
     }
 }
@@ -152,12 +154,13 @@ async fn dispatch(
                     }
                     next
                 };
-                if let Some(reply) = job.reply {
-                    let _ = reply.send(Report {
-                        rel: job.rel,
-                        stage: job.stage,
-                        result,
-                    });
+                let report = Report {
+                    rel: job.rel,
+                    stage: job.stage,
+                    result,
+                };
+                for reply in job.reply {
+                    let _ = reply.send(report.clone());
                 }
                 match next {
                     Some(n) => job = n,
@@ -205,5 +208,42 @@ fn log_result(job: &Job, result: &Result<Outcome, CopyError>) {
             tracing::warn!(alert = %AlertKind::LowDiskSpace, %path, "not copied: {}", result.as_ref().unwrap_err())
         }
         Err(e) => tracing::warn!(%path, "not copied, tried again later: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_merged_job_does_what_both_asked_and_reports_to_both() {
+        let (pass, mut pass_reports) = mpsc::unbounded_channel();
+        let (watcher, mut watcher_reports) = mpsc::unbounded_channel();
+        let waiting = Job {
+            rel: PathBuf::from("d/a.dav_"),
+            stage: Stage::Finished,
+            reason: "missing from the backup".into(),
+            reply: vec![pass],
+        };
+        let newer = Job {
+            rel: PathBuf::from("d/a.dav"),
+            stage: Stage::Recording,
+            reason: "recording: following it".into(),
+            reply: vec![watcher],
+        };
+        let merged = waiting.merge(newer);
+        assert_eq!(merged.rel, PathBuf::from("d/a.dav"), "the newest name");
+        assert_eq!(merged.stage, Stage::Finished, "the stronger stage");
+        assert_eq!(merged.reply.len(), 2);
+        let report = Report {
+            rel: merged.rel.clone(),
+            stage: merged.stage,
+            result: Ok(Outcome::Current),
+        };
+        for r in &merged.reply {
+            r.send(report.clone()).unwrap();
+        }
+        assert!(pass_reports.try_recv().is_ok(), "the pass still gets its report");
+        assert!(watcher_reports.try_recv().is_ok());
     }
 }

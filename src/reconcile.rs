@@ -211,7 +211,7 @@ async fn reconcile(
             rel: job.rel,
             stage: job.stage,
             reason: job.reason,
-            reply: Some(reply.clone()),
+            reply: vec![reply.clone()],
         };
         tokio::select! {
             queued = queue.submit(job) => if queued { waiting += 1 },

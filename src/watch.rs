@@ -453,7 +453,7 @@ impl Watch {
                 rel: rel.to_path_buf(),
                 stage,
                 reason: why.to_string(),
-                reply: Some(self.reply.clone()),
+                reply: vec![self.reply.clone()],
             })
             .await;
     }

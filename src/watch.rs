@@ -14,6 +14,7 @@
 //! overflow or `Rescan` flag, and the source folder vanishing or coming back, ask for
 //! an immediate pass.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -201,13 +202,17 @@ pub async fn run(
                             active.remove(&path);
                             w.submit(&path, stage, why).await;
                         }
-                        Action::Track(path, touched) => {
-                            let a = active.entry(path).or_insert_with(|| Active::new(Instant::now(), &cfg));
+                        Action::Track(path, meta, touched) => match active.entry(path) {
+                            Entry::Vacant(v) => {
+                                let mut a = Active::new(Instant::now(), &cfg);
+                                a.last = meta;
+                                v.insert(a);
+                            }
                             // Not still at the next look, whatever its size says; the
                             // look itself is not put off, or steady events would put it
                             // off forever.
-                            a.touched |= touched;
-                        }
+                            Entry::Occupied(mut o) => o.get_mut().touched |= touched,
+                        },
                         Action::Forget(path) => { active.remove(&path); }
                         Action::SourceGone => {
                             tracing::warn!(path = %cfg.source_dir.display(), "the source folder is gone; checking at once");
@@ -234,8 +239,10 @@ pub async fn run(
 /// What the watcher task does about one piece of news, decided off the async threads.
 enum Action {
     Submit(PathBuf, Stage, &'static str),
-    /// Keep an eye on it; `touched`: it just changed, so it is not still yet.
-    Track(PathBuf, bool),
+    /// Keep an eye on it. With what it looked like just now (taken after the news, so
+    /// a look `settle_secs` later can already tell it is still), and whether the news
+    /// was a change.
+    Track(PathBuf, Option<FileMeta>, bool),
     Forget(PathBuf),
     SourceGone,
 }
@@ -246,26 +253,48 @@ fn triage(cfg: &Config, batch: Vec<Seen>) -> Vec<Action> {
     let mut out = Vec::new();
     let followed = |p: &Path| p.starts_with(&cfg.source_dir) && cfg.names.final_rel(p).is_some();
     for seen in batch {
-        match seen {
-            Seen::Finished(path, _) | Seen::Changed(path) | Seen::Recording(path) if path.is_dir() => {
-                // A folder appeared (the recorder's midnight rollover, or a camera
-                // added): its first files may never be reported, so list it now. They
-                // may still be open: a later close event or stillness copies them.
-                if let Ok(listing) = scan::scan(&path, &cfg.names) {
-                    let files = listing.recordings.into_keys();
-                    let unfinished = listing.in_progress.into_values().map(|p| p.rel);
-                    out.extend(files.chain(unfinished).map(|rel| Action::Track(path.join(rel), false)));
-                }
-            }
-            Seen::Finished(path, why) if followed(&path) => out.push(Action::Submit(path, Stage::Finished, why)),
-            Seen::Changed(path) if followed(&path) => out.push(Action::Track(path, true)),
-            Seen::Recording(path) if followed(&path) => out.push(Action::Track(path, false)),
+        let (path, finished, touched) = match seen {
             Seen::Removed(path) => {
                 let gone = path == cfg.source_dir || !cfg.source_dir.exists();
                 out.push(if gone { Action::SourceGone } else { Action::Forget(path) });
+                continue;
             }
-            _ => {}
+            Seen::Finished(path, why) => (path, Some(why), true),
+            Seen::Changed(path) => (path, None, true),
+            Seen::Recording(path) => (path, None, false),
+        };
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => Some(m),
+            // Gone already: a rename reports the new name, a removal its own event.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(_) => None,
+        };
+        if meta.as_ref().is_some_and(|m| m.is_dir()) {
+            // A folder appeared (the recorder's midnight rollover, or a camera
+            // added): its first files may never be reported, so list it now. They
+            // may still be open: a later close event or stillness copies them.
+            if let Ok(listing) = scan::scan(&path, &cfg.names) {
+                let files = listing.recordings.into_iter();
+                let unfinished = listing.in_progress.into_values().map(|p| (p.rel, p.rec));
+                for (rel, rec) in files.chain(unfinished) {
+                    out.push(Action::Track(path.join(rel), Some(rec.meta), false));
+                }
+            }
+            continue;
         }
+        if !followed(&path) {
+            continue;
+        }
+        let meta = meta.and_then(|m| {
+            Some(FileMeta {
+                size: m.len(),
+                mtime: m.modified().ok()?,
+            })
+        });
+        out.push(match finished {
+            Some(why) => Action::Submit(path, Stage::Finished, why),
+            None => Action::Track(path, meta, touched),
+        });
     }
     out
 }

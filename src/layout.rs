@@ -83,11 +83,6 @@ impl Names {
         None
     }
 
-    /// True for a recording under its final name.
-    pub fn is_recording(&self, name: &OsStr) -> bool {
-        self.classify(name) == Some(Kind::Recording)
-    }
-
     /// For a recording in any form, the path of its finished version and whether `rel`
     /// names it as still in progress; None for anything else.
     pub fn final_rel(&self, rel: &Path) -> Option<(PathBuf, bool)> {

@@ -87,7 +87,7 @@ pub struct CopyPlan {
 }
 
 /// True when a source with this name and `meta` is still being recorded at `now`.
-pub fn is_recording(named_in_progress: bool, meta: &FileMeta, now: SystemTime, quiet: Duration) -> bool {
+pub fn still_recording(named_in_progress: bool, meta: &FileMeta, now: SystemTime, quiet: Duration) -> bool {
     let age = now
         .duration_since(meta.mtime)
         .or_else(|e| Ok::<_, ()>(e.duration()))
@@ -118,7 +118,7 @@ pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window, now: Sys
         if src.date > window.today {
             future.push(rel.as_path());
         }
-        let recording = is_recording(named_in_progress, &src.meta, now, quiet);
+        let recording = still_recording(named_in_progress, &src.meta, now, quiet);
         if recording {
             plan.recording.push(rel.clone());
         }
@@ -383,8 +383,13 @@ mod tests {
         let following: Vec<&str> = plan.recording.iter().map(|p| p.to_str().unwrap()).collect();
         assert_eq!(following, ["d/growing.dav", "d/new.dav", "d/same.dav", "d/ch2.dav_"]);
         // A recorder clock far ahead does not keep a file "in progress".
-        assert!(!is_recording(false, &rec("2026-11-26", 1, 5000).meta, t(1000), QUIET));
-        assert!(is_recording(false, &rec("2026-11-26", 1, 1002).meta, t(1000), QUIET));
+        assert!(!still_recording(
+            false,
+            &rec("2026-11-26", 1, 5000).meta,
+            t(1000),
+            QUIET
+        ));
+        assert!(still_recording(false, &rec("2026-11-26", 1, 1002).meta, t(1000), QUIET));
     }
 
     #[test]

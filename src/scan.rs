@@ -31,6 +31,14 @@ pub fn same_mtime(a: SystemTime, b: SystemTime) -> bool {
 }
 
 impl FileMeta {
+    /// The size and time in `m`.
+    pub fn of(m: &std::fs::Metadata) -> io::Result<FileMeta> {
+        Ok(FileMeta {
+            size: m.len(),
+            mtime: m.modified()?,
+        })
+    }
+
     /// Same size and time: the backup is current, no byte needs reading.
     pub fn matches(&self, other: &FileMeta) -> bool {
         self.size == other.size && same_mtime(self.mtime, other.mtime)
@@ -100,8 +108,8 @@ pub fn scan(root: &Path, names: &Names) -> io::Result<Listing> {
                     listing.temps.push(rel);
                     continue;
                 }
-                let meta = match entry.metadata().and_then(|m| Ok((m.len(), m.modified()?))) {
-                    Ok((size, mtime)) => FileMeta { size, mtime },
+                let meta = match entry.metadata().and_then(|m| FileMeta::of(&m)) {
+                    Ok(meta) => meta,
                     // Vanished between listing and stat: the recorder rotated it.
                     Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                     Err(e) => {

@@ -259,7 +259,7 @@ fn triage(cfg: &Config, batch: Vec<Seen>) -> Vec<Action> {
                 out.push(if gone { Action::SourceGone } else { Action::Forget(path) });
                 continue;
             }
-            Seen::Finished(path, why) => (path, Some(why), true),
+            Seen::Finished(path, why) => (path, Some(why), false),
             Seen::Changed(path) => (path, None, true),
             Seen::Recording(path) => (path, None, false),
         };
@@ -285,12 +285,7 @@ fn triage(cfg: &Config, batch: Vec<Seen>) -> Vec<Action> {
         if !followed(&path) {
             continue;
         }
-        let meta = meta.and_then(|m| {
-            Some(FileMeta {
-                size: m.len(),
-                mtime: m.modified().ok()?,
-            })
-        });
+        let meta = meta.and_then(|m| FileMeta::of(&m).ok());
         out.push(match finished {
             Some(why) => Action::Submit(path, Stage::Finished, why),
             None => Action::Track(path, meta, touched),
@@ -326,9 +321,9 @@ impl Watch {
         let looks = tokio::task::spawn_blocking(move || {
             due.into_iter()
                 .map(|p| {
-                    let look = match std::fs::metadata(&p).and_then(|m| Ok((m.len(), m.modified()?))) {
-                        Ok((size, mtime)) => Look::Present {
-                            meta: FileMeta { size, mtime },
+                    let look = match std::fs::metadata(&p).and_then(|m| FileMeta::of(&m)) {
+                        Ok(meta) => Look::Present {
+                            meta,
                             readable: std::fs::File::open(&p).is_ok(),
                         },
                         Err(_) => Look::Gone,

@@ -19,7 +19,7 @@ use crate::reconcile::{self, PassResult};
 use crate::runlog::RunLog;
 use crate::shutdown::Shutdown;
 use crate::status::{self, Alert, Status};
-use crate::watch;
+use crate::{volume, watch};
 
 /// How the process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,9 @@ pub enum Fatal {
     #[error("cannot use the log folder {path}: {err}")]
     LogDir { path: String, err: std::io::Error },
 }
+
+/// How soon a pass looks again for a backup volume that was not there.
+const VOLUME_RETRY: Duration = Duration::from_secs(5);
 
 /// After a copy, the status writer waits this long for more before writing, so a burst
 /// of copies costs one write a second, not one per file.
@@ -121,6 +124,7 @@ pub async fn run(
         }
         let hints = watching.then_some(&hints);
         let result = reconcile::pass(&cfg, &queue, hints, shutdown.clone(), log_file).await;
+        let volume_away = !result.backup_available;
         board
             .after_pass(result, if daemon { "running" } else { "finished" })
             .await;
@@ -129,6 +133,12 @@ pub async fn run(
         }
         tokio::select! {
             _ = tokio::time::sleep(cfg.reconcile_interval) => {}
+            // While the backup volume is away its marker is looked for every few
+            // seconds (no pass, no log file): what was missed meanwhile is copied as
+            // soon as it is back, without a restart.
+            _ = volume_back(&cfg, volume_away) => {
+                tracing::info!(path = %cfg.backup_dir.display(), "the backup volume is back");
+            }
             _ = pass_now.notified() => {}
             _ = shutdown.wait() => break,
         }
@@ -146,6 +156,23 @@ pub async fn run(
         tracing::info!("stopped");
     }
     Ok(())
+}
+
+/// Resolves once the backup folder carries its marker again; never when `away` is false.
+async fn volume_back(cfg: &Config, away: bool) {
+    if !away {
+        return std::future::pending().await;
+    }
+    loop {
+        tokio::time::sleep(VOLUME_RETRY).await;
+        let dir = cfg.backup_dir.clone();
+        if tokio::task::spawn_blocking(move || volume::marked(&dir))
+            .await
+            .unwrap_or(false)
+        {
+            return;
+        }
+    }
 }
 
 /// `status.json` as last written, and what refreshes it. Shared by the tick loop (after

@@ -57,7 +57,23 @@ pub fn check(cfg: &Config) -> bool {
             ),
             Err(e) => format!("free space unknown: {e}"),
         };
-        line("backup_dir", format!("{} ({space})", backup.display()), true);
+        let (mark, ok) = if volume::marked(backup) {
+            ("marked", true)
+        } else if volume::was_marked(backup, &cfg.log_dir) {
+            (
+                "has LOST its marker: is the backup disk mounted? if it was replaced on purpose, run adopt-backup",
+                false,
+            )
+        } else {
+            ("will be marked by the first pass", true)
+        };
+        line("backup_dir", format!("{} ({space}; {mark})", backup.display()), ok);
+    } else if volume::was_marked(backup, &cfg.log_dir) {
+        line(
+            "backup_dir",
+            format!("{} is missing: is the backup disk connected?", backup.display()),
+            false,
+        );
     } else if backup.parent().is_some_and(Path::is_dir) {
         line(
             "backup_dir",

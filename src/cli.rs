@@ -34,6 +34,14 @@ pub enum Command {
         #[arg(long, short)]
         verbose: bool,
     },
+    /// Mark backup_dir as the backup: after replacing or moving the backup disk on
+    /// purpose. Until then cctv-mirror refuses to write into a backup folder that lost
+    /// its marker, taking it for a disk that is not mounted.
+    AdoptBackup {
+        /// The configuration file; relative paths in it are relative to its folder.
+        #[arg(long, short, value_name = "PATH", default_value = "config.json")]
+        config: PathBuf,
+    },
     /// Check the configuration and the folders, print the settings in effect, and exit:
     /// 0 when everything is ready, 2 when something must be fixed.
     Check {

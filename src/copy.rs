@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::layout::{self, Names};
-use crate::scan;
+use crate::{scan, volume};
 
 /// Bytes compared at the start and at the end of what the backup already holds before
 /// new bytes are appended. A replaced recording differs in its first frames (DHAV
@@ -83,6 +83,8 @@ pub enum CopyError {
     NoSpace { needed: u64, available: u64 },
     #[error("stopped by shutdown; nothing partial was left")]
     Cancelled,
+    #[error("the backup volume is not available ({0}); nothing was written")]
+    BackupUnavailable(String),
     #[error("{context}: {err}")]
     Io { context: String, err: io::Error },
 }
@@ -103,6 +105,7 @@ impl Clone for CopyError {
                 available: *available,
             },
             CopyError::Cancelled => CopyError::Cancelled,
+            CopyError::BackupUnavailable(s) => CopyError::BackupUnavailable(s.clone()),
             CopyError::Io { context, err } => CopyError::Io {
                 context: context.clone(),
                 err: copy(err),
@@ -118,6 +121,9 @@ impl CopyError {
                 needed: 0,
                 available: 0,
             };
+        }
+        if volume::is_volume_error(&err) {
+            return CopyError::BackupUnavailable(format!("{}: {err}", context.into()));
         }
         CopyError::Io {
             context: context.into(),
@@ -176,6 +182,15 @@ impl Mirror {
     pub fn sync(&self, rel: &Path, stage: Stage) -> Result<Outcome, CopyError> {
         if self.cancelled() {
             return Err(CopyError::Cancelled);
+        }
+        // Checked before every job: an unmounted volume leaves a bare mount point, and
+        // nothing may be written there.
+        if !volume::marked(&self.backup_dir) {
+            return Err(CopyError::BackupUnavailable(format!(
+                "{} has no {} marker",
+                self.backup_dir.display(),
+                volume::MARKER
+            )));
         }
         let Some((final_rel, named_in_progress)) = self.names.final_rel(rel) else {
             return Err(CopyError::io(
@@ -522,6 +537,7 @@ mod tests {
         let m = Mirror::new(t.path().join("s"), t.path().join("b"), names);
         fs::create_dir_all(&m.source_dir).unwrap();
         fs::create_dir_all(&m.backup_dir).unwrap();
+        volume::mark(&m.backup_dir, &t.path().join("logs")).unwrap();
         (t, m)
     }
 
@@ -673,6 +689,16 @@ mod tests {
     }
 
     #[test]
+    fn nothing_is_written_into_a_backup_folder_without_its_marker() {
+        let (_t, m) = setup();
+        fs::write(m.source_dir.join("a.dav"), b"data").unwrap();
+        fs::remove_file(m.backup_dir.join(volume::MARKER)).unwrap();
+        let out = m.sync(Path::new("a.dav"), Stage::Finished);
+        assert!(matches!(out, Err(CopyError::BackupUnavailable(_))), "{out:?}");
+        assert_eq!(fs::read_dir(&m.backup_dir).unwrap().count(), 0);
+    }
+
+    #[test]
     fn cancelled_copy_leaves_nothing() {
         let (_t, m) = setup();
         fs::write(m.source_dir.join("a.dav"), b"data").unwrap();
@@ -681,6 +707,6 @@ mod tests {
             m.sync(Path::new("a.dav"), Stage::Finished),
             Err(CopyError::Cancelled)
         ));
-        assert_eq!(fs::read_dir(&m.backup_dir).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(&m.backup_dir).unwrap().count(), 1, "only the marker");
     }
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use cctv_mirror::app::{self, Mode};
 use cctv_mirror::cli::{Command, Opts};
 use cctv_mirror::config::Config;
-use cctv_mirror::{check, exit, runlog, shutdown};
+use cctv_mirror::{check, exit, runlog, shutdown, volume};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -18,7 +18,7 @@ fn main() -> ExitCode {
             no_watch,
             verbose,
         } => (config, Some((*once, *no_watch, *verbose))),
-        Command::Check { config } => (config, None),
+        Command::Check { config } | Command::AdoptBackup { config } => (config, None),
     };
     let cfg = match Config::load(config_path) {
         Ok(c) => c,
@@ -28,7 +28,20 @@ fn main() -> ExitCode {
         }
     };
     let Some((once, no_watch, verbose)) = run else {
-        return ExitCode::from(if check::check(&cfg) { exit::OK } else { exit::BAD_CONFIG });
+        let ok = match opts.command {
+            Command::AdoptBackup { .. } => match volume::adopt(&cfg.backup_dir, &cfg.log_dir) {
+                Ok(done) => {
+                    println!("{done}");
+                    true
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    false
+                }
+            },
+            _ => check::check(&cfg),
+        };
+        return ExitCode::from(if ok { exit::OK } else { exit::BAD_CONFIG });
     };
     let log = runlog::init(verbose);
     let mode = if once {

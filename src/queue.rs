@@ -204,6 +204,9 @@ fn log_result(job: &Job, result: &Result<Outcome, CopyError>) {
         Err(CopyError::Cancelled) => {
             tracing::info!(%path, "copy stopped by shutdown; will resume at next start")
         }
+        Err(CopyError::BackupUnavailable(_)) => {
+            tracing::warn!(alert = %AlertKind::BackupUnavailable, %path, "not copied: {}", result.as_ref().unwrap_err())
+        }
         Err(CopyError::NoSpace { .. }) => {
             tracing::warn!(alert = %AlertKind::LowDiskSpace, %path, "not copied: {}", result.as_ref().unwrap_err())
         }

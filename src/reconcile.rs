@@ -52,12 +52,12 @@ pub async fn pass(
     out.summary.log_file = log_file;
     tracing::info!(source = %cfg.source_dir.display(), backup = %cfg.backup_dir.display(), "pass started");
 
-    let (source_ok, backup_ok) = (cfg.source_dir.clone(), cfg.backup_dir.clone());
+    let (source_ok, backup_ok, log_dir) = (cfg.source_dir.clone(), cfg.backup_dir.clone(), cfg.log_dir.clone());
     let names = cfg.names.clone();
     let scans = tokio::task::spawn_blocking(move || {
-        let backup = volume::ensure_backup_dir(&backup_ok).and_then(|created| {
-            if created {
-                tracing::info!(path = %backup_ok.display(), "created the backup folder");
+        let backup = volume::ensure_backup_dir(&backup_ok, &log_dir).and_then(|ready| {
+            if let volume::Ready::Marked { why } = ready {
+                tracing::info!(path = %backup_ok.display(), "{why}");
             }
             scan::scan(&backup_ok, &names).map_err(|e| format!("cannot list {}: {e}", backup_ok.display()))
         });
@@ -268,6 +268,15 @@ async fn reconcile(
                 out.raised.push(Raised::new(AlertKind::LowDiskSpace, msg));
             }
             Err(CopyError::Cancelled) => {}
+            // The volume went away during the pass: one alert, not an error per file.
+            Err(CopyError::BackupUnavailable(why)) => {
+                if out.backup_available {
+                    out.backup_available = false;
+                    let msg =
+                        format!("the backup volume went away during the pass ({why}); copies stopped until it is back");
+                    out.raised.push(Raised::new(AlertKind::BackupUnavailable, msg));
+                }
+            }
             Err(_) => s.errors += 1,
         }
     }

@@ -68,9 +68,15 @@ pub struct Applied {
     pub errors: Vec<(PathBuf, String)>,
 }
 
-/// Deletes the planned files under `root`, then the folders that became empty.
+/// Deletes the planned files under `root`, then the folders that became empty; nothing
+/// at all when `root` lacks its marker (the volume is not there).
 pub fn apply(root: &Path, deletions: Vec<Deletion>) -> Applied {
     let mut out = Applied::default();
+    if !crate::volume::marked(root) {
+        let why = format!("refused: {} has no {} marker", root.display(), crate::volume::MARKER);
+        out.errors = deletions.into_iter().map(|d| (d.rel, why.clone())).collect();
+        return out;
+    }
     let mut parents = BTreeSet::new();
     for d in deletions {
         match remove_inside(root, &d.rel) {
@@ -185,6 +191,23 @@ mod tests {
     }
 
     #[test]
+    fn apply_deletes_nothing_without_the_marker() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("b");
+        fs::create_dir_all(root.join("2026/10/01")).unwrap();
+        fs::write(root.join("2026/10/01/a.dav"), b"x").unwrap();
+        let applied = apply(
+            &root,
+            vec![Deletion {
+                rel: PathBuf::from("2026/10/01/a.dav"),
+                reason: "test".into(),
+            }],
+        );
+        assert!(applied.deleted.is_empty());
+        assert!(root.join("2026/10/01/a.dav").exists());
+    }
+
+    #[test]
     fn clock_jump_ahead_deletes_nothing_recent() {
         let l = backup(&["2026-10-27", "2026-11-26"]);
         let w = Window::of(day("2027-12-31"), 31, &[&l]);
@@ -203,6 +226,7 @@ mod tests {
         fs::write(root.join("2026/10/02/a.dav"), b"x").unwrap();
         fs::write(root.join("2026/10/02/notes.txt"), b"x").unwrap();
         fs::write(outside.join("a.dav"), b"x").unwrap();
+        crate::volume::mark(&root, &t.path().join("logs")).unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(&outside, root.join("2026/10/03")).unwrap();
         let del = |p: &str| Deletion {

@@ -1,5 +1,6 @@
-//! Facts about the backup volume: whether the backup folder is there to write into,
-//! and how much room the disk holding it has left.
+//! Facts about the backup volume: whether the backup folder is really the backup (its
+//! marker file), whether it is there to write into, and how much room the disk holding
+//! it has left.
 
 use std::io;
 use std::path::Path;
@@ -31,14 +32,84 @@ pub fn disk_of(path: &Path) -> io::Result<Disk> {
     })
 }
 
-/// Whether the backup folder can be written into, creating it when only the last
-/// folder is missing (a first run). A missing parent means the disk itself is missing
-/// (an unmounted `D:`), and nothing is created then.
-pub fn ensure_backup_dir(dir: &Path) -> Result<bool, String> {
+/// The file that marks a folder as cctv-mirror's backup, in the spirit of Syncthing's
+/// `.stfolder`: where it is missing, the folder is not the backup volume (an unmounted
+/// iSCSI disk leaves a bare, empty mount point on the system disk), and nothing is
+/// written or deleted there.
+pub const MARKER: &str = ".cctv-mirror-backup";
+
+/// In `log_dir` (on the system disk, so it survives the backup disk going away): the
+/// backup folder that has been marked, one line. Once it names `backup_dir`, a missing
+/// marker means "volume gone", never "first use".
+pub const MARKED: &str = "backup-marked";
+
+/// Where the backup stands.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ready {
+    /// Marked and reachable.
+    Yes,
+    /// Marked just now: `why` says what was found (a new folder, or an existing backup
+    /// adopted, e.g. one written by the old scripts).
+    Marked { why: String },
+}
+
+/// True when the backup folder carries its marker: the one check before every copy
+/// and every deletion.
+pub fn marked(backup_dir: &Path) -> bool {
+    std::fs::symlink_metadata(backup_dir.join(MARKER)).is_ok_and(|m| m.is_file())
+}
+
+/// True once `backup_dir` has been marked (as recorded in `log_dir`).
+pub fn was_marked(backup_dir: &Path, log_dir: &Path) -> bool {
+    std::fs::read_to_string(log_dir.join(MARKED))
+        .is_ok_and(|s| Path::new(s.trim_end_matches(['\r', '\n'])) == backup_dir)
+}
+
+/// Writes the marker into `backup_dir` and remembers in `log_dir` that it was marked.
+pub fn mark(backup_dir: &Path, log_dir: &Path) -> io::Result<()> {
+    let text = format!(
+        "This folder is a cctv-mirror backup. cctv-mirror writes and deletes here only while this file is present.\nmarked {}\n",
+        chrono::Local::now().to_rfc3339()
+    );
+    std::fs::write(backup_dir.join(MARKER), text)?;
+    std::fs::create_dir_all(log_dir)?;
+    std::fs::write(log_dir.join(MARKED), format!("{}\n", backup_dir.display()))
+}
+
+/// Whether the backup folder may be written into, marking it on first use. A missing
+/// folder is created (and marked) only on first use and only when the folder holding
+/// it exists; a folder that lost its marker after it was marked is a volume that is not
+/// there, and stays untouched.
+pub fn ensure_backup_dir(dir: &Path, log_dir: &Path) -> Result<Ready, String> {
+    let before = was_marked(dir, log_dir);
+    let gone = |what: &str| {
+        format!(
+            "{} {what}: the backup disk is probably not connected or not mounted; nothing is written there until it is back (to start a new backup disk on purpose, run `cctv-mirror adopt-backup`)",
+            dir.display()
+        )
+    };
     match std::fs::metadata(dir) {
-        Ok(m) if m.is_dir() => Ok(false),
+        Ok(m) if m.is_dir() => {
+            if marked(dir) {
+                if !before {
+                    mark(dir, log_dir)
+                        .map_err(|e| format!("cannot record the marked backup in {}: {e}", log_dir.display()))?;
+                }
+                return Ok(Ready::Yes);
+            }
+            if before {
+                return Err(gone(&format!("has lost its marker {MARKER}")));
+            }
+            mark(dir, log_dir).map_err(|e| format!("cannot mark {} as the backup: {e}", dir.display()))?;
+            Ok(Ready::Marked {
+                why: "adopted the existing folder as the backup (marker written)".into(),
+            })
+        }
         Ok(_) => Err(format!("{} exists but is not a folder", dir.display())),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if before {
+                return Err(gone("is missing"));
+            }
             let parent_ok = dir.parent().is_some_and(|p| p.is_dir());
             if !parent_ok {
                 return Err(format!(
@@ -47,10 +118,60 @@ pub fn ensure_backup_dir(dir: &Path) -> Result<bool, String> {
                 ));
             }
             std::fs::create_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            Ok(true)
+            mark(dir, log_dir).map_err(|e| format!("cannot mark {} as the backup: {e}", dir.display()))?;
+            Ok(Ready::Marked {
+                why: "created the backup folder (marker written)".into(),
+            })
         }
         Err(e) => Err(format!("cannot reach {}: {e}", dir.display())),
     }
+}
+
+/// `cctv-mirror adopt-backup`: marks `backup_dir` as the backup on purpose (a new or
+/// moved disk), creating the folder when the folder holding it exists. What it did, or
+/// why it could not.
+pub fn adopt(backup_dir: &Path, log_dir: &Path) -> Result<String, String> {
+    if marked(backup_dir) {
+        mark(backup_dir, log_dir).map_err(|e| format!("cannot record the backup in {}: {e}", log_dir.display()))?;
+        return Ok(format!("{} is already marked as the backup", backup_dir.display()));
+    }
+    if !backup_dir.is_dir() {
+        if !backup_dir.parent().is_some_and(|p| p.is_dir()) {
+            return Err(format!(
+                "{} does not exist and neither does the folder holding it (is the backup disk connected?)",
+                backup_dir.display()
+            ));
+        }
+        std::fs::create_dir(backup_dir).map_err(|e| format!("cannot create {}: {e}", backup_dir.display()))?;
+    }
+    mark(backup_dir, log_dir).map_err(|e| format!("cannot mark {}: {e}", backup_dir.display()))?;
+    Ok(format!(
+        "{} is now the backup (marker {MARKER} written); the next pass fills it",
+        backup_dir.display()
+    ))
+}
+
+/// I/O errors that mean the backup volume itself is failing or gone (the device, the
+/// iSCSI session, a network share), not one file.
+pub fn is_volume_error(e: &io::Error) -> bool {
+    #[cfg(unix)]
+    const CODES: &[i32] = &[
+        5,   /* EIO */
+        6,   /* ENXIO */
+        19,  /* ENODEV */
+        107, /* ENOTCONN */
+        116, /* ESTALE */
+    ];
+    #[cfg(windows)]
+    const CODES: &[i32] = &[
+        21,   /* ERROR_NOT_READY */
+        55,   /* ERROR_DEV_NOT_EXIST */
+        64,   /* ERROR_NETNAME_DELETED */
+        1167, /* ERROR_DEVICE_NOT_CONNECTED */
+    ];
+    #[cfg(not(any(unix, windows)))]
+    const CODES: &[i32] = &[];
+    e.raw_os_error().is_some_and(|c| CODES.contains(&c))
 }
 
 /// Human-readable size, for logs and `check`.

@@ -144,10 +144,12 @@ pub async fn run(
     // Sent to by the queue when a job the watcher submitted is done; the watcher holds
     // a sender, so it never closes while this runs.
     let (reply, mut reports) = mpsc::unbounded_channel::<Report>();
-    let w = Watch {
+    let mut w = Watch {
         cfg: cfg.clone(),
         queue,
         reply,
+        pass_now: pass_now.clone(),
+        volume_away: false,
     };
     let mut watcher: Option<Watcher> = None;
     let mut active: HashMap<PathBuf, Active> = HashMap::new();
@@ -300,6 +302,9 @@ struct Watch {
     queue: CopyQueue,
     /// Given to every job the watcher submits; see `run`.
     reply: mpsc::UnboundedSender<Report>,
+    pass_now: Arc<Notify>,
+    /// A job of ours found the backup volume gone and no job has succeeded since.
+    volume_away: bool,
 }
 
 /// What a look at an active file found.
@@ -415,10 +420,17 @@ impl Watch {
     }
 
     /// What a finished job of ours means for the next try.
-    fn after_copy(&self, report: Report, active: &mut HashMap<PathBuf, Active>) {
+    fn after_copy(&mut self, report: Report, active: &mut HashMap<PathBuf, Active>) {
         let path = self.cfg.source_dir.join(&report.rel);
         let now = Instant::now();
         match report.result {
+            // The volume went away between passes: a pass now raises the alert and
+            // then watches for its return. Once per outage, not once per job.
+            Err(CopyError::BackupUnavailable(_)) => {
+                if !std::mem::replace(&mut self.volume_away, true) {
+                    self.pass_now.notify_one();
+                }
+            }
             Err(CopyError::SourceLocked(_)) => {
                 let a = active
                     .entry(path.clone())
@@ -441,6 +453,7 @@ impl Watch {
                 active.entry(path).or_insert_with(|| Active::new(now, &self.cfg));
             }
             Ok(_) => {
+                self.volume_away = false;
                 if let Some(a) = active.get_mut(&path) {
                     if a.locked > 0 {
                         let rel = report.rel.display().to_string();

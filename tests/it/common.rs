@@ -11,6 +11,9 @@ use serde_json::{json, Value};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_cctv-mirror");
 
+/// The file that marks the backup folder as the backup (`volume::MARKER`).
+pub const MARKER: &str = ".cctv-mirror-backup";
+
 /// The program under test: this build's binary, or, when `CCTV_MIRROR_TEST_EXE` names
 /// the Windows build, that `.exe` run through `CCTV_MIRROR_TEST_RUNNER` (Wine); see
 /// `scripts/wine-tests.sh`. Only the watcher, in-progress and daemon tests are meant
@@ -179,10 +182,11 @@ impl Env {
             .collect()
     }
 
-    /// Every file under the backup, relative, sorted.
+    /// Every file under the backup, relative, sorted; not the backup's marker.
     pub fn backup_files(&self) -> Vec<String> {
         let mut files = Vec::new();
         walk(&self.backup, &mut files);
+        files.retain(|f| f != &self.backup.join(MARKER));
         let mut rel: Vec<String> = files
             .iter()
             .map(|p| p.strip_prefix(&self.backup).unwrap().to_string_lossy().into_owned())

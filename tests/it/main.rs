@@ -8,4 +8,5 @@ mod disk;
 mod live;
 mod pass;
 mod retention;
+mod volume;
 mod watch;

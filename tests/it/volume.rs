@@ -1,0 +1,153 @@
+//! The backup-volume guard: the backup folder carries a marker; where it is missing
+//! after the folder was marked (an unmounted disk leaves a bare mount point), nothing
+//! is written or deleted there, `backup_unavailable` is raised, and once the volume is
+//! back the daemon copies what it missed without a restart.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::json;
+
+use crate::common::*;
+
+#[test]
+fn a_backup_written_by_the_old_scripts_is_adopted_and_kept() {
+    let env = Env::new(json!({}));
+    let old = dated(today(), "07.00.00-07.59.59[R][0@0][0].dav");
+    write_file(&env.backup.join(&old), b"copied by the old scripts");
+    env.record(&dated(today(), "new.dav"), b"new");
+    env.pass();
+    assert!(env.backup.join(MARKER).is_file());
+    assert_eq!(env.backup_files(), vec![old.clone(), dated(today(), "new.dav")]);
+    assert!(
+        env.logs_text().contains("adopted the existing folder"),
+        "{}",
+        env.logs_text()
+    );
+    assert_eq!(fs::read(env.backup.join(&old)).unwrap(), b"copied by the old scripts");
+}
+
+#[test]
+fn a_backup_folder_that_lost_its_marker_is_left_alone_until_adopted() {
+    let env = Env::new(json!({}));
+    env.record(&dated(today(), "a.dav"), b"a");
+    env.pass();
+    // The disk is gone; an empty folder stands at its mount point.
+    fs::remove_dir_all(&env.backup).unwrap();
+    fs::create_dir(&env.backup).unwrap();
+    env.record(&dated(today(), "b.dav"), b"b");
+    write_file(&env.backup.join(dated(days_ago(90), "old.dav")), b"not ours to judge");
+    env.pass();
+    assert_eq!(env.alert_kinds(), vec!["backup_unavailable"]);
+    assert_eq!(
+        env.backup_files(),
+        vec![dated(days_ago(90), "old.dav")],
+        "nothing written, nothing deleted"
+    );
+    assert!(!env.backup.join(MARKER).exists());
+    let check = env.command(&["check"]).output().unwrap();
+    assert_eq!(check.status.code(), Some(2), "{}", show(&check));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("LOST its marker"));
+    // The operator replaced the disk on purpose.
+    let adopt = env.command(&["adopt-backup"]).output().unwrap();
+    assert!(adopt.status.success(), "{}", show(&adopt));
+    env.pass();
+    assert!(env.alert_kinds().is_empty(), "{:?}", env.alert_kinds());
+    assert!(env.backup.join(dated(today(), "b.dav")).exists());
+}
+
+/// A bind mount of `disk` at `at`, unmounted on drop.
+struct Mount {
+    at: PathBuf,
+    mounted: bool,
+}
+
+impl Mount {
+    fn bind(disk: &Path, at: &Path) -> Option<Mount> {
+        let out = Command::new("mount").arg("--bind").arg(disk).arg(at).output().ok()?;
+        if !out.status.success() {
+            eprintln!(
+                "SKIPPED: cannot bind-mount here ({}); the volume test needs root",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            return None;
+        }
+        Some(Mount {
+            at: at.to_path_buf(),
+            mounted: true,
+        })
+    }
+
+    fn unmount(&mut self) {
+        // Lazy: a copy in flight keeps its open files on the detached volume.
+        let st = Command::new("umount").arg("-l").arg(&self.at).status().unwrap();
+        assert!(st.success());
+        self.mounted = false;
+    }
+
+    fn remount(&mut self, disk: &Path) {
+        let st = Command::new("mount")
+            .arg("--bind")
+            .arg(disk)
+            .arg(&self.at)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        self.mounted = true;
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        if self.mounted {
+            let _ = Command::new("umount").arg("-l").arg(&self.at).status();
+        }
+    }
+}
+
+#[test]
+fn an_unmounted_backup_volume_gets_nothing_and_is_caught_up_when_back() {
+    if !is_root() {
+        eprintln!("SKIPPED: mounting needs root");
+        return;
+    }
+    let env = Env::new(json!({"reconcile_interval_secs": 3600, "settle_secs": 1}));
+    let disk = env.dir.path().join("disk");
+    fs::create_dir_all(&disk).unwrap();
+    fs::create_dir_all(&env.backup).unwrap();
+    let Some(mut mount) = Mount::bind(&disk, &env.backup) else {
+        return;
+    };
+    fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
+    let child = env.watching();
+    let first = dated(today(), "first.dav");
+    env.record(&first, &payload(2000, 1));
+    wait_until(60, "the first recording on the volume", || disk.join(&first).exists());
+    assert!(disk.join(MARKER).is_file(), "the volume was marked");
+
+    // The iSCSI session drops: a bare folder stands where the volume was.
+    mount.unmount();
+    let missed: Vec<String> = (0..3).map(|i| dated(today(), &format!("missed{i}.dav"))).collect();
+    for (i, m) in missed.iter().enumerate() {
+        env.record(m, &payload(1500, i as u8));
+    }
+    wait_until(60, "backup_unavailable raised without waiting for the tick", || {
+        env.alert_kinds().contains(&"backup_unavailable".to_string())
+    });
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(
+        fs::read_dir(&env.backup).unwrap().count(),
+        0,
+        "nothing written at the bare mount point"
+    );
+
+    // The volume is back: what was missed is copied, by the same process.
+    mount.remount(&disk);
+    wait_until(60, "the missed recordings on the volume", || {
+        missed.iter().all(|m| disk.join(m).exists())
+    });
+    wait_until(60, "the alert to clear", || env.alert_kinds().is_empty());
+    assert!(env.logs_text().contains("the backup volume is back"));
+    stop(child);
+}

@@ -22,6 +22,8 @@ pub enum AlertKind {
     LowDiskSpace,
     /// Files that could not be read or copied this pass (retried on the next).
     CopyErrors,
+    /// Retention would have deleted more than half of the backup at once, and did not.
+    RetentionRefused,
 }
 
 impl AlertKind {
@@ -34,6 +36,7 @@ impl AlertKind {
             AlertKind::ClockSuspect => "clock_suspect",
             AlertKind::LowDiskSpace => "low_disk_space",
             AlertKind::CopyErrors => "copy_errors",
+            AlertKind::RetentionRefused => "retention_refused",
         }
     }
 }

@@ -33,6 +33,10 @@ pub enum Command {
         /// Also log the details (every file found current, ...).
         #[arg(long, short)]
         verbose: bool,
+        /// Let retention delete more than half of the backup's recordings at once
+        /// (refused otherwise, with the alert retention_refused). Use with --once.
+        #[arg(long)]
+        allow_mass_delete: bool,
     },
     /// Mark backup_dir as the backup: after replacing or moving the backup disk on
     /// purpose. Until then cctv-mirror refuses to write into a backup folder that lost

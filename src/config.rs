@@ -86,6 +86,9 @@ pub struct Config {
     /// How far the in-progress copy of a growing recording may fall behind it while
     /// the watcher follows it; None: only passes update in-progress copies.
     pub live_sync: Option<Duration>,
+    /// From the command line, never the file: this run may delete more than half of
+    /// the backup at once (`retention::mass_delete`).
+    pub allow_mass_delete: bool,
 }
 
 /// A configuration problem: which key (if one is to blame) and what is wrong with it.
@@ -338,6 +341,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         debounce: Duration::from_millis(raw.debounce_ms as u64),
         settle: Duration::from_secs(raw.settle_secs as u64),
         live_sync: (raw.live_sync_secs > 0).then(|| Duration::from_secs(raw.live_sync_secs as u64)),
+        allow_mass_delete: false,
     })
 }
 

@@ -17,17 +17,18 @@ fn main() -> ExitCode {
             once,
             no_watch,
             verbose,
-        } => (config, Some((*once, *no_watch, *verbose))),
+            allow_mass_delete,
+        } => (config, Some((*once, *no_watch, *verbose, *allow_mass_delete))),
         Command::Check { config } | Command::AdoptBackup { config } => (config, None),
     };
-    let cfg = match Config::load(config_path) {
+    let mut cfg = match Config::load(config_path) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(exit::BAD_CONFIG);
         }
     };
-    let Some((once, no_watch, verbose)) = run else {
+    let Some((once, no_watch, verbose, allow_mass_delete)) = run else {
         let ok = match opts.command {
             Command::AdoptBackup { .. } => match volume::adopt(&cfg.backup_dir, &cfg.log_dir) {
                 Ok(done) => {
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         };
         return ExitCode::from(if ok { exit::OK } else { exit::BAD_CONFIG });
     };
+    cfg.allow_mass_delete = allow_mass_delete;
     let log = runlog::init(verbose);
     let mode = if once {
         Mode::Once

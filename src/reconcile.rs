@@ -197,7 +197,23 @@ async fn reconcile(
     for (d, _) in delete(cfg, stale, out).await {
         tracing::info!(path = %d.rel.display(), reason = ?d.reason, "removed temporary");
     }
-    let expired = retention::plan(&backup, &window, cfg.retention_days);
+    let mut expired = retention::plan(&backup, &window, cfg.retention_days);
+    let held = backup.recordings.len() + backup.in_progress.len();
+    if let Some(why) = retention::mass_delete(expired.len(), held) {
+        if cfg.allow_mass_delete {
+            tracing::warn!(
+                deletions = expired.len(),
+                held,
+                "--allow-mass-delete: deleting more than half of the backup as asked"
+            );
+        } else {
+            if let (Some(first), Some(last)) = (expired.first(), expired.last()) {
+                tracing::warn!(first = %first.rel.display(), last = %last.rel.display(), "would have deleted");
+            }
+            raise(out, AlertKind::RetentionRefused, why);
+            expired.clear();
+        }
+    }
     for (d, bytes) in delete(cfg, expired, out).await {
         tracing::info!(path = %d.rel.display(), bytes, reason = ?d.reason, "deleted");
         out.summary.deleted += 1;

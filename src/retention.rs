@@ -46,6 +46,23 @@ pub fn plan(backup: &Listing, window: &Window, retention_days: u32) -> Vec<Delet
         .collect()
 }
 
+/// A pass may delete at most this share of the backup's recordings at once without
+/// an operator's word: more is what a wrong clock, a wrong `retention_days` or a
+/// misread layout looks like, and deleting is the one thing that cannot be undone.
+pub const MASS_DELETE_SHARE: f64 = 0.5;
+
+/// Why `deletions` out of `held` backup recordings (finished and in progress) are too
+/// many to carry out without `--allow-mass-delete`, or None when they are not.
+pub fn mass_delete(deletions: usize, held: usize) -> Option<String> {
+    (deletions > 0 && deletions as f64 > held as f64 * MASS_DELETE_SHARE).then(|| {
+        format!(
+            "retention would delete {deletions} of the {held} recordings in the backup (more than {:.0}%); nothing deleted. \
+             If that is intended (retention_days was lowered, or the backup was not pruned for a long time), run once with --allow-mass-delete",
+            MASS_DELETE_SHARE * 100.0
+        )
+    })
+}
+
 /// Our temporaries that no copy is writing now (`busy` says which are): left by a
 /// crash or a kill, never complete, safe to remove.
 pub fn stale_temps(backup: &Listing, busy: impl Fn(&Path) -> bool) -> Vec<Deletion> {
@@ -205,6 +222,15 @@ mod tests {
         );
         assert!(applied.deleted.is_empty());
         assert!(root.join("2026/10/01/a.dav").exists());
+    }
+
+    #[test]
+    fn more_than_half_at_once_needs_the_operator() {
+        assert_eq!(mass_delete(0, 0), None);
+        assert_eq!(mass_delete(1, 32), None, "a normal day's pruning");
+        assert_eq!(mass_delete(5, 10), None, "half is still allowed");
+        assert!(mass_delete(6, 10).is_some());
+        assert!(mass_delete(1, 1).is_some(), "the whole backup never goes unasked");
     }
 
     #[test]

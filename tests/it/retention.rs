@@ -16,6 +16,10 @@ fn old_recordings_go_everything_else_stays() {
     write_file(&env.backup.join(&edge), b"edge");
     write_file(&env.backup.join(dated(days_ago(40), "notes.txt")), b"operator's file");
     write_file(&env.backup.join(dated(days_ago(50), "sub/old2.DAV")), b"old");
+    // The recent days a real backup holds: the old ones are a minority, as every day.
+    for d in 1..=3 {
+        write_file(&env.backup.join(dated(days_ago(d), "recent.dav")), b"recent");
+    }
     // A link inside the backup to recordings outside it: neither followed nor removed.
     let outside = env.dir.path().join("elsewhere");
     write_file(&outside.join(dated(days_ago(60), "foreign.dav")), b"not ours");
@@ -133,4 +137,24 @@ fn a_clock_behind_the_recordings_raises_clock_suspect_and_deletes_nothing() {
         "{:?}",
         env.alert_kinds()
     );
+}
+
+#[test]
+fn retention_refuses_to_delete_most_of_the_backup_unless_asked() {
+    let env = Env::new(json!({"retention_days": 31}));
+    env.record(&dated(today(), "now.dav"), b"now");
+    let old: Vec<String> = (0..6).map(|i| dated(days_ago(60 + i), "old.dav")).collect();
+    for o in &old {
+        write_file(&env.backup.join(o), b"old");
+    }
+    env.pass();
+    assert_eq!(env.alert_kinds(), vec!["retention_refused"]);
+    assert!(old.iter().all(|o| env.backup.join(o).exists()), "nothing deleted");
+    assert_eq!(env.last_pass("deleted"), 0);
+    // The operator confirms, once.
+    let out = env.command(&["run", "--once", "--allow-mass-delete"]).output().unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert_eq!(env.last_pass("deleted"), 6);
+    assert_eq!(env.backup_files(), vec![dated(today(), "now.dav")]);
+    assert!(env.alert_kinds().is_empty());
 }

@@ -80,3 +80,91 @@ fn sigterm_during_a_large_copy_leaves_nothing_partial() {
     assert_eq!(fs::metadata(&fin).unwrap().len(), size);
     assert!(!tmp.exists());
 }
+
+/// Files under `dir`, relative, whose names end in `suffix`.
+fn files_ending(dir: &std::path::Path, suffix: &str) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else if e.file_name().to_string_lossy().ends_with(suffix) {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn kill_9_at_several_points_never_leaves_a_partial_file_under_a_final_name() {
+    use std::time::{Duration, Instant, SystemTime};
+    let env = Env::new(json!({"reconcile_interval_secs": 3600, "copy_workers": 1}));
+    let size: usize = 256 << 20;
+    let names: Vec<String> = (0..3).map(|i| dated(today(), &format!("big{i}.dav"))).collect();
+    for (i, n) in names.iter().enumerate() {
+        let p = env.source.join(n);
+        write_file(&p, &payload(size, i as u8));
+        set_mtime(&p, SystemTime::now() - Duration::from_secs(60));
+    }
+    let finals = |env: &Env| names.iter().filter(|n| env.backup.join(n).exists()).count();
+    // Kill points: a temporary just started; a temporary half written; right after a
+    // final name appeared (the next copy under way).
+    let points: [(&str, Box<dyn Fn(&Env) -> bool>); 3] = [
+        (
+            "a temporary started",
+            Box::new(|env: &Env| {
+                files_ending(&env.backup, ".cctv-tmp")
+                    .iter()
+                    .any(|t| fs::metadata(t).is_ok_and(|m| m.len() > 0))
+            }),
+        ),
+        (
+            "a temporary half written",
+            Box::new(move |env: &Env| {
+                files_ending(&env.backup, ".cctv-tmp")
+                    .iter()
+                    .any(|t| fs::metadata(t).is_ok_and(|m| m.len() as usize >= size / 2))
+            }),
+        ),
+        ("one more final name", Box::new(move |env: &Env| finals(env) >= 1)),
+    ];
+    let mut caught = 0;
+    for (what, reached) in points.iter() {
+        let mut child = env.daemon(&["--no-watch"]);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !reached(&env) && Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if reached(&env) {
+            caught += 1;
+        } else {
+            eprintln!("note: the kill point '{what}' was not reached before the copies ended");
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // Whatever the moment, a final name holds a whole copy.
+        for n in &names {
+            let b = env.backup.join(n);
+            if b.exists() {
+                assert_eq!(
+                    fs::metadata(&b).unwrap().len() as usize,
+                    size,
+                    "{n} after a kill at '{what}'"
+                );
+            }
+        }
+    }
+    assert!(caught >= 2, "the kills hit copies in progress ({caught} of 3)");
+    // The restart completes what was in flight and leaves no temporary behind.
+    env.pass();
+    for n in &names {
+        assert!(
+            fs::read(env.backup.join(n)).unwrap() == fs::read(env.source.join(n)).unwrap(),
+            "{n}"
+        );
+    }
+    assert!(files_ending(&env.backup, ".cctv-tmp").is_empty());
+    assert!(files_ending(&env.backup, ".partial").is_empty());
+}

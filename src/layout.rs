@@ -354,4 +354,46 @@ mod tests {
         assert_eq!(origin("d/.a.changed-3.dav.partial.cctv-tmp"), a);
         assert_eq!(origin("d/notes.txt"), None);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// No path, however odd (any characters, `..`, empty parts, no name),
+            /// makes a naming rule panic.
+            #[test]
+            fn no_path_panics(parts in proptest::collection::vec("[0-9a-zA-Z._\\-\\[\\]@ çã]{0,12}|\\.\\.|\\PC{0,6}", 0..8)) {
+                let rel: PathBuf = parts.iter().collect();
+                let n = names();
+                let _ = date_from_path(&rel);
+                let _ = recording_date(&rel, SystemTime::UNIX_EPOCH);
+                if let Some(name) = rel.file_name() {
+                    let _ = n.classify(name);
+                    let _ = is_temp(name);
+                }
+                let _ = n.final_rel(&rel);
+                let _ = n.origin(&rel);
+                let _ = final_of_temp(&rel);
+                let _ = kept_beside(&rel, 3);
+                let _ = is_kept_beside(&rel);
+                let _ = partial_of(&rel);
+            }
+
+            /// Every real day written the recorder's way reads back as that day,
+            /// wherever the folders sit and whatever the file is called.
+            #[test]
+            fn recorder_folders_give_their_day(days in 0i64..200_000, prefix in "[a-z]{0,6}", name in "[0-9a-z\\[\\]@][0-9a-z.\\[\\]@]{0,19}") {
+                let d = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Days::new(days as u64);
+                let mut rel = PathBuf::new();
+                if !prefix.is_empty() {
+                    rel.push(&prefix);
+                }
+                let ymd = rel.join(d.format("%Y/%m/%d").to_string()).join(&name);
+                prop_assert_eq!(date_from_path(&ymd), Some(d));
+                let dashed = rel.join(d.format("%Y-%m-%d").to_string()).join(&name);
+                prop_assert_eq!(date_from_path(&dashed), Some(d));
+            }
+        }
+    }
 }

@@ -275,4 +275,63 @@ mod tests {
         assert!(root.join("2026/10/02/notes.txt").exists(), "other files kept");
         assert!(root.exists());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::collection::vec;
+        use proptest::prelude::*;
+
+        fn rec(date: NaiveDate) -> Recording {
+            Recording {
+                meta: FileMeta {
+                    size: 1,
+                    mtime: SystemTime::UNIX_EPOCH,
+                },
+                date,
+            }
+        }
+
+        proptest! {
+            /// Whatever the recordings, today's date (a clock far behind or years
+            /// ahead) and retention_days: no plan deletes a recording dated on or after
+            /// the cutoff, nor anything within retention_days of the newest recording,
+            /// and everything before the cutoff is planned.
+            #[test]
+            fn no_plan_deletes_inside_the_window(
+                finished in vec(-3000i64..3000, 0..60),
+                unfinished in vec(-3000i64..3000, 0..8),
+                today in -3000i64..6000,
+                days in 1u32..800,
+            ) {
+                let base = day("2026-01-01");
+                let at = |off: i64| base.checked_add_signed(chrono::Duration::days(off)).unwrap();
+                let mut l = Listing::default();
+                for (i, off) in finished.iter().enumerate() {
+                    l.recordings.insert(PathBuf::from(format!("f{i}.dav")), rec(at(*off)));
+                }
+                for (i, off) in unfinished.iter().enumerate() {
+                    let key = PathBuf::from(format!("p{i}.dav"));
+                    let rel = crate::layout::partial_of(&key);
+                    l.in_progress.insert(key, crate::scan::InProgress { rel, rec: rec(at(*off)) });
+                }
+                let w = Window::of(at(today), days, &[&l]);
+                let planned = plan(&l, &w, days);
+                let date_of = |rel: &Path| {
+                    l.recordings.get(rel).copied().or_else(|| {
+                        l.in_progress.values().find(|p| p.rel == rel).map(|p| p.rec)
+                    })
+                };
+                let newest = finished.iter().chain(&unfinished).max().map(|o| at(*o));
+                for d in &planned {
+                    let r = date_of(&d.rel).expect("planned files come from the listing");
+                    prop_assert!(r.date < w.cutoff, "{} dated {} >= cutoff {}", d.rel.display(), r.date, w.cutoff);
+                    if let Some(newest) = newest {
+                        prop_assert!(r.date < newest - chrono::Days::new(days.into()));
+                    }
+                }
+                let before = finished.iter().chain(&unfinished).filter(|o| at(**o) < w.cutoff).count();
+                prop_assert_eq!(planned.len(), before);
+            }
+        }
+    }
 }

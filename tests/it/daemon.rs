@@ -98,7 +98,7 @@ fn files_ending(dir: &std::path::Path, suffix: &str) -> Vec<std::path::PathBuf> 
 }
 
 /// A moment to kill the daemon at: its name, and how to see it has come.
-type KillPoint = (&'static str, Box<dyn Fn(&Env) -> bool>);
+type KillPoint<'a> = (&'static str, Box<dyn Fn(&Env) -> bool + 'a>);
 
 #[test]
 fn kill_9_at_several_points_never_leaves_a_partial_file_under_a_final_name() {
@@ -114,7 +114,7 @@ fn kill_9_at_several_points_never_leaves_a_partial_file_under_a_final_name() {
     let finals = |env: &Env| names.iter().filter(|n| env.backup.join(n).exists()).count();
     // Kill points: a temporary just started; a temporary half written; right after a
     // final name appeared (the next copy under way).
-    let points: [KillPoint; 3] = [
+    let points: [KillPoint<'_>; 3] = [
         (
             "a temporary started",
             Box::new(|env: &Env| {

@@ -37,7 +37,8 @@ pub enum Fatal {
     LogDir { path: String, err: std::io::Error },
 }
 
-/// How soon a pass looks again for a backup volume that was not there.
+/// How often a daemon looks again for a backup volume that was not there, or for room
+/// on a backup disk that was full.
 const VOLUME_RETRY: Duration = Duration::from_secs(5);
 
 /// After a copy, the status writer waits this long for more before writing, so a burst
@@ -125,6 +126,7 @@ pub async fn run(
         let hints = watching.then_some(&hints);
         let result = reconcile::pass(&cfg, &queue, hints, shutdown.clone(), log_file).await;
         let volume_away = !result.backup_available;
+        let space_wanted = result.space_wanted.filter(|_| result.backup_available);
         board
             .after_pass(result, if daemon { "running" } else { "finished" })
             .await;
@@ -138,6 +140,10 @@ pub async fn run(
             // soon as it is back, without a restart.
             _ = volume_back(&cfg, volume_away) => {
                 tracing::info!(path = %cfg.backup_dir.display(), "the backup volume is back");
+            }
+            // Likewise after a copy that did not fit: as soon as there is room.
+            _ = space_back(&cfg, space_wanted) => {
+                tracing::info!(path = %cfg.backup_dir.display(), "there is room on the backup disk again");
             }
             _ = pass_now.notified() => {}
             _ = shutdown.wait() => break,
@@ -170,6 +176,21 @@ async fn volume_back(cfg: &Config, away: bool) {
             .await
             .unwrap_or(false)
         {
+            return;
+        }
+    }
+}
+
+/// Resolves once the backup disk has `wanted` bytes free; never when None.
+async fn space_back(cfg: &Config, wanted: Option<u64>) {
+    let Some(wanted) = wanted else {
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::time::sleep(VOLUME_RETRY).await;
+        let dir = cfg.backup_dir.clone();
+        let free = tokio::task::spawn_blocking(move || volume::disk_of(&dir).map(|d| d.free_bytes)).await;
+        if matches!(free, Ok(Ok(free)) if free >= wanted) {
             return;
         }
     }

@@ -698,6 +698,17 @@ mod tests {
         assert_eq!(fs::read_dir(&m.backup_dir).unwrap().count(), 0);
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn device_errors_mean_the_backup_volume_is_unavailable() {
+        for code in [5, 107, 116] {
+            let e = CopyError::io("write", io::Error::from_raw_os_error(code));
+            assert!(matches!(e, CopyError::BackupUnavailable(_)), "{code}: {e:?}");
+        }
+        let e = CopyError::io("open", io::Error::from_raw_os_error(2));
+        assert!(matches!(e, CopyError::Io { .. }), "ENOENT is one file's problem");
+    }
+
     #[test]
     fn cancelled_copy_leaves_nothing() {
         let (_t, m) = setup();

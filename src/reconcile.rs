@@ -28,6 +28,9 @@ pub struct PassResult {
     pub raised: Vec<Raised>,
     pub disk: Option<Disk>,
     pub backup_available: bool,
+    /// The smallest copy that did not fit: when the disk has that much free again, a
+    /// daemon runs a pass at once instead of waiting for the tick.
+    pub space_wanted: Option<u64>,
 }
 
 fn raise(out: &mut PassResult, kind: AlertKind, message: String) {
@@ -275,8 +278,9 @@ async fn reconcile(
             }
             Err(CopyError::NoSpace { needed, available }) => {
                 s.errors += 1;
+                out.space_wanted = Some(out.space_wanted.map_or(needed, |w| w.min(needed)));
                 let msg = format!(
-                    "{} did not fit on the backup disk ({} needed, {} free); retried next pass",
+                    "{} did not fit on the backup disk ({} needed, {} free); retried as soon as there is room",
                     report.rel.display(),
                     volume::human(needed),
                     volume::human(available)

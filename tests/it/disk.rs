@@ -99,3 +99,26 @@ fn a_write_that_hits_enospc_leaves_no_temporary() {
     env.pass();
     assert_eq!(env.backup_files(), vec![dated(today(), "a.dav")]);
 }
+
+#[test]
+fn a_daemon_copies_what_did_not_fit_as_soon_as_there_is_room() {
+    let env = Env::new(json!({"min_free_percent": 0.0, "reconcile_interval_secs": 3600}));
+    let Some(disk) = Tmpfs::mount(&env.backup, "2m") else {
+        return;
+    };
+    let big = dated(today(), "big.dav");
+    env.record(&big, &payload(3 << 20, 2));
+    let child = env.daemon(&["--no-watch"]);
+    wait_until(60, "low_disk_space after the first pass", || {
+        env.logs.join("status.json").exists() && env.alert_kinds().contains(&"low_disk_space".to_string())
+    });
+    assert!(env.backup_files().is_empty(), "nothing partial");
+    // Room comes back (a bigger volume, files moved away): no need to wait for the tick.
+    disk.resize("16m");
+    wait_until(60, "the copy once there is room", || {
+        fs::read(env.backup.join(&big)).ok() == Some(payload(3 << 20, 2))
+    });
+    wait_until(60, "the alert to clear", || env.alert_kinds().is_empty());
+    assert!(env.logs_text().contains("there is room on the backup disk again"));
+    stop(child);
+}

@@ -78,8 +78,10 @@ pub fn mark(backup_dir: &Path, log_dir: &Path) -> io::Result<()> {
 
 /// Whether the backup folder may be written into, marking it on first use. A missing
 /// folder is created (and marked) only on first use and only when the folder holding
-/// it exists; a folder that lost its marker after it was marked is a volume that is not
-/// there, and stays untouched.
+/// it exists; an existing folder is adopted on first use only when it holds something
+/// (an old backup), never when empty (a bare mount point looks the same); a folder that
+/// lost its marker after it was marked is a volume that is not there. The last two
+/// stay untouched until `adopt-backup`.
 pub fn ensure_backup_dir(dir: &Path, log_dir: &Path) -> Result<Ready, String> {
     let before = was_marked(dir, log_dir);
     let gone = |what: &str| {
@@ -99,6 +101,15 @@ pub fn ensure_backup_dir(dir: &Path, log_dir: &Path) -> Result<Ready, String> {
             }
             if before {
                 return Err(gone(&format!("has lost its marker {MARKER}")));
+            }
+            // An empty folder without a marker is what the mount point of a disk that
+            // is not mounted looks like: only the operator can say it is the backup.
+            let empty = std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+            if empty {
+                return Err(format!(
+                    "{} is an empty folder without the marker {MARKER}: it may be the mount point of a backup disk that is not mounted, so nothing is written there; if it is the new backup disk, run `cctv-mirror adopt-backup`",
+                    dir.display()
+                ));
             }
             mark(dir, log_dir).map_err(|e| format!("cannot mark {} as the backup: {e}", dir.display()))?;
             Ok(Ready::Marked {

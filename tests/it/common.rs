@@ -93,6 +93,12 @@ impl Env {
         c
     }
 
+    /// `adopt-backup`: what an operator runs on a new, empty backup disk.
+    pub fn adopt_backup(&self) {
+        let out = self.command(&["adopt-backup"]).output().expect("run the binary");
+        assert!(out.status.success(), "adopt-backup failed: {}", show(&out));
+    }
+
     /// One `run --once` pass; panics with its output if it did not exit 0.
     pub fn pass(&self) -> Output {
         let out = self.command(&["run", "--once"]).output().expect("run the binary");

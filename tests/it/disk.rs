@@ -55,6 +55,8 @@ fn a_full_backup_disk_leaves_nothing_partial_and_recovers() {
     let Some(disk) = Tmpfs::mount(&env.backup, "2m") else {
         return;
     };
+    // A new, empty disk: the operator says it is the backup.
+    env.adopt_backup();
     env.record(&dated(today(), "small.dav"), &payload(100_000, 1));
     env.record(&dated(today(), "big.dav"), &payload(3 << 20, 2));
     env.pass();
@@ -106,6 +108,8 @@ fn a_daemon_copies_what_did_not_fit_as_soon_as_there_is_room() {
     let Some(disk) = Tmpfs::mount(&env.backup, "2m") else {
         return;
     };
+    // A new, empty disk: the operator says it is the backup.
+    env.adopt_backup();
     let big = dated(today(), "big.dav");
     env.record(&big, &payload(3 << 20, 2));
     let child = env.daemon(&["--no-watch"]);

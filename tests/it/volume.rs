@@ -60,6 +60,26 @@ fn a_backup_folder_that_lost_its_marker_is_left_alone_until_adopted() {
     assert!(env.backup.join(dated(days_ago(90), "old.dav")).exists());
 }
 
+#[test]
+fn an_empty_folder_without_a_marker_is_not_taken_for_the_backup() {
+    // What the mount point of a disk that is not mounted looks like, on a first run (or
+    // after log_dir, which remembers the marking, was cleared).
+    let env = Env::new(json!({}));
+    fs::create_dir(&env.backup).unwrap();
+    env.record(&dated(today(), "a.dav"), b"a");
+    env.pass();
+    assert_eq!(env.alert_kinds(), vec!["backup_unavailable"]);
+    assert_eq!(fs::read_dir(&env.backup).unwrap().count(), 0, "nothing written");
+    env.adopt_backup();
+    env.pass();
+    assert_eq!(env.backup_files(), vec![dated(today(), "a.dav")]);
+    // A missing folder is still created on first use (its parent is there).
+    let fresh = Env::new(json!({}));
+    fresh.record(&dated(today(), "b.dav"), b"b");
+    fresh.pass();
+    assert!(fresh.backup.join(MARKER).is_file());
+}
+
 /// A bind mount of `disk` at `at`, unmounted on drop.
 struct Mount {
     at: PathBuf,
@@ -122,12 +142,13 @@ fn an_unmounted_backup_volume_gets_nothing_and_is_caught_up_when_back() {
     let Some(mut mount) = Mount::bind(&disk, &env.backup) else {
         return;
     };
+    env.adopt_backup();
     fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
     let child = env.watching();
     let first = dated(today(), "first.dav");
     env.record(&first, &payload(2000, 1));
     wait_until(60, "the first recording on the volume", || disk.join(&first).exists());
-    assert!(disk.join(MARKER).is_file(), "the volume was marked");
+    assert!(disk.join(MARKER).is_file(), "the volume carries the marker");
 
     // The iSCSI session drops: a bare folder stands where the volume was.
     mount.unmount();

@@ -125,8 +125,11 @@ pub async fn run(
         }
         let hints = watching.then_some(&hints);
         let result = reconcile::pass(&cfg, &queue, hints, shutdown.clone(), log_file).await;
-        let volume_away = !result.backup_available;
-        let space_wanted = result.space_wanted.filter(|_| result.backup_available);
+        let volume_back = (!result.backup_available).then_some(volume::marked);
+        let room_back = result
+            .space_wanted
+            .filter(|_| result.backup_available)
+            .map(|wanted| move |dir: &std::path::Path| volume::disk_of(dir).is_ok_and(|d| d.free_bytes >= wanted));
         board
             .after_pass(result, if daemon { "running" } else { "finished" })
             .await;
@@ -138,11 +141,11 @@ pub async fn run(
             // While the backup volume is away its marker is looked for every few
             // seconds (no pass, no log file): what was missed meanwhile is copied as
             // soon as it is back, without a restart.
-            _ = volume_back(&cfg, volume_away) => {
+            _ = backup_becomes(&cfg, volume_back) => {
                 tracing::info!(path = %cfg.backup_dir.display(), "the backup volume is back");
             }
             // Likewise after a copy that did not fit: as soon as there is room.
-            _ = space_back(&cfg, space_wanted) => {
+            _ = backup_becomes(&cfg, room_back) => {
                 tracing::info!(path = %cfg.backup_dir.display(), "there is room on the backup disk again");
             }
             _ = pass_now.notified() => {}
@@ -164,33 +167,19 @@ pub async fn run(
     Ok(())
 }
 
-/// Resolves once the backup folder carries its marker again; never when `away` is false.
-async fn volume_back(cfg: &Config, away: bool) {
-    if !away {
-        return std::future::pending().await;
-    }
-    loop {
-        tokio::time::sleep(VOLUME_RETRY).await;
-        let dir = cfg.backup_dir.clone();
-        if tokio::task::spawn_blocking(move || volume::marked(&dir))
-            .await
-            .unwrap_or(false)
-        {
-            return;
-        }
-    }
-}
-
-/// Resolves once the backup disk has `wanted` bytes free; never when None.
-async fn space_back(cfg: &Config, wanted: Option<u64>) {
-    let Some(wanted) = wanted else {
+/// Resolves once `ready(backup_dir)` holds, looked at every `VOLUME_RETRY` on the
+/// blocking pool (no pass, no log file); never when there is nothing to wait for.
+async fn backup_becomes<F>(cfg: &Config, ready: Option<F>)
+where
+    F: Fn(&std::path::Path) -> bool + Clone + Send + 'static,
+{
+    let Some(ready) = ready else {
         return std::future::pending().await;
     };
     loop {
         tokio::time::sleep(VOLUME_RETRY).await;
-        let dir = cfg.backup_dir.clone();
-        let free = tokio::task::spawn_blocking(move || volume::disk_of(&dir).map(|d| d.free_bytes)).await;
-        if matches!(free, Ok(Ok(free)) if free >= wanted) {
+        let (dir, ready) = (cfg.backup_dir.clone(), ready.clone());
+        if tokio::task::spawn_blocking(move || ready(&dir)).await.unwrap_or(false) {
             return;
         }
     }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::layout::Names;
+use crate::store::whereis::really_within;
 
 /// What the file says, before any check beyond JSON types.
 #[derive(Debug, Deserialize)]
@@ -297,29 +298,30 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         dirs.push(resolve(base, p));
     }
     let (source_dir, backup_dir, log_dir) = (dirs[0].clone(), dirs[1].clone(), dirs[2].clone());
-    let (s, b, l) = (comparable(&source_dir), comparable(&backup_dir), comparable(&log_dir));
-    if s == b {
+    let inside = |a: &Path, b: &Path| really_within(a, b);
+    let (s, b, l) = (source_dir.as_path(), backup_dir.as_path(), log_dir.as_path());
+    if inside(s, b) && inside(b, s) {
         return bad("backup_dir", "is the same folder as source_dir".to_string());
     }
-    if b.starts_with(&s) {
+    if inside(b, s) {
         return bad(
             "backup_dir",
             "is inside source_dir; the backup must be a separate folder".to_string(),
         );
     }
-    if s.starts_with(&b) {
+    if inside(s, b) {
         return bad(
             "source_dir",
             "is inside backup_dir; the backup must be a separate folder".to_string(),
         );
     }
-    if l.starts_with(&s) {
+    if inside(l, s) {
         return bad(
             "log_dir",
             "is inside source_dir; logs must not mix with recordings".to_string(),
         );
     }
-    if l.starts_with(&b) {
+    if inside(l, b) {
         return bad(
             "log_dir",
             "is inside backup_dir; logs must still be written when the backup disk is gone".to_string(),
@@ -365,17 +367,6 @@ fn resolve(base: &Path, p: &Path) -> PathBuf {
         }
     }
     out
-}
-
-/// The form used to compare folders: symlinks resolved where the folder exists, and
-/// case folded on Windows, whose file systems ignore case.
-fn comparable(p: &Path) -> PathBuf {
-    let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    if cfg!(windows) {
-        PathBuf::from(real.to_string_lossy().to_lowercase())
-    } else {
-        real
-    }
 }
 
 #[cfg(test)]

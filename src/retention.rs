@@ -1,8 +1,9 @@
 //! What leaves the backup, and the code that removes it. `plan` is pure: recordings
 //! dated before the window's cutoff, each with its reason; `stale_temps` names our own
 //! leftover temporaries. `apply` deletes exactly what a plan lists, only regular files
-//! reached without crossing a link, then the folders it emptied. Nothing else in the
-//! program deletes from the backup.
+//! that the OS places exactly where the plan says, inside the real backup folder (no
+//! link of any kind on the way: symlinks, junctions, mount points), then the folders it
+//! emptied. Nothing else in the program deletes from the backup.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -10,6 +11,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::plan::Window;
 use crate::scan::Listing;
+use crate::store::whereis::{device_of, same_place, Opened};
 
 /// One file to delete and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,9 +96,17 @@ pub fn apply(root: &Path, deletions: Vec<Deletion>) -> Applied {
         out.errors = deletions.into_iter().map(|d| (d.rel, why.clone())).collect();
         return out;
     }
+    let real_root = match fs::canonicalize(root).and_then(|r| Ok((r, device_of(root)?))) {
+        Ok(r) => r,
+        Err(e) => {
+            let why = format!("refused: cannot tell where {} really is: {e}", root.display());
+            out.errors = deletions.into_iter().map(|d| (d.rel, why.clone())).collect();
+            return out;
+        }
+    };
     let mut parents = BTreeSet::new();
     for d in deletions {
-        match remove_inside(root, &d.rel) {
+        match remove_inside(root, &real_root, &d.rel) {
             Ok(bytes) => {
                 let mut p = d.rel.parent();
                 while let Some(dir) = p.filter(|d| !d.as_os_str().is_empty()) {
@@ -113,15 +123,21 @@ pub fn apply(root: &Path, deletions: Vec<Deletion>) -> Applied {
     let mut parents: Vec<PathBuf> = parents.into_iter().collect();
     parents.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
     for dir in parents {
-        if is_plain_dir(root, &dir) && fs::remove_dir(root.join(&dir)).is_ok() {
+        let really_here =
+            fs::canonicalize(root.join(&dir)).is_ok_and(|real| same_place(&real, &real_root.0.join(&dir)));
+        if is_plain_dir(root, &dir) && really_here && fs::remove_dir(root.join(&dir)).is_ok() {
             out.folders_removed += 1;
         }
     }
     out
 }
 
-/// Removes one regular file, refusing paths that leave `root` or pass through a link.
-fn remove_inside(root: &Path, rel: &Path) -> Result<u64, String> {
+/// Removes one regular file, refusing paths that leave `root` or pass through a link:
+/// the file is opened without following a final link, and the OS must place the opened
+/// file exactly at `real_root/rel` (Wine, for one, shows a Unix folder link as a plain
+/// folder; only the opened file's real path tells), on the backup's own device (a
+/// disk mounted on a folder inside the backup is not the backup).
+fn remove_inside(root: &Path, (real_root, device): &(PathBuf, Option<u64>), rel: &Path) -> Result<u64, String> {
     if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
         return Err("refused: the path is not plainly inside the backup".into());
     }
@@ -135,8 +151,25 @@ fn remove_inside(root: &Path, rel: &Path) -> Result<u64, String> {
     if !meta.file_type().is_file() {
         return Err("refused: not a regular file (a link or a folder)".into());
     }
-    fs::remove_file(&path).map_err(|e| e.to_string())?;
-    Ok(meta.len())
+    let opened = Opened::open(&path).map_err(|e| format!("refused: cannot open it to see where it is: {e}"))?;
+    let expected = real_root.join(rel);
+    match opened.real_path() {
+        Ok(real) if same_place(&real, &expected) => {}
+        Ok(real) => {
+            return Err(format!(
+                "refused: it is really {} (reached through a link), not inside the backup folder {}",
+                real.display(),
+                real_root.display()
+            ))
+        }
+        Err(e) => return Err(format!("refused: cannot tell where it really is: {e}")),
+    }
+    if device.is_some() && opened.device().ok().flatten() != *device {
+        return Err("refused: it is on another disk mounted inside the backup folder".into());
+    }
+    let len = opened.len().map_err(|e| e.to_string())?;
+    opened.delete().map_err(|e| e.to_string())?;
+    Ok(len)
 }
 
 /// True when every folder from `root` down to `rel` is a real folder, not a link.

@@ -7,6 +7,7 @@ mod daemon;
 mod disk;
 mod live;
 mod pass;
+mod paths;
 mod retention;
 mod volume;
 mod watch;

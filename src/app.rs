@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::copy::Mirror;
 use crate::queue::CopyQueue;
 use crate::reconcile::{self, PassResult};
+use crate::report::prune;
 use crate::runlog::RunLog;
 use crate::shutdown::Shutdown;
 use crate::status::{self, Alert, Status};
@@ -123,6 +124,7 @@ pub async fn run(
                 }
             }
         }
+        prune_logs(&cfg).await;
         let hints = watching.then_some(&hints);
         let result = reconcile::pass(&cfg, &queue, hints, shutdown.clone(), log_file).await;
         let volume_back = (!result.backup_available).then_some(volume::marked);
@@ -165,6 +167,27 @@ pub async fn run(
         tracing::info!("stopped");
     }
     Ok(())
+}
+
+/// Deletes pass logs older than `log_retention_days`, at most once a local day, on the
+/// blocking pool; logged in the pass's file.
+async fn prune_logs(cfg: &Arc<Config>) {
+    let (dir, keep) = (cfg.log_dir.clone(), cfg.log_retention_days);
+    let today = Local::now().date_naive();
+    let done = tokio::task::spawn_blocking(move || prune::once_a_day(&dir, today, keep)).await;
+    if let Ok(Some(done)) = done {
+        for (rel, why) in &done.errors {
+            tracing::warn!(path = %rel.display(), "old pass log not deleted: {why}");
+        }
+        if done.deleted > 0 {
+            tracing::info!(
+                deleted = done.deleted,
+                folders_removed = done.folders_removed,
+                keep_days = keep,
+                "pruned old pass logs"
+            );
+        }
+    }
 }
 
 /// Resolves once `ready(backup_dir)` holds, looked at every `VOLUME_RETRY` on the

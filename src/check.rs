@@ -125,6 +125,11 @@ pub fn check(cfg: &Config) -> bool {
         cfg.names.in_progress_suffixes.join(", ")
     };
     line("in_progress_suffixes", suffixes, true);
+    let logs = match cfg.log_retention_days {
+        0 => "0 (pass logs kept forever)".to_string(),
+        n => n.to_string(),
+    };
+    line("log_retention_days", logs, true);
     if problems == 0 {
         println!("result: ready");
     } else {

@@ -35,6 +35,8 @@ struct RawConfig {
     settle_secs: i64,
     #[serde(default = "default_live_sync_secs")]
     live_sync_secs: i64,
+    #[serde(default = "default_log_retention_days")]
+    log_retention_days: i64,
     /// None: the default, `.dav_` where `dav` is an extension.
     #[serde(default)]
     in_progress_suffixes: Option<Vec<String>>,
@@ -64,6 +66,9 @@ fn default_settle_secs() -> i64 {
 fn default_live_sync_secs() -> i64 {
     60
 }
+fn default_log_retention_days() -> i64 {
+    90
+}
 
 /// The validated settings.
 #[derive(Debug, Clone)]
@@ -87,6 +92,8 @@ pub struct Config {
     /// How far the in-progress copy of a growing recording may fall behind it while
     /// the watcher follows it; None: only passes update in-progress copies.
     pub live_sync: Option<Duration>,
+    /// How many days of pass logs to keep; 0 keeps them all.
+    pub log_retention_days: u32,
     /// From the command line, never the file: this run may delete more than half of
     /// the backup at once (`retention::mass_delete`).
     pub allow_mass_delete: bool,
@@ -164,7 +171,7 @@ fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> (Op
                     format!(
                         "unknown key (line {line}); the known keys are source_dir, backup_dir, log_dir, \
                          retention_days, extensions, reconcile_interval_secs, min_free_percent, copy_workers, \
-                         debounce_ms, settle_secs, live_sync_secs, in_progress_suffixes"
+                         debounce_ms, settle_secs, live_sync_secs, in_progress_suffixes, log_retention_days"
                     ),
                 );
             }
@@ -222,6 +229,15 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         return bad(
             "live_sync_secs",
             format!("must be between 0 (off) and 86400 (got {})", raw.live_sync_secs),
+        );
+    }
+    if !(0..=36_500).contains(&raw.log_retention_days) {
+        return bad(
+            "log_retention_days",
+            format!(
+                "must be between 0 (keep all) and 36500 (got {})",
+                raw.log_retention_days
+            ),
         );
     }
     if !(0.0..=100.0).contains(&raw.min_free_percent) {
@@ -343,6 +359,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         debounce: Duration::from_millis(raw.debounce_ms as u64),
         settle: Duration::from_secs(raw.settle_secs as u64),
         live_sync: (raw.live_sync_secs > 0).then(|| Duration::from_secs(raw.live_sync_secs as u64)),
+        log_retention_days: raw.log_retention_days as u32,
         allow_mass_delete: false,
     })
 }
@@ -390,6 +407,7 @@ mod tests {
         assert_eq!(c.reconcile_interval, Duration::from_secs(600));
         assert_eq!(c.min_free_percent, 10.0);
         assert_eq!(c.copy_workers, 2);
+        assert_eq!(c.log_retention_days, 90);
     }
 
     #[test]
@@ -457,6 +475,10 @@ mod tests {
             (
                 r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","extensions":["partial"]}"#,
                 "extensions",
+            ),
+            (
+                r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","log_retention_days":-1}"#,
+                "log_retention_days",
             ),
         ];
         for (text, key) in cases {

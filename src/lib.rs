@@ -41,6 +41,7 @@ pub mod layout;
 pub mod plan;
 pub mod queue;
 pub mod reconcile;
+pub mod report;
 pub mod retention;
 pub mod rules;
 pub mod runlog;

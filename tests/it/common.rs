@@ -342,3 +342,25 @@ pub fn stop(mut child: Daemon) {
     signal(&child, stop_signal());
     assert_eq!(exit_code(&mut child, 60), Some(0));
 }
+
+/// Whether faketime is here to shift the binary's clock; says why a test is skipped.
+pub fn have_faketime() -> bool {
+    let ok = Command::new("faketime")
+        .args(["-f", "+1d", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIPPED: faketime is not installed (apt-get install faketime); clock-jump test not run");
+    }
+    ok
+}
+
+/// One pass with the clock shifted by `offset` (faketime syntax: "+400d", "-30d").
+pub fn pass_at(env: &Env, offset: &str) {
+    let out = Command::new("faketime")
+        .args(["-f", offset, BIN, "run", "--once", "--config"])
+        .arg(&env.config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+}

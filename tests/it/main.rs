@@ -6,6 +6,7 @@ mod config;
 mod daemon;
 mod disk;
 mod live;
+mod logs;
 mod pass;
 mod paths;
 mod retention;

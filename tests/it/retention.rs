@@ -1,7 +1,5 @@
 //! Retention through the binary: what goes, what stays, and clocks that lie.
 
-use std::process::Command;
-
 use serde_json::json;
 
 use crate::common::*;
@@ -69,28 +67,6 @@ fn retention_days_is_honoured() {
         env.backup_files(),
         vec![dated(days_ago(3), "d.dav"), dated(today(), "a.dav")]
     );
-}
-
-/// Whether faketime is here to shift the binary's clock; says why a test is skipped.
-fn have_faketime() -> bool {
-    let ok = Command::new("faketime")
-        .args(["-f", "+1d", "true"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        eprintln!("SKIPPED: faketime is not installed (apt-get install faketime); clock-jump test not run");
-    }
-    ok
-}
-
-/// One pass with the clock shifted by `offset` (faketime syntax: "+400d", "-30d").
-fn pass_at(env: &Env, offset: &str) {
-    let out = Command::new("faketime")
-        .args(["-f", offset, BIN, "run", "--once", "--config"])
-        .arg(&env.config)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", show(&out));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! in a daemon, after each batch of copies.
 
 use std::future::Future;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ use crate::queue::CopyQueue;
 use crate::reconcile::{self, PassResult};
 use crate::report::prune;
 use crate::runlog::RunLog;
+use crate::service::Supervisor;
 use crate::shutdown::Shutdown;
 use crate::status::{self, Alert, Status};
 use crate::{volume, watch};
@@ -46,12 +47,14 @@ const VOLUME_RETRY: Duration = Duration::from_secs(5);
 /// of copies costs one write a second, not one per file.
 const STATUS_BATCH: Duration = Duration::from_secs(1);
 
-/// Runs until done (`Once`) or until `stop` resolves (`Daemon`).
+/// Runs until done (`Once`) or until `stop` resolves (`Daemon`), telling `supervisor`
+/// (a service manager, or nobody) how it goes.
 pub async fn run(
     cfg: Config,
     mode: Mode,
     log: RunLog,
     stop: impl Future<Output = ()> + Send + 'static,
+    supervisor: Arc<dyn Supervisor>,
 ) -> Result<(), Fatal> {
     std::fs::create_dir_all(&cfg.log_dir).map_err(|err| Fatal::LogDir {
         path: cfg.log_dir.display().to_string(),
@@ -71,9 +74,11 @@ pub async fn run(
 
     let (stop_tx, mut shutdown) = Shutdown::new();
     let cancel = mirror.cancel.clone();
+    let told = supervisor.clone();
     tokio::spawn(async move {
         stop.await;
         tracing::info!("stop requested: finishing up");
+        told.stopping();
         // Copies in flight notice this within one chunk and discard their temporaries.
         cancel.store(true, Ordering::Relaxed);
         let _ = stop_tx.send(true);
@@ -123,35 +128,59 @@ pub async fn run(
                     _ = shutdown.wait() => {}
                 }
             }
+            supervisor.started();
         }
         prune_logs(&cfg).await;
         let hints = watching.then_some(&hints);
-        let result = reconcile::pass(&cfg, &queue, hints, shutdown.clone(), log_file).await;
+        let pass = reconcile::pass(&cfg, &queue, hints, shutdown.clone(), log_file);
+        let result = alive_while(pass, &mirror.progress, &*supervisor).await;
+        let line = result.one_line();
         let volume_back = (!result.backup_available).then_some(volume::marked);
         let room_back = result
             .space_wanted
             .filter(|_| result.backup_available)
             .map(|wanted| move |dir: &std::path::Path| volume::disk_of(dir).is_ok_and(|d| d.free_bytes >= wanted));
-        board
+        let (raised, cleared) = board
             .after_pass(result, if daemon { "running" } else { "finished" })
             .await;
+        for a in &cleared {
+            tracing::info!(alert = %a.kind, since = %a.since.to_rfc3339(), "alert cleared");
+        }
+        supervisor.alerts_changed(&raised, &cleared);
+        supervisor.pass_finished(&line);
         if !daemon || shutdown.is_set() {
             break;
         }
-        tokio::select! {
-            _ = tokio::time::sleep(cfg.reconcile_interval) => {}
-            // While the backup volume is away its marker is looked for every few
-            // seconds (no pass, no log file): what was missed meanwhile is copied as
-            // soon as it is back, without a restart.
-            _ = backup_becomes(&cfg, volume_back) => {
-                tracing::info!(path = %cfg.backup_dir.display(), "the backup volume is back");
+        let nap = tokio::time::sleep(cfg.reconcile_interval);
+        // While the backup volume is away its marker is looked for every few seconds
+        // (no pass, no log file): what was missed meanwhile is copied as soon as it is
+        // back, without a restart. Likewise after a copy that did not fit.
+        let volume_back = backup_becomes(&cfg, volume_back);
+        let room_back = backup_becomes(&cfg, room_back);
+        let asked = pass_now.notified();
+        tokio::pin!(nap, volume_back, room_back, asked);
+        let mut beat = beat_timer(&*supervisor);
+        loop {
+            tokio::select! {
+                _ = &mut nap => {}
+                _ = &mut volume_back => {
+                    tracing::info!(path = %cfg.backup_dir.display(), "the backup volume is back");
+                }
+                _ = &mut room_back => {
+                    tracing::info!(path = %cfg.backup_dir.display(), "there is room on the backup disk again");
+                }
+                _ = &mut asked => {}
+                // Waiting here, the loop answers: it is alive.
+                _ = next_beat(&mut beat) => {
+                    supervisor.alive();
+                    continue;
+                }
+                _ = shutdown.wait() => {}
             }
-            // Likewise after a copy that did not fit: as soon as there is room.
-            _ = backup_becomes(&cfg, room_back) => {
-                tracing::info!(path = %cfg.backup_dir.display(), "there is room on the backup disk again");
-            }
-            _ = pass_now.notified() => {}
-            _ = shutdown.wait() => break,
+            break;
+        }
+        if shutdown.is_set() {
+            break;
         }
     }
     if let Some(w) = watcher {
@@ -165,8 +194,48 @@ pub async fn run(
     if daemon {
         board.write_with(|s| s.state = "stopped".into()).await;
         tracing::info!("stopped");
+        supervisor.stopped();
     }
     Ok(())
+}
+
+/// The timer of the supervisor's proof of life, if it asks for one.
+fn beat_timer(supervisor: &dyn Supervisor) -> Option<tokio::time::Interval> {
+    supervisor.beat_every().map(|every| {
+        let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    })
+}
+
+async fn next_beat(beat: &mut Option<tokio::time::Interval>) {
+    match beat {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Awaits a pass, proving life at each beat only while copies move bytes (or for the
+/// first beat, while it lists the trees): a pass stuck on a hung disk stops the proof,
+/// and a service manager's watchdog then restarts the daemon.
+async fn alive_while<F: Future>(pass: F, progress: &AtomicU64, supervisor: &dyn Supervisor) -> F::Output {
+    let mut beat = beat_timer(supervisor);
+    tokio::pin!(pass);
+    let mut seen = None;
+    loop {
+        tokio::select! {
+            out = &mut pass => return out,
+            _ = next_beat(&mut beat) => {
+                let now = progress.load(Ordering::Relaxed);
+                if seen != Some(now) {
+                    supervisor.alive();
+                }
+                seen = Some(now);
+            }
+        }
+    }
 }
 
 /// Deletes pass logs older than `log_retention_days`, at most once a local day, on the
@@ -250,15 +319,20 @@ impl Board {
         }
     }
 
-    async fn after_pass(&self, result: PassResult, state: &'static str) {
+    /// Records the pass; returns the alerts it raised anew and those it cleared.
+    async fn after_pass(&self, result: PassResult, state: &'static str) -> (Vec<Alert>, Vec<Alert>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
         self.write_with(move |s| {
-            s.alerts = status::merge(&s.alerts, &result.raised, Local::now());
+            let now = status::merge(&s.alerts, &result.raised, Local::now());
+            let _ = tx.send(status::changes(&s.alerts, &now));
+            s.alerts = now;
             s.state = state.into();
             s.backup_available = result.backup_available;
             s.disk = result.disk;
             s.last_pass = Some(result.summary);
         })
         .await;
+        rx.await.unwrap_or_default()
     }
 
     /// `update` on the blocking pool: the write ends in an fsync.

@@ -9,17 +9,25 @@ use crate::{scan, volume};
 
 /// Prints the report to stdout; true when nothing needs fixing.
 pub fn check(cfg: &Config) -> bool {
-    let mut problems = 0;
+    problems(cfg, true).is_empty()
+}
+
+/// What must be fixed before cctv-mirror can do its job, one line each (`key: what`);
+/// with `print`, the whole report goes to stdout as well.
+pub fn problems(cfg: &Config, print: bool) -> Vec<String> {
+    let mut problems = Vec::new();
     let mut line = |key: &str, value: String, ok: bool| {
         if !ok {
-            problems += 1;
+            problems.push(format!("{key}: {value}"));
         }
-        println!(
-            "{:<24} {}{}",
-            format!("{key}:"),
-            value,
-            if ok { "" } else { "  <-- PROBLEM" }
-        );
+        if print {
+            println!(
+                "{:<24} {}{}",
+                format!("{key}:"),
+                value,
+                if ok { "" } else { "  <-- PROBLEM" }
+            );
+        }
     };
     line("configuration", cfg.file.display().to_string(), true);
 
@@ -130,10 +138,11 @@ pub fn check(cfg: &Config) -> bool {
         n => n.to_string(),
     };
     line("log_retention_days", logs, true);
-    if problems == 0 {
+    drop(line);
+    if print && problems.is_empty() {
         println!("result: ready");
-    } else {
-        println!("result: {problems} problem(s) to fix");
+    } else if print {
+        println!("result: {} problem(s) to fix", problems.len());
     }
-    problems == 0
+    problems
 }

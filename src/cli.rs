@@ -46,6 +46,12 @@ pub enum Command {
         #[arg(long, short, value_name = "PATH", default_value = "config.json")]
         config: PathBuf,
     },
+    /// Install, remove, start, stop or query cctv-mirror as a service that starts at
+    /// boot and restarts after a failure (Windows service; systemd on Linux).
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
     /// Check the configuration and the folders, print the settings in effect, and exit:
     /// 0 when everything is ready, 2 when something must be fixed.
     Check {
@@ -53,4 +59,64 @@ pub enum Command {
         #[arg(long, short, value_name = "PATH", default_value = "config.json")]
         config: PathBuf,
     },
+}
+
+/// `cctv-mirror service …`. Exit codes: 0 done (for `status`: running), 1 the service
+/// manager refused (e.g. not an administrator), 2 bad usage, a config or folder that is
+/// not ready, or (install) already installed / (others) not installed, 3 (`status`)
+/// installed but not running.
+#[derive(Debug, Subcommand)]
+pub enum ServiceAction {
+    /// Check the config and the folders as `check` does, then register the service:
+    /// automatic start at boot, restarted after a failure, the absolute config path
+    /// in its command line, and (Windows) the Event Log source. On Linux, writes the
+    /// systemd unit and enables and starts it (where systemd is not running, prints
+    /// the unit and the commands instead).
+    Install {
+        /// The configuration file; relative paths in it are relative to its folder.
+        #[arg(long, short, value_name = "PATH", default_value = "config.json")]
+        config: PathBuf,
+        #[command(flatten)]
+        name: ServiceName,
+    },
+    /// Stop the service if it runs, and remove it (and its Event Log source).
+    Uninstall {
+        #[command(flatten)]
+        name: ServiceName,
+    },
+    /// Start the installed service and wait until it runs.
+    Start {
+        #[command(flatten)]
+        name: ServiceName,
+    },
+    /// Stop the service and wait until it has stopped (a copy in flight is finished
+    /// or discarded first, never left half-written).
+    Stop {
+        #[command(flatten)]
+        name: ServiceName,
+    },
+    /// Say whether the service is installed and running (exit 0 running, 3 not).
+    Status {
+        #[command(flatten)]
+        name: ServiceName,
+    },
+    /// What the Windows service manager starts: the daemon of `run`, stopped by the
+    /// service manager. Not for a console: use `run` there.
+    Run {
+        /// The configuration file (absolute, as `service install` wrote it).
+        #[arg(long, short, value_name = "PATH")]
+        config: PathBuf,
+        #[command(flatten)]
+        name: ServiceName,
+        /// Also log the details.
+        #[arg(long, short)]
+        verbose: bool,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServiceName {
+    /// The service's name (also its Event Log source, or its systemd unit's name).
+    #[arg(long, value_name = "NAME", default_value = crate::service::DEFAULT_NAME)]
+    pub name: String,
 }

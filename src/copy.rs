@@ -11,7 +11,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -34,6 +34,9 @@ pub struct Mirror {
     pub backup_dir: PathBuf,
     pub names: Names,
     pub cancel: Arc<AtomicBool>,
+    /// Bytes moved by all copies since start: a copy that makes progress moves it at
+    /// least every chunk (the daemon's proof of life to a service manager).
+    pub progress: Arc<AtomicU64>,
 }
 
 /// What is believed of a source: still being recorded, or finished. A recording's copy
@@ -170,6 +173,7 @@ impl Mirror {
             backup_dir,
             names,
             cancel: Arc::new(AtomicBool::new(false)),
+            progress: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -440,6 +444,7 @@ impl Mirror {
                 }
             })?;
             done += n;
+            self.progress.fetch_add(n, Ordering::Relaxed);
             if n < want {
                 break;
             }

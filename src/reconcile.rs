@@ -33,6 +33,31 @@ pub struct PassResult {
     pub space_wanted: Option<u64>,
 }
 
+impl PassResult {
+    /// The pass in one line, for a service manager's status (systemd `STATUS=`).
+    pub fn one_line(&self) -> String {
+        let s = &self.summary;
+        let when = s
+            .finished_at
+            .map_or("-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string());
+        let mut kinds: Vec<&str> = self.raised.iter().map(|r| r.kind.as_str()).collect();
+        kinds.sort();
+        kinds.dedup();
+        let alerts = if kinds.is_empty() {
+            "none".to_string()
+        } else {
+            kinds.join(",")
+        };
+        format!(
+            "last pass {when}: {} copied, {} updated, {} deleted, {} errors; alerts: {alerts}",
+            s.copied + s.completed,
+            s.updated + s.following,
+            s.deleted,
+            s.errors
+        )
+    }
+}
+
 fn raise(out: &mut PassResult, kind: AlertKind, message: String) {
     tracing::warn!(alert = %kind, "{message}");
     out.raised.push(Raised::new(kind, message));

@@ -10,8 +10,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Local};
 use tracing_subscriber::filter::LevelFilter;
-use tracing_subscriber::fmt::{time::ChronoLocal, MakeWriter};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{time::ChronoLocal, FmtContext, FormatEvent, FormatFields, MakeWriter};
 use tracing_subscriber::prelude::*;
+use tracing_subscriber::registry::LookupSpan;
 
 /// The file the current pass writes to. Cloned into the tracing layer; `start` swaps
 /// the file underneath it.
@@ -61,22 +63,74 @@ impl<'a> MakeWriter<'a> for RunLog {
 }
 
 /// Installs the console and file outputs for the whole process. `verbose` adds the
-/// debug lines (every file found current, etc.).
+/// debug lines (every file found current, etc.). Under the systemd journal, console
+/// lines carry no timestamp or colour of their own and start with their priority
+/// (`<3>` error, `<4>` warning, `<6>` info, `<7>` debug), which journald reads.
 pub fn init(verbose: bool) -> RunLog {
     let log = RunLog::default();
     let level = if verbose { LevelFilter::DEBUG } else { LevelFilter::INFO };
-    let console = tracing_subscriber::fmt::layer()
-        .with_writer(io::stdout)
-        .with_ansi(io::stdout().is_terminal())
-        .with_target(false)
-        .with_timer(ChronoLocal::new("%Y-%m-%d %H:%M:%S".into()));
+    let journal = journald();
+    let console = (!journal).then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(io::stdout)
+            .with_ansi(io::stdout().is_terminal())
+            .with_target(false)
+            .with_timer(ChronoLocal::new("%Y-%m-%d %H:%M:%S".into()))
+    });
+    let journal = journal.then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_writer(io::stdout)
+            .with_ansi(false)
+            .event_format(Priority(
+                tracing_subscriber::fmt::format()
+                    .without_time()
+                    .with_level(false)
+                    .with_target(false),
+            ))
+    });
     let file = tracing_subscriber::fmt::layer()
         .with_writer(log.clone())
         .with_ansi(false)
         .with_target(false)
         .with_timer(ChronoLocal::new("%Y-%m-%dT%H:%M:%S%.3f%:z".into()));
     let _ = tracing_subscriber::registry()
-        .with(console.and_then(file).with_filter(level))
+        .with(level)
+        .with(console)
+        .with(journal)
+        .with(file)
         .try_init();
     log
+}
+
+fn journald() -> bool {
+    #[cfg(unix)]
+    return crate::service::systemd::under_journald();
+    #[cfg(not(unix))]
+    false
+}
+
+/// A line format that starts with the syslog priority of the event's level.
+struct Priority<F>(F);
+
+impl<S, N, F> FormatEvent<S, N> for Priority<F>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut w: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let p = match *event.metadata().level() {
+            tracing::Level::ERROR => 3,
+            tracing::Level::WARN => 4,
+            tracing::Level::INFO => 6,
+            _ => 7,
+        };
+        write!(w, "<{p}>")?;
+        self.0.format_event(ctx, w, event)
+    }
 }

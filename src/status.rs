@@ -90,6 +90,15 @@ pub fn read(log_dir: &Path) -> Option<Status> {
     serde_json::from_str(&text).ok()
 }
 
+/// Between the alerts active before a pass and after it: those that appeared (raised)
+/// and those that went away (cleared), by kind.
+pub fn changes(before: &[Alert], after: &[Alert]) -> (Vec<Alert>, Vec<Alert>) {
+    let has = |list: &[Alert], a: &Alert| list.iter().any(|b| b.kind == a.kind);
+    let raised = after.iter().filter(|a| !has(before, a)).cloned().collect();
+    let cleared = before.iter().filter(|a| !has(after, a)).cloned().collect();
+    (raised, cleared)
+}
+
 pub fn write(log_dir: &Path, status: &Status) -> io::Result<()> {
     let tmp = log_dir.join(".status.json.tmp");
     let mut f = fs::File::create(&tmp)?;
@@ -103,6 +112,21 @@ pub fn write(log_dir: &Path, status: &Status) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn changes_name_what_appeared_and_went() {
+        let t = Local::now();
+        let a = |kind| Alert {
+            kind,
+            message: String::new(),
+            since: t,
+        };
+        let before = [a(AlertKind::CopyErrors), a(AlertKind::LowDiskSpace)];
+        let after = [a(AlertKind::LowDiskSpace), a(AlertKind::SourceWipe)];
+        let (raised, cleared) = changes(&before, &after);
+        assert_eq!(raised, vec![a(AlertKind::SourceWipe)]);
+        assert_eq!(cleared, vec![a(AlertKind::CopyErrors)]);
+    }
 
     #[test]
     fn merge_keeps_since_and_folds_repeats() {

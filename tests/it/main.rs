@@ -10,5 +10,7 @@ mod logs;
 mod pass;
 mod paths;
 mod retention;
+#[cfg(unix)]
+mod systemd;
 mod volume;
 mod watch;

@@ -1,0 +1,105 @@
+//! The commands an operator types, each turned into an exit code: `run`, `check`,
+//! `adopt-backup` and `service …`. `main.rs` (and the windowless `cctv-mirrorw`)
+//! parse the command line and call `dispatch`.
+
+use std::future::Future;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use crate::app::{self, Mode};
+use crate::cli::{Command, Opts};
+use crate::config::Config;
+use crate::service::Supervisor;
+use crate::{check, exit, runlog, shutdown, volume};
+
+pub mod service;
+
+/// Runs the parsed command line.
+pub fn dispatch(opts: Opts) -> ExitCode {
+    match opts.command {
+        Command::Run {
+            config,
+            once,
+            no_watch,
+            verbose,
+            allow_mass_delete,
+        } => {
+            let Some(mut cfg) = load(&config) else {
+                return ExitCode::from(exit::BAD_CONFIG);
+            };
+            cfg.allow_mass_delete = allow_mass_delete;
+            let mode = if once {
+                Mode::Once
+            } else {
+                Mode::Daemon { watch: !no_watch }
+            };
+            run(cfg, mode, verbose, console_stop(), crate::service::of_run())
+        }
+        Command::Check { config } => match load(&config) {
+            Some(cfg) if check::check(&cfg) => ExitCode::from(exit::OK),
+            _ => ExitCode::from(exit::BAD_CONFIG),
+        },
+        Command::AdoptBackup { config } => {
+            let Some(cfg) = load(&config) else {
+                return ExitCode::from(exit::BAD_CONFIG);
+            };
+            match volume::adopt(&cfg.backup_dir, &cfg.log_dir) {
+                Ok(done) => {
+                    println!("{done}");
+                    ExitCode::from(exit::OK)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(exit::BAD_CONFIG)
+                }
+            }
+        }
+        Command::Service { action } => service::dispatch(action),
+    }
+}
+
+/// The validated config, or None after one line on stderr.
+pub fn load(path: &std::path::Path) -> Option<Config> {
+    Config::load(path).map_err(|e| eprintln!("error: {e}")).ok()
+}
+
+/// The daemon or a single pass, with its logging, until done or `stop` resolves.
+pub fn run(
+    cfg: Config,
+    mode: Mode,
+    verbose: bool,
+    stop: impl Future<Output = ()> + Send + 'static,
+    supervisor: Arc<dyn Supervisor>,
+) -> ExitCode {
+    let log = runlog::init(verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            supervisor.fatal(&format!("cannot start: {e}"));
+            return ExitCode::from(exit::CANNOT_RUN);
+        }
+    };
+    match runtime.block_on(app::run(cfg, mode, log, stop, supervisor.clone())) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("error: {e}");
+            supervisor.fatal(&e.to_string());
+            ExitCode::from(exit::CANNOT_RUN)
+        }
+    }
+}
+
+/// Resolves on the console's stop signals (Ctrl-C, SIGTERM, console closed).
+fn console_stop() -> impl Future<Output = ()> + Send + 'static {
+    async {
+        if let Err(e) = shutdown::signalled().await {
+            tracing::error!("cannot listen for stop signals ({e}); stop the process by other means");
+            std::future::pending::<()>().await;
+        }
+    }
+}

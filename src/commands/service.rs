@@ -1,0 +1,66 @@
+//! `cctv-mirror service …`: install, remove, start, stop and query the service on
+//! this OS (Windows service control manager, or systemd), and `service run`, the
+//! daemon as the Windows service manager starts it. Output: one line on stdout when
+//! done, one line on stderr and the documented exit code when not.
+
+use std::process::ExitCode;
+
+use crate::cli::ServiceAction;
+use crate::exit;
+
+pub fn dispatch(action: ServiceAction) -> ExitCode {
+    let outcome = match action {
+        ServiceAction::Install { config, name } => super::load(&config)
+            .ok_or((exit::BAD_CONFIG, String::new()))
+            .and_then(|cfg| ready(&cfg).map(|()| cfg))
+            .and_then(|cfg| os::install(&cfg, &name.name)),
+        ServiceAction::Uninstall { name } => os::uninstall(&name.name),
+        ServiceAction::Start { name } => os::control(&name.name, "start"),
+        ServiceAction::Stop { name } => os::control(&name.name, "stop"),
+        ServiceAction::Status { name } => os::status(&name.name),
+        ServiceAction::Run { config, name, verbose } => return os::run(&config, &name.name, verbose),
+    };
+    match outcome {
+        Ok(done) => {
+            println!("{done}");
+            ExitCode::from(exit::OK)
+        }
+        Err((code, why)) => {
+            // An empty reason was already said (a config error's own line).
+            if !why.is_empty() {
+                eprintln!("error: {why}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// Refuses to install what `check` would not pass, naming the first problem.
+fn ready(cfg: &crate::config::Config) -> Result<(), (u8, String)> {
+    let problems = crate::check::problems(cfg, false);
+    match problems.first() {
+        None => Ok(()),
+        Some(first) => Err((
+            exit::BAD_CONFIG,
+            format!(
+                "not ready to run as a service: {first} (`cctv-mirror check --config {}` shows everything)",
+                cfg.file.display()
+            ),
+        )),
+    }
+}
+
+#[cfg(unix)]
+mod os {
+    pub use crate::service::linux::{control, install, status, uninstall};
+
+    pub fn run(_config: &std::path::Path, _name: &str, _verbose: bool) -> std::process::ExitCode {
+        eprintln!("error: `service run` is for the Windows service manager; systemd starts `cctv-mirror run --config PATH` (see `cctv-mirror service install`)");
+        std::process::ExitCode::from(crate::exit::BAD_CONFIG)
+    }
+}
+
+#[cfg(windows)]
+mod os {
+    pub use crate::service::windows::{control, install, run, status, uninstall};
+}

@@ -1,0 +1,207 @@
+//! Running under systemd: the sd_notify messages on a real datagram socket, console
+//! lines for the journal, and the unit through `systemd-analyze verify`.
+
+use std::os::unix::net::UnixDatagram;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::common::*;
+
+/// Every message received until `secs` have passed or `done` holds for the list.
+fn receive(sock: &UnixDatagram, secs: u64, mut done: impl FnMut(&[String]) -> bool) -> Vec<String> {
+    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline && !done(&got) {
+        if let Ok(n) = sock.recv(&mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    got
+}
+
+fn notify_daemon(env: &Env, socket: Option<&std::path::Path>, watchdog_usec: Option<u64>) -> Daemon {
+    let mut c = env.command(&["run"]);
+    c.env_remove("NOTIFY_SOCKET")
+        .env_remove("WATCHDOG_USEC")
+        .env_remove("WATCHDOG_PID");
+    if let Some(s) = socket {
+        c.env("NOTIFY_SOCKET", s);
+    }
+    if let Some(u) = watchdog_usec {
+        c.env("WATCHDOG_USEC", u.to_string());
+    }
+    Daemon(c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
+}
+
+#[test]
+fn ready_status_watchdog_and_stopping_reach_systemd() {
+    let env = Env::new(json!({ "reconcile_interval_secs": 2 }));
+    env.record(&dated(today(), "a.dav"), b"a");
+    let path = env.dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&path).unwrap();
+    let started = Instant::now();
+    let mut daemon = notify_daemon(&env, Some(&path), Some(2_000_000));
+
+    let first = receive(&sock, 60, |m| m.iter().any(|m| m.contains("READY=1")));
+    let ready = first.iter().find(|m| m.contains("READY=1")).expect("READY=1");
+    assert!(
+        env.logs.join("status.json").exists(),
+        "READY=1 comes after the first pass"
+    );
+    assert!(
+        ready.contains("STATUS=last pass") && ready.contains("1 copied"),
+        "{ready}"
+    );
+    assert!(env.backup.join(dated(today(), "a.dav")).exists());
+    println!("READY=1 after {:?}", started.elapsed());
+
+    // The watchdog at half of WATCHDOG_USEC (1 s), and a STATUS= line after each pass.
+    let window = Instant::now();
+    let later = receive(&sock, 6, |_| false);
+    let pings = later.iter().filter(|m| *m == "WATCHDOG=1").count();
+    let secs = window.elapsed().as_secs_f64();
+    assert!(
+        (3..=9).contains(&pings),
+        "{pings} pings in {secs:.1} s, want about one a second: {later:?}"
+    );
+    assert!(later.iter().any(|m| m.starts_with("STATUS=last pass")), "{later:?}");
+    assert!(!later.iter().any(|m| m.contains("READY=1")), "READY=1 is said once");
+
+    signal(&daemon, "TERM");
+    let end = receive(&sock, 30, |m| m.iter().any(|m| m == "STOPPING=1"));
+    assert!(end.iter().any(|m| m == "STOPPING=1"), "{end:?}");
+    assert_eq!(exit_code(&mut daemon, 60), Some(0));
+}
+
+#[test]
+fn an_abstract_socket_works_and_no_socket_means_silence() {
+    let env = Env::new(json!({}));
+    let name = format!("@cctv-mirror-test-{}", std::process::id());
+    let sock = {
+        use std::os::linux::net::SocketAddrExt;
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(&name.as_bytes()[1..]).unwrap();
+        UnixDatagram::bind_addr(&addr).unwrap()
+    };
+    let daemon = notify_daemon(&env, Some(std::path::Path::new(&name)), None);
+    let got = receive(&sock, 60, |m| m.iter().any(|m| m.contains("READY=1")));
+    assert!(got.iter().any(|m| m.contains("READY=1")), "{got:?}");
+    assert!(
+        !got.iter().any(|m| m.contains("WATCHDOG")),
+        "no watchdog asked for: {got:?}"
+    );
+    drop(daemon);
+
+    // Without NOTIFY_SOCKET the daemon says nothing, even with a socket listening.
+    let path = env.dir.path().join("quiet.sock");
+    let quiet = UnixDatagram::bind(&path).unwrap();
+    let _daemon = notify_daemon(&env, None, Some(2_000_000));
+    wait_until(60, "a pass", || env.logs_text().matches("pass finished").count() >= 2);
+    assert!(receive(&quiet, 3, |_| false).is_empty());
+}
+
+#[test]
+fn journal_lines_carry_priorities_and_no_timestamp() {
+    let env = Env::new(json!({}));
+    env.record(&dated(today(), "a.dav"), b"a");
+    let out = env
+        .command(&["run", "--once"])
+        .env("JOURNAL_STREAM", "8:12345")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().count() > 2, "{text}");
+    for line in text.lines() {
+        assert!(
+            line.starts_with("<6>") || line.starts_with("<4>") || line.starts_with("<3>"),
+            "{line}"
+        );
+        assert!(!line.contains('\u{1b}'), "no colour: {line}");
+        assert!(!line[3..].starts_with("20"), "no timestamp: {line}");
+    }
+    assert!(text.contains("<6>pass finished"), "{text}");
+    // Outside the journal: timestamps as before.
+    let plain = env
+        .command(&["run", "--once"])
+        .env_remove("JOURNAL_STREAM")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&plain.stdout).starts_with("20"));
+}
+
+fn verify_unit(unit: &str, dir: &std::path::Path) {
+    let Ok(v) = Command::new("systemd-analyze").arg("--version").output() else {
+        println!("SKIPPED: systemd-analyze is not installed (apt-get install systemd)");
+        return;
+    };
+    assert!(v.status.success());
+    let path = dir.join("cctv-mirror.service");
+    std::fs::write(&path, unit).unwrap();
+    let out = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}\n{unit}", show(&out));
+    let noise = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !noise.contains("cctv-mirror.service"),
+        "warnings about the unit: {noise}"
+    );
+}
+
+#[test]
+fn the_units_pass_systemd_analyze_verify() {
+    let env = Env::new(json!({}));
+    let packaged = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/systemd/cctv-mirror.service"
+    ))
+    .unwrap()
+    .replace("/usr/local/bin/cctv-mirror", BIN);
+    verify_unit(&packaged, env.dir.path());
+
+    // Where systemd is not running, `service install` prints the unit for this config.
+    if std::path::Path::new("/run/systemd/system").is_dir() {
+        println!("SKIPPED: systemd runs here; not installing a real service from a test");
+        return;
+    }
+    let out = env.command(&["service", "install"]).output().unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let start = text.find("# cctv-mirror:").expect("the unit is printed");
+    let end = text.find("then run:").unwrap();
+    let unit = &text[start..end];
+    assert!(unit.contains(&format!("--config {}", env.config.display())), "{unit}");
+    assert!(
+        unit.contains(&format!(
+            "ReadWritePaths=-{} {}",
+            env.backup.display(),
+            env.logs.display()
+        )),
+        "{unit}"
+    );
+    assert!(text.contains("systemctl enable --now cctv-mirror"), "{text}");
+    verify_unit(unit, env.dir.path());
+}
+
+#[test]
+fn install_refuses_a_config_that_is_not_ready() {
+    let env = Env::new(json!({ "backup_dir": "/nonexistent-disk/cctv/backup" }));
+    let out = env.command(&["service", "install"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not ready") && err.contains("backup_dir"), "{err}");
+    let out = env.command(&["service", "run"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "`service run` is for Windows: {}",
+        show(&out)
+    );
+}

@@ -138,7 +138,6 @@ pub fn problems(cfg: &Config, print: bool) -> Vec<String> {
         n => n.to_string(),
     };
     line("log_retention_days", logs, true);
-    drop(line);
     if print && problems.is_empty() {
         println!("result: ready");
     } else if print {

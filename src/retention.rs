@@ -167,7 +167,7 @@ fn remove_inside(root: &Path, (real_root, device): &(PathBuf, Option<u64>), rel:
     if device.is_some() && opened.device().ok().flatten() != *device {
         return Err("refused: it is on another disk mounted inside the backup folder".into());
     }
-    let len = opened.len().map_err(|e| e.to_string())?;
+    let len = opened.size().map_err(|e| e.to_string())?;
     opened.delete().map_err(|e| e.to_string())?;
     Ok(len)
 }

@@ -95,11 +95,9 @@ pub fn run(
 }
 
 /// Resolves on the console's stop signals (Ctrl-C, SIGTERM, console closed).
-fn console_stop() -> impl Future<Output = ()> + Send + 'static {
-    async {
-        if let Err(e) = shutdown::signalled().await {
-            tracing::error!("cannot listen for stop signals ({e}); stop the process by other means");
-            std::future::pending::<()>().await;
-        }
+async fn console_stop() {
+    if let Err(e) = shutdown::signalled().await {
+        tracing::error!("cannot listen for stop signals ({e}); stop the process by other means");
+        std::future::pending::<()>().await;
     }
 }

@@ -91,7 +91,7 @@ impl Opened {
         Ok(None)
     }
 
-    pub fn len(&self) -> io::Result<u64> {
+    pub fn size(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }
 
@@ -224,7 +224,7 @@ mod tests {
         std::fs::write(t.path().join("in/a.dav"), b"abc").unwrap();
         let o = Opened::open(&t.path().join("in/a.dav")).unwrap();
         assert!(same_place(&o.real_path().unwrap(), &real.join("in/a.dav")));
-        assert_eq!(o.len().unwrap(), 3);
+        assert_eq!(o.size().unwrap(), 3);
         o.delete().unwrap();
         assert!(!t.path().join("in/a.dav").exists());
         #[cfg(unix)]

@@ -397,9 +397,10 @@ mod tests {
     #[test]
     fn defaults_and_relative_paths() {
         let c = parse(r#"{"source_dir":"src","backup_dir":"/b","log_dir":"../logs"}"#).unwrap();
-        assert_eq!(c.source_dir, PathBuf::from("/base/src"));
-        assert_eq!(c.backup_dir, PathBuf::from("/b"));
-        assert_eq!(c.log_dir, PathBuf::from("/logs"));
+        // Absolute the OS's way: on Windows `/b` is on the current drive.
+        assert_eq!(c.source_dir, absolute(Path::new("/base/src")));
+        assert_eq!(c.backup_dir, absolute(Path::new("/b")));
+        assert_eq!(c.log_dir, absolute(Path::new("/logs")));
         assert_eq!(c.retention_days, 31);
         assert_eq!(c.names.extensions, vec!["dav"]);
         assert_eq!(c.names.in_progress_suffixes, vec![".dav_"]);

@@ -33,7 +33,7 @@ pub fn dispatch(opts: Opts) -> ExitCode {
             } else {
                 Mode::Daemon { watch: !no_watch }
             };
-            run(cfg, mode, verbose, console_stop(), crate::service::of_run())
+            ExitCode::from(run(cfg, mode, verbose, console_stop(), crate::service::of_run()))
         }
         Command::Check { config } => match load(&config) {
             Some(cfg) if check::check(&cfg) => ExitCode::from(exit::OK),
@@ -63,14 +63,15 @@ pub fn load(path: &std::path::Path) -> Option<Config> {
     Config::load(path).map_err(|e| eprintln!("error: {e}")).ok()
 }
 
-/// The daemon or a single pass, with its logging, until done or `stop` resolves.
+/// The daemon or a single pass, with its logging, until done or `stop` resolves; the
+/// exit code.
 pub fn run(
     cfg: Config,
     mode: Mode,
     verbose: bool,
     stop: impl Future<Output = ()> + Send + 'static,
     supervisor: Arc<dyn Supervisor>,
-) -> ExitCode {
+) -> u8 {
     let log = runlog::init(verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -81,15 +82,15 @@ pub fn run(
         Err(e) => {
             eprintln!("error: cannot start: {e}");
             supervisor.fatal(&format!("cannot start: {e}"));
-            return ExitCode::from(exit::CANNOT_RUN);
+            return exit::CANNOT_RUN;
         }
     };
     match runtime.block_on(app::run(cfg, mode, log, stop, supervisor.clone())) {
-        Ok(()) => ExitCode::from(exit::OK),
+        Ok(()) => exit::OK,
         Err(e) => {
             eprintln!("error: {e}");
             supervisor.fatal(&e.to_string());
-            ExitCode::from(exit::CANNOT_RUN)
+            exit::CANNOT_RUN
         }
     }
 }

@@ -1,4 +1,7 @@
-//! Integration tests: the built `cctv-mirror` binary on real folders.
+//! Integration tests: the built `cctv-mirror` binary on real folders. They run on a
+//! Linux host, driving either the native binary or the Windows build under Wine
+//! (`scripts/wine-tests.sh`); built for Windows, this crate is empty.
+#![cfg(unix)]
 
 mod common;
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the watcher, in-progress and daemon integration tests against the Windows build,
-# under Wine: the only way to exercise, on Linux, the path where the OS reports no
-# close event (a recording is finished once it holds still). Not part of `cargo test`:
-# it needs a cross-compiler, Wine and a few minutes.
+# Holds the Windows build to the tests, under Wine: the lib's unit tests built for
+# Windows, then the watcher, in-progress, daemon, path-and-link and service
+# integration tests driving cctv-mirror.exe (the only way to exercise, on Linux, the
+# path where the OS reports no close event, the Windows path rules, and the Windows
+# service manager). `.ci/run` runs it; it needs a cross-compiler, Wine and a few minutes.
 #
 #   scripts/wine-tests.sh [extra cargo test filters...]
 #
@@ -33,15 +34,32 @@ if [ ! -f "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" ]; then
   cp "$out/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 fi
 
-echo "== building the Windows binary"
-CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
-  cargo build --release --target x86_64-pc-windows-gnu
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
+echo "== building the Windows binaries"
+cargo build --release --target x86_64-pc-windows-gnu
 exe="$PWD/target/x86_64-pc-windows-gnu/release/cctv-mirror.exe"
+
+# A fresh, persistent wineserver shared by the tests (services live only as long as it
+# does), and the prefix booted with the Event Log debug channel on: Wine keeps no Event
+# Log, but prints each ReportEventW string, which the service test reads back. Booted
+# with files, not pipes (Wine's system processes would hold a pipe open).
+wineserver=/usr/lib/wine/wineserver
+"$wineserver" -k 2>/dev/null || true
+"$wineserver" -w 2>/dev/null || true
+"$wineserver" -p
+events="$(mktemp -d)/wine-events.log"
+WINEDEBUG=-all,+eventlog "$wine" cmd /c echo booted >/dev/null 2>"$events" </dev/null
 "$wine" "$exe" --version
 
-echo "== the tests, driving $exe under Wine"
+echo "== the unit tests, built for Windows, under Wine"
+CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$wine" \
+  cargo test --release --target x86_64-pc-windows-gnu --lib
+
+echo "== the integration tests, driving $exe under Wine"
 # One test at a time: Wine is slow enough on two cores that parallel tests starve the
-# 5,000-file burst. The wineserver is shared by the tests; keep one running across them.
-/usr/lib/wine/wineserver -p 2>/dev/null || true
-CCTV_MIRROR_TEST_EXE="$exe" CCTV_MIRROR_TEST_RUNNER="$wine" \
-  cargo test --test it -- --test-threads=1 watch:: live:: daemon:: "$@"
+# 5,000-file burst.
+status=0
+CCTV_MIRROR_TEST_EXE="$exe" CCTV_MIRROR_TEST_RUNNER="$wine" CCTV_MIRROR_TEST_WINE_EVENTS="$events" \
+  cargo test --test it -- --test-threads=1 watch:: live:: daemon:: paths:: service:: "$@" || status=$?
+"$wineserver" -k 2>/dev/null || true
+exit $status

@@ -62,9 +62,10 @@ pub enum Command {
 }
 
 /// `cctv-mirror service …`. Exit codes: 0 done (for `status`: running), 1 the service
-/// manager refused (e.g. not an administrator), 2 bad usage, a config or folder that is
-/// not ready, or (install) already installed / (others) not installed, 3 (`status`)
-/// installed but not running.
+/// manager refused (e.g. not an administrator) or the service stopped at once, 2 bad
+/// usage, a config or folder that is not ready, `install` of an installed service, or
+/// `uninstall`/`start`/`stop` of one that is not installed, 3 (`status`) not running
+/// or not installed.
 #[derive(Debug, Subcommand)]
 pub enum ServiceAction {
     /// Check the config and the folders as `check` does, then register the service:

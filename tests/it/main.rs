@@ -13,6 +13,7 @@ mod logs;
 mod pass;
 mod paths;
 mod retention;
+mod service;
 #[cfg(unix)]
 mod systemd;
 mod volume;

@@ -11,12 +11,16 @@ use crate::common::*;
 /// `check` and `run --once` both refuse `backup_dir` inside `source_dir`, with one line
 /// naming the key and exit 2, also when the backup folder does not exist yet.
 fn refused(env: &Env, backup_dir: &str) {
+    refused_as(env, backup_dir, "inside source_dir");
+}
+
+fn refused_as(env: &Env, backup_dir: &str, why: &str) {
     env.write_config(json!({ "backup_dir": backup_dir }));
     for args in [&["check"][..], &["run", "--once"][..]] {
         let out = env.command(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{backup_dir}: {}", show(&out));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("backup_dir") && err.contains("inside source_dir"), "{err}");
+        assert!(err.contains("backup_dir") && err.contains(why), "{err}");
         assert_eq!(err.lines().count(), 1, "one line: {err}");
     }
     assert!(!env.logs.exists(), "nothing written for a refused config");
@@ -32,7 +36,8 @@ fn a_backup_inside_the_source_is_refused() {
         refused(&env, "SOURCE\\Backup");
         let abs = env.source.join("b").display().to_string().replace('/', "\\");
         refused(&env, &format!("\\\\?\\Z:{abs}"));
-        refused(&env, &env.source.display().to_string().to_uppercase());
+        refused(&env, &env.source.join("b").display().to_string().to_uppercase());
+        refused_as(&env, &env.source.display().to_string().to_uppercase(), "same folder");
     }
 }
 

@@ -175,3 +175,24 @@ fn an_unmounted_backup_volume_gets_nothing_and_is_caught_up_when_back() {
     assert!(env.logs_text().contains("the backup volume is back"));
     stop(child);
 }
+
+/// `check` (and so `service install`) says what a pass would do with an empty,
+/// unmarked backup folder: refuse it until `adopt-backup`.
+#[test]
+fn check_refuses_an_empty_unmarked_backup_folder_as_the_pass_does() {
+    let env = Env::new(serde_json::json!({}));
+    std::fs::create_dir_all(&env.backup).unwrap();
+    let out = env.command(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("empty folder without the marker"));
+    let out = env.command(&["service", "install"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("adopt-backup"),
+        "{}",
+        show(&out)
+    );
+    env.adopt_backup();
+    let out = env.command(&["check"]).output().unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+}

@@ -136,7 +136,9 @@ impl Config {
         let text = std::fs::read_to_string(&file)
             .map_err(|e| err(None, format!("cannot read the configuration file: {e}")))?;
         let base = file.parent().unwrap_or(Path::new("/")).to_path_buf();
-        let config = Config::parse(&text, &base).map_err(|(key, problem)| err(key.as_deref(), problem))?;
+        // Windows Notepad (before 2019) saves UTF-8 with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let config = Config::parse(text, &base).map_err(|(key, problem)| err(key.as_deref(), problem))?;
         Ok(Config { file, ..config })
     }
 

@@ -141,3 +141,13 @@ fn a_log_folder_that_cannot_be_created_exits_1() {
         show(&out)
     );
 }
+
+/// A config saved by Windows Notepad as "UTF-8 with BOM" is read like any other.
+#[test]
+fn a_byte_order_mark_is_accepted() {
+    let env = Env::new(serde_json::json!({}));
+    let text = std::fs::read_to_string(&env.config).unwrap();
+    std::fs::write(&env.config, format!("\u{feff}{text}")).unwrap();
+    let out = env.command(&["check"]).output().unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+}

@@ -17,11 +17,11 @@ use crate::copy::Mirror;
 use crate::queue::CopyQueue;
 use crate::reconcile::{self, PassResult};
 use crate::report::prune;
-use crate::runlog::RunLog;
-use crate::service::Supervisor;
+use crate::runlog::{self, RunLog};
 use crate::shutdown::Shutdown;
 use crate::status::{self, Alert, Status};
-use crate::{volume, watch};
+use crate::supervisor::Supervisor;
+use crate::{exit, volume, watch};
 
 /// How the process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +46,38 @@ const VOLUME_RETRY: Duration = Duration::from_secs(5);
 /// After a copy, the status writer waits this long for more before writing, so a burst
 /// of copies costs one write a second, not one per file.
 const STATUS_BATCH: Duration = Duration::from_secs(1);
+
+/// The daemon or a single pass, with its logging, until done or `stop` resolves; the
+/// exit code.
+pub fn run_to_end(
+    cfg: Config,
+    mode: Mode,
+    verbose: bool,
+    stop: impl Future<Output = ()> + Send + 'static,
+    supervisor: Arc<dyn Supervisor>,
+) -> u8 {
+    let log = runlog::init(verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            supervisor.fatal(&format!("cannot start: {e}"));
+            return exit::CANNOT_RUN;
+        }
+    };
+    match runtime.block_on(run(cfg, mode, log, stop, supervisor.clone())) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            supervisor.fatal(&e.to_string());
+            exit::CANNOT_RUN
+        }
+    }
+}
 
 /// Runs until done (`Once`) or until `stop` resolves (`Daemon`), telling `supervisor`
 /// (a service manager, or nobody) how it goes.

@@ -26,8 +26,14 @@
 //! - `check`: the `check` command
 //! - `watch`: the real-time watcher → jobs (finished recordings, and in-progress
 //!   copies of growing ones); overflow or errors → a pass
-//! - `app`: wiring, the tick, and the pass the watcher asks for
+//! - `app`: wiring, the tick, the pass the watcher asks for, and running it to an exit code
 //! - `exit`: exit codes
+//! - `commands`: what each command does (`main.rs` and `cctv-mirrorw` only parse)
+//! - `supervisor`: what the daemon tells a service manager (a port)
+//! - `service`: Windows service and Event Log, systemd's sd_notify and unit, installing
+//! - `rules`: pure rules (for now: comparing paths the OS's way)
+//! - `store`: where a path or an opened file really is (links, junctions, mounts)
+//! - `report`: pruning of old pass logs
 
 pub mod activity;
 pub mod alert;
@@ -51,5 +57,6 @@ pub mod service;
 pub mod shutdown;
 pub mod status;
 pub mod store;
+pub mod supervisor;
 pub mod volume;
 pub mod watch;

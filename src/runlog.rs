@@ -102,11 +102,10 @@ pub fn init(verbose: bool) -> RunLog {
     log
 }
 
+/// True when stdout goes to the systemd journal: systemd sets `JOURNAL_STREAM` (journald
+/// then adds its own timestamp, and reads `<N>` line prefixes as priorities).
 fn journald() -> bool {
-    #[cfg(unix)]
-    return crate::service::systemd::under_journald();
-    #[cfg(not(unix))]
-    false
+    std::env::var_os("JOURNAL_STREAM").is_some_and(|v| !v.is_empty())
 }
 
 /// A line format that starts with the syslog priority of the event's level.

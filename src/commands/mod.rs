@@ -2,15 +2,12 @@
 //! `adopt-backup` and `service …`. `main.rs` (and the windowless `cctv-mirrorw`)
 //! parse the command line and call `dispatch`.
 
-use std::future::Future;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use crate::app::{self, Mode};
 use crate::cli::{Command, Opts};
 use crate::config::Config;
-use crate::service::Supervisor;
-use crate::{check, exit, runlog, shutdown, volume};
+use crate::{check, exit, shutdown, volume};
 
 pub mod service;
 
@@ -33,7 +30,13 @@ pub fn dispatch(opts: Opts) -> ExitCode {
             } else {
                 Mode::Daemon { watch: !no_watch }
             };
-            ExitCode::from(run(cfg, mode, verbose, console_stop(), crate::service::of_run()))
+            ExitCode::from(app::run_to_end(
+                cfg,
+                mode,
+                verbose,
+                console_stop(),
+                crate::service::of_run(),
+            ))
         }
         Command::Check { config } => match load(&config) {
             Some(cfg) if check::check(&cfg) => ExitCode::from(exit::OK),
@@ -61,38 +64,6 @@ pub fn dispatch(opts: Opts) -> ExitCode {
 /// The validated config, or None after one line on stderr.
 pub fn load(path: &std::path::Path) -> Option<Config> {
     Config::load(path).map_err(|e| eprintln!("error: {e}")).ok()
-}
-
-/// The daemon or a single pass, with its logging, until done or `stop` resolves; the
-/// exit code.
-pub fn run(
-    cfg: Config,
-    mode: Mode,
-    verbose: bool,
-    stop: impl Future<Output = ()> + Send + 'static,
-    supervisor: Arc<dyn Supervisor>,
-) -> u8 {
-    let log = runlog::init(verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start: {e}");
-            supervisor.fatal(&format!("cannot start: {e}"));
-            return exit::CANNOT_RUN;
-        }
-    };
-    match runtime.block_on(app::run(cfg, mode, log, stop, supervisor.clone())) {
-        Ok(()) => exit::OK,
-        Err(e) => {
-            eprintln!("error: {e}");
-            supervisor.fatal(&e.to_string());
-            exit::CANNOT_RUN
-        }
-    }
 }
 
 /// Resolves on the console's stop signals (Ctrl-C, SIGTERM, console closed).

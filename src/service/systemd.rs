@@ -3,13 +3,13 @@
 //! before it), `STATUS=` one line after each pass, `WATCHDOG=1` at half of
 //! `WATCHDOG_USEC` from the daemon loop while it proves it works (and, before it is
 //! ready, `EXTEND_TIMEOUT_USEC` so a long first backfill is not taken for a hung
-//! start), `STOPPING=1` when it begins to stop. Also tells whether stdout is the journal.
+//! start), `STOPPING=1` when it begins to stop.
 
 use std::os::unix::net::UnixDatagram;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::Supervisor;
+use crate::supervisor::Supervisor;
 
 /// A datagram socket to systemd's notification address.
 pub struct Notifier {
@@ -89,10 +89,4 @@ impl Supervisor for Notifier {
     fn stopping(&self) {
         self.send("STOPPING=1");
     }
-}
-
-/// True when stdout goes to the systemd journal: `JOURNAL_STREAM` is set (journald
-/// then adds its own timestamp, and reads `<N>` line prefixes as priorities).
-pub fn under_journald() -> bool {
-    std::env::var_os("JOURNAL_STREAM").is_some_and(|v| !v.is_empty())
 }

@@ -23,10 +23,11 @@ use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
 use windows_service::{define_windows_service, service_dispatcher};
 
 use super::eventlog::{self, EventLog, Level};
-use super::{Outcome, Supervisor};
+use super::Outcome;
 use crate::app::Mode;
 use crate::config::Config;
 use crate::status::Alert;
+use crate::supervisor::Supervisor;
 
 const DISPLAY_NAME: &str = "cctv-mirror (CCTV recordings backup)";
 const DESCRIPTION: &str =
@@ -293,7 +294,7 @@ fn service_main(_args: Vec<OsString>) {
             let stop = async move {
                 let _ = stop_rx.await;
             };
-            crate::commands::run(cfg, Mode::Daemon { watch: true }, verbose, stop, manager.clone())
+            crate::app::run_to_end(cfg, Mode::Daemon { watch: true }, verbose, stop, manager.clone())
         }
         Err(e) => {
             manager.fatal(&format!("cctv-mirror cannot start: {e}"));

@@ -1,0 +1,37 @@
+//! The daemon's side of a service manager, as a port: the moments a manager cares about
+//! (started, each pass, alerts raised and cleared, proof of life, stopping, stopped, a
+//! fatal error), which the daemon loop (`app::run`) reports. `service::systemd` and
+//! `service::windows` implement it; `Quiet` says nothing, for a console run.
+
+use std::time::Duration;
+
+use crate::status::Alert;
+
+/// What a service manager hears from the daemon. Every method has a do-nothing default.
+pub trait Supervisor: Send + Sync {
+    /// The daemon is up: its log is open and the watcher started (or is off); the
+    /// first pass begins.
+    fn started(&self) {}
+    /// A pass ended; `line` sums it up in one line (time, copied, errors, alerts).
+    fn pass_finished(&self, _line: &str) {}
+    /// Alerts that appeared, and that went away, with the last pass.
+    fn alerts_changed(&self, _raised: &[Alert], _cleared: &[Alert]) {}
+    /// How often the daemon must prove it works (`alive`); None: never asked.
+    fn beat_every(&self) -> Option<Duration> {
+        None
+    }
+    /// Called from the daemon's own loop at `beat_every`, only while it is waiting
+    /// (responsive) or its pass is making progress: a hang stops the calls.
+    fn alive(&self) {}
+    /// A stop was asked for; copies in flight are finishing or being discarded.
+    fn stopping(&self) {}
+    /// The daemon has stopped; the process is about to exit.
+    fn stopped(&self) {}
+    /// A problem that stops the daemon.
+    fn fatal(&self, _what: &str) {}
+}
+
+/// The supervisor of a console run: nothing to tell.
+pub struct Quiet;
+
+impl Supervisor for Quiet {}

@@ -20,7 +20,7 @@ use crate::report::prune;
 use crate::runlog::{self, RunLog};
 use crate::shutdown::Shutdown;
 use crate::status::{self, Alert, Status};
-use crate::supervisor::Supervisor;
+use crate::supervisor::{healthy, Supervisor};
 use crate::{exit, volume, watch};
 
 /// How the process runs.
@@ -119,6 +119,11 @@ pub async fn run(
     let daemon = mode != Mode::Once;
     let board = Board::new(&cfg, mode, activity.clone(), queue.length_probe());
     let writer = daemon.then(|| tokio::spawn(board.clone().write_after_copies(shutdown.clone())));
+    let mut pulse = Pulse {
+        busy: Box::new(queue.length_probe()),
+        progress: mirror.progress.clone(),
+        seen: 0,
+    };
     let (hints, inbox) = watch::inbox();
     let mut inbox = Some(inbox);
     let watching = matches!(mode, Mode::Daemon { watch: true });
@@ -165,7 +170,7 @@ pub async fn run(
         prune_logs(&cfg).await;
         let hints = watching.then_some(&hints);
         let pass = reconcile::pass(&cfg, &queue, hints, shutdown.clone(), log_file);
-        let result = alive_while(pass, &mirror.progress, &*supervisor).await;
+        let result = alive_while(pass, &mut pulse, &*supervisor).await;
         let line = result.one_line();
         let volume_back = (!result.backup_available).then_some(volume::marked);
         let room_back = result
@@ -202,9 +207,11 @@ pub async fn run(
                     tracing::info!(path = %cfg.backup_dir.display(), "there is room on the backup disk again");
                 }
                 _ = &mut asked => {}
-                // Waiting here, the loop answers: it is alive.
+                // Waiting here, the loop answers; alive unless watcher copies are stuck.
                 _ = next_beat(&mut beat) => {
-                    supervisor.alive();
+                    if pulse.beat(false) {
+                        supervisor.alive();
+                    }
                     continue;
                 }
                 _ = shutdown.wait() => {}
@@ -252,21 +259,39 @@ async fn next_beat(beat: &mut Option<tokio::time::Interval>) {
 /// Awaits a pass, proving life at each beat only while copies move bytes (or for the
 /// first beat, while it lists the trees): a pass stuck on a hung disk stops the proof,
 /// and a service manager's watchdog then restarts the daemon.
-async fn alive_while<F: Future>(pass: F, progress: &AtomicU64, supervisor: &dyn Supervisor) -> F::Output {
+async fn alive_while<F: Future>(pass: F, pulse: &mut Pulse, supervisor: &dyn Supervisor) -> F::Output {
     let mut beat = beat_timer(supervisor);
     tokio::pin!(pass);
-    let mut seen = None;
+    let mut first = true;
     loop {
         tokio::select! {
             out = &mut pass => return out,
             _ = next_beat(&mut beat) => {
-                let now = progress.load(Ordering::Relaxed);
-                if seen != Some(now) {
+                if pulse.beat(!first) {
                     supervisor.alive();
                 }
-                seen = Some(now);
+                first = false;
             }
         }
+    }
+}
+
+/// What the daemon loop knows at a beat: copies queued or in flight, and the bytes
+/// copies have moved (`Mirror::progress`), to tell progress from a hang.
+struct Pulse {
+    busy: Box<dyn Fn() -> usize + Send + Sync>,
+    progress: Arc<AtomicU64>,
+    seen: u64,
+}
+
+impl Pulse {
+    /// True when the daemon may prove life now (`supervisor::healthy`); `in_pass`
+    /// counts a running pass as busy.
+    fn beat(&mut self, in_pass: bool) -> bool {
+        let now = self.progress.load(Ordering::Relaxed);
+        let moved = now != self.seen;
+        self.seen = now;
+        healthy(in_pass || (self.busy)() > 0, moved)
     }
 }
 

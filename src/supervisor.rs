@@ -20,8 +20,8 @@ pub trait Supervisor: Send + Sync {
     fn beat_every(&self) -> Option<Duration> {
         None
     }
-    /// Called from the daemon's own loop at `beat_every`, only while it is waiting
-    /// (responsive) or its pass is making progress: a hang stops the calls.
+    /// Called from the daemon's own loop at `beat_every`, only when `healthy` says so:
+    /// a loop that hangs, or copies stuck on a hung disk, stop the calls.
     fn alive(&self) {}
     /// A stop was asked for; copies in flight are finishing or being discarded.
     fn stopping(&self) {}
@@ -35,3 +35,23 @@ pub trait Supervisor: Send + Sync {
 pub struct Quiet;
 
 impl Supervisor for Quiet {}
+
+/// Whether the daemon may prove it is alive at a beat. The caller is the daemon loop
+/// itself, so that it runs at all shows the loop answers; besides, copies must not be
+/// stuck: either none is queued or in flight (`busy`, which a pass past its first beat
+/// counts as too), or bytes moved since the last beat (every 32 MiB chunk moves them).
+pub fn healthy(busy: bool, moved: bool) -> bool {
+    !busy || moved
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stuck_copies_stop_the_proof() {
+        assert!(healthy(false, false), "idle and answering");
+        assert!(healthy(true, true), "copying, bytes moved");
+        assert!(!healthy(true, false), "copies queued or running, nothing moved: stuck");
+    }
+}

@@ -23,6 +23,14 @@ fn receive(sock: &UnixDatagram, secs: u64, mut done: impl FnMut(&[String]) -> bo
     got
 }
 
+/// Discards the messages already waiting.
+fn drain(sock: &UnixDatagram) {
+    sock.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 4096];
+    while sock.recv(&mut buf).is_ok() {}
+    sock.set_nonblocking(false).unwrap();
+}
+
 fn notify_daemon(env: &Env, socket: Option<&std::path::Path>, watchdog_usec: Option<u64>) -> Daemon {
     let mut c = env.command(&["run"]);
     c.env_remove("NOTIFY_SOCKET")
@@ -204,4 +212,88 @@ fn install_refuses_a_config_that_is_not_ready() {
         "`service run` is for Windows: {}",
         show(&out)
     );
+}
+
+/// A backup disk that hangs (a frozen file system: every write waits, as on a dead
+/// iSCSI session) stops the watchdog's pings while a copy is stuck on it, and they
+/// resume once it moves again: the proof of life comes from the work, not a timer.
+#[test]
+fn a_hung_backup_disk_stops_the_watchdog() {
+    if !is_root() || Command::new("fsfreeze").arg("--version").output().is_err() {
+        println!("SKIPPED: needs root, a loop device and fsfreeze");
+        return;
+    }
+    let env = Env::new(json!({ "reconcile_interval_secs": 3600 }));
+    let disk = FrozenDisk::mount(&env.dir.path().join("disk.img"), &env.dir.path().join("mnt"));
+    let Some(disk) = disk else {
+        println!("SKIPPED: cannot mount a loop device here");
+        return;
+    };
+    env.write_config(json!({ "reconcile_interval_secs": 3600, "backup_dir": disk.mnt.join("backup") }));
+    std::fs::create_dir_all(disk.mnt.join("backup")).unwrap();
+    env.adopt_backup();
+    // Today's folder exists before the watch, as on a recorder mid-day: the close of
+    // a new recording is then reported at once.
+    std::fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
+    let path = env.dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&path).unwrap();
+    let mut c = env.command(&["run"]);
+    c.env("NOTIFY_SOCKET", &path).env("WATCHDOG_USEC", "1000000");
+    let daemon = Daemon(c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap());
+    let ready = receive(&sock, 60, |m| m.iter().any(|m| m.contains("READY=1")));
+    assert!(ready.iter().any(|m| m.contains("READY=1")), "{ready:?}");
+    let idle = receive(&sock, 3, |_| false);
+    assert!(
+        idle.iter().filter(|m| *m == "WATCHDOG=1").count() >= 3,
+        "idle pings: {idle:?}"
+    );
+
+    disk.freeze();
+    env.record(&dated(today(), "stuck.dav"), &payload(8 << 20, 3));
+    std::thread::sleep(Duration::from_secs(3)); // the watcher queues it; the copy hangs
+    drain(&sock); // what was sent before the copy was queued
+    let hung = receive(&sock, 4, |_| false);
+    let pings = hung.iter().filter(|m| *m == "WATCHDOG=1").count();
+    disk.thaw();
+    assert_eq!(pings, 0, "pings while a copy hung on the disk: {hung:?}");
+    let back = receive(&sock, 30, |m| m.iter().filter(|m| *m == "WATCHDOG=1").count() >= 2);
+    assert!(back.iter().filter(|m| *m == "WATCHDOG=1").count() >= 2, "{back:?}");
+    wait_until(60, "the copy to finish", || {
+        disk.mnt.join("backup").join(dated(today(), "stuck.dav")).exists()
+    });
+    drop(daemon);
+}
+
+/// An ext4 image on a loop device that can be frozen; thawed and unmounted on drop.
+struct FrozenDisk {
+    mnt: std::path::PathBuf,
+}
+
+impl FrozenDisk {
+    fn mount(img: &std::path::Path, mnt: &std::path::Path) -> Option<FrozenDisk> {
+        let run = |c: &mut Command| c.output().is_ok_and(|o| o.status.success());
+        std::fs::create_dir_all(mnt).unwrap();
+        let ok = run(Command::new("truncate").args(["-s", "64M"]).arg(img))
+            && run(Command::new("mkfs.ext4").arg("-q").arg(img))
+            && run(Command::new("mount").args(["-o", "loop"]).arg(img).arg(mnt));
+        ok.then(|| FrozenDisk { mnt: mnt.to_path_buf() })
+    }
+    fn freeze(&self) {
+        assert!(Command::new("fsfreeze")
+            .arg("-f")
+            .arg(&self.mnt)
+            .status()
+            .unwrap()
+            .success());
+    }
+    fn thaw(&self) {
+        let _ = Command::new("fsfreeze").arg("-u").arg(&self.mnt).status();
+    }
+}
+
+impl Drop for FrozenDisk {
+    fn drop(&mut self) {
+        self.thaw();
+        let _ = Command::new("umount").arg("-l").arg(&self.mnt).status();
+    }
 }

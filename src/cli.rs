@@ -79,6 +79,15 @@ pub enum ServiceAction {
         config: PathBuf,
         #[command(flatten)]
         name: ServiceName,
+        /// The account the service runs as (Windows: e.g. `.\cctvbackup` or
+        /// `NT AUTHORITY\NetworkService`; Linux: the unit's `User=`). Default: LocalSystem
+        /// on Windows, root on Linux.
+        #[arg(long, value_name = "ACCOUNT")]
+        account: Option<String>,
+        /// Windows: the environment variable holding that account's password (never
+        /// typed on the command line, where it would stay in the shell's history).
+        #[arg(long, value_name = "VAR", requires = "account")]
+        password_env: Option<String>,
     },
     /// Stop the service if it runs, and remove it (and its Event Log source).
     Uninstall {

@@ -7,13 +7,21 @@ use std::process::ExitCode;
 
 use crate::cli::ServiceAction;
 use crate::exit;
+use crate::service::Account;
 
 pub fn dispatch(action: ServiceAction) -> ExitCode {
     let outcome = match action {
-        ServiceAction::Install { config, name } => super::load(&config)
-            .ok_or((exit::BAD_CONFIG, String::new()))
-            .and_then(|cfg| ready(&cfg).map(|()| cfg))
-            .and_then(|cfg| os::install(&cfg, &name.name)),
+        ServiceAction::Install {
+            config,
+            name,
+            account,
+            password_env,
+        } => account_of(account, password_env).and_then(|account| {
+            super::load(&config)
+                .ok_or((exit::BAD_CONFIG, String::new()))
+                .and_then(|cfg| ready(&cfg).map(|()| cfg))
+                .and_then(|cfg| os::install(&cfg, &name.name, &account))
+        }),
         ServiceAction::Uninstall { name } => os::uninstall(&name.name),
         ServiceAction::Start { name } => os::control(&name.name, "start"),
         ServiceAction::Stop { name } => os::control(&name.name, "stop"),
@@ -33,6 +41,20 @@ pub fn dispatch(action: ServiceAction) -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// The account to run as; its password from the named environment variable.
+fn account_of(name: Option<String>, password_env: Option<String>) -> Result<Account, (u8, String)> {
+    let password = match password_env {
+        None => None,
+        Some(var) => Some(std::env::var(&var).map_err(|_| {
+            (
+                exit::BAD_CONFIG,
+                format!("--password-env: the environment variable {var} is not set"),
+            )
+        })?),
+    };
+    Ok(Account { name, password })
 }
 
 /// Refuses to install what `check` would not pass, naming the first problem.

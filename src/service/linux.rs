@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::unit::{render, UnitFacts};
-use super::Outcome;
+use super::{Account, Outcome};
 use crate::config::Config;
 
 fn unit_path(name: &str) -> PathBuf {
@@ -33,13 +33,20 @@ fn systemctl(args: &[&str]) -> Result<String, String> {
     }
 }
 
-pub fn install(cfg: &Config, name: &str) -> Outcome {
+pub fn install(cfg: &Config, name: &str, account: &Account) -> Outcome {
+    if account.password.is_some() {
+        return Err((
+            2,
+            "--password-env is for Windows; systemd runs the unit as its User= without a password".into(),
+        ));
+    }
     let exe = std::env::current_exe().map_err(|e| (1, format!("cannot find this program's path: {e}")))?;
     let unit = render(&UnitFacts {
         exe: &exe,
         config: &cfg.file,
         backup_dir: &cfg.backup_dir,
         log_dir: &cfg.log_dir,
+        user: account.name.as_deref(),
     });
     let path = unit_path(name);
     if !systemd_running() {

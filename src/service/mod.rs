@@ -19,6 +19,14 @@ pub mod windows;
 /// stderr.
 pub type Outcome = Result<String, (u8, String)>;
 
+/// Who the service runs as, when not the default (LocalSystem, root).
+#[derive(Debug, Clone, Default)]
+pub struct Account {
+    pub name: Option<String>,
+    /// Windows only: the password, read from the variable `--password-env` names.
+    pub password: Option<String>,
+}
+
 /// The default service name (Windows service, systemd unit, Event Log source).
 pub const DEFAULT_NAME: &str = "cctv-mirror";
 

@@ -11,6 +11,8 @@ pub struct UnitFacts<'a> {
     pub config: &'a Path,
     pub backup_dir: &'a Path,
     pub log_dir: &'a Path,
+    /// The unit's `User=`; None: root.
+    pub user: Option<&'a str>,
 }
 
 /// The packaged unit's facts: the binary in /usr/local/bin, the config in
@@ -21,6 +23,7 @@ pub fn packaged() -> String {
         config: Path::new("/etc/cctv-mirror/config.json"),
         backup_dir: Path::new("/srv/cctv-backup"),
         log_dir: Path::new("/var/log/cctv-mirror"),
+        user: None,
     })
 }
 
@@ -52,7 +55,7 @@ Wants=network-online.target
 [Service]
 Type=notify
 NotifyAccess=main
-ExecStart={exe} run --config {config}
+{user}ExecStart={exe} run --config {config}
 Restart=on-failure
 RestartSec=10s
 # The daemon proves it works from its own loop (never a free-running timer): it pings
@@ -83,6 +86,7 @@ WantedBy=multi-user.target
         config = quoted(f.config),
         backup = quoted(f.backup_dir),
         logs = quoted(f.log_dir),
+        user = f.user.map_or(String::new(), |u| format!("User={u}\n")),
     )
 }
 
@@ -112,7 +116,9 @@ mod tests {
             config: Path::new("/etc/c/100%.json"),
             backup_dir: Path::new("/b"),
             log_dir: Path::new("/l"),
+            user: Some("cctv"),
         });
+        assert!(u.contains("\nUser=cctv\nExecStart="), "{u}");
         assert!(
             u.contains("ExecStart=\"/opt/cctv mirror/cctv-mirror\" run --config /etc/c/100%%.json"),
             "{u}"

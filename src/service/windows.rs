@@ -23,7 +23,7 @@ use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
 use windows_service::{define_windows_service, service_dispatcher};
 
 use super::eventlog::{self, EventLog, Level};
-use super::Outcome;
+use super::{Account, Outcome};
 use crate::app::Mode;
 use crate::config::Config;
 use crate::status::Alert;
@@ -57,7 +57,7 @@ fn manager(access: ServiceManagerAccess) -> Result<ServiceManager, (u8, String)>
     })
 }
 
-pub fn install(cfg: &Config, name: &str) -> Outcome {
+pub fn install(cfg: &Config, name: &str, account: &Account) -> Outcome {
     let exe = std::env::current_exe().map_err(|e| (1, format!("cannot find this program's path: {e}")))?;
     let mgr = manager(ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE)?;
     let info = ServiceInfo {
@@ -80,8 +80,8 @@ pub fn install(cfg: &Config, name: &str) -> Outcome {
             name.into(),
         ],
         dependencies: vec![],
-        account_name: None,
-        account_password: None,
+        account_name: account.name.as_ref().map(Into::into),
+        account_password: account.password.as_ref().map(Into::into),
     };
     let access = ServiceAccess::CHANGE_CONFIG | ServiceAccess::QUERY_STATUS;
     let service = mgr.create_service(&info, access).map_err(|e| match os_code(&e) {
@@ -118,7 +118,8 @@ pub fn install(cfg: &Config, name: &str) -> Outcome {
         eprintln!("{w}");
     }
     Ok(format!(
-        "installed the service {name}: starts at boot, restarted after a failure, config {}; start it now with `cctv-mirror service start`",
+        "installed the service {name} as {}: starts at boot, restarted after a failure, config {}; start it now with `cctv-mirror service start`",
+        account.name.as_deref().unwrap_or("LocalSystem"),
         cfg.file.display()
     ))
 }

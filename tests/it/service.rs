@@ -199,3 +199,57 @@ fn pe_subsystem(path: &std::path::Path) -> u16 {
     let opt = pe + 4 + 20;
     u16::from_le_bytes(b[opt + 68..opt + 70].try_into().unwrap())
 }
+
+/// The program and its config in folders with spaces (`C:\Program Files\…`): the
+/// service manager's command line quotes them, and the service starts and stops.
+#[test]
+fn a_service_with_spaces_in_its_paths_starts_and_stops() {
+    let Some(exe) = std::env::var_os("CCTV_MIRROR_TEST_EXE").map(PathBuf::from) else {
+        println!("SKIPPED: Windows build only");
+        return;
+    };
+    let env = Env::new(json!({}));
+    let programs = env.dir.path().join("Program Files/cctv mirror");
+    std::fs::create_dir_all(&programs).unwrap();
+    let copy = programs.join("cctv-mirror.exe");
+    std::fs::copy(&exe, &copy).unwrap();
+    let folder = env.dir.path().join("my config");
+    std::fs::create_dir_all(folder.join("source")).unwrap();
+    let config = folder.join("config.json");
+    std::fs::write(
+        &config,
+        r#"{"source_dir":"source","backup_dir":"backup","log_dir":"logs"}"#,
+    )
+    .unwrap();
+    let name = "cctv-mirror-test-spaces";
+    let run = |args: &[&str]| {
+        let mut c = wine();
+        c.arg(&copy).arg("service").args(args).args(["--name", name]);
+        c.output().unwrap()
+    };
+    let _ = run(&["uninstall"]);
+    let mut install = wine();
+    install
+        .arg(&copy)
+        .args(["service", "install", "--name", name, "--config"])
+        .arg(&config);
+    let out = install.output().unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let key = format!(r"HKLM\SYSTEM\CurrentControlSet\Services\{name}");
+    let reg = wine().args(["reg", "query", &key]).output().unwrap();
+    let image = String::from_utf8_lossy(&reg.stdout).into_owned();
+    assert!(
+        image.contains(r#""Z:"#) && image.contains(r#"cctv mirror\cctv-mirror.exe""#),
+        "{image}"
+    );
+    let started = run(&["start"]);
+    let stopped = run(&["stop"]);
+    let removed = run(&["uninstall"]);
+    assert!(started.status.success(), "{}", show(&started));
+    assert!(stopped.status.success(), "{}", show(&stopped));
+    assert!(removed.status.success(), "{}", show(&removed));
+    assert!(
+        folder.join("logs/status.json").exists(),
+        "the service ran with its config"
+    );
+}

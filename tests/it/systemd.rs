@@ -198,6 +198,58 @@ fn the_units_pass_systemd_analyze_verify() {
 }
 
 #[test]
+fn install_runs_as_the_account_asked_for_and_never_takes_a_password_on_linux() {
+    if std::path::Path::new("/run/systemd/system").is_dir() {
+        println!("SKIPPED: systemd runs here; not installing a real service from a test");
+        return;
+    }
+    let env = Env::new(json!({}));
+    let out = env
+        .command(&["service", "install", "--account", "cctv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\nUser=cctv\nExecStart="),
+        "{}",
+        show(&out)
+    );
+    let out = env
+        .command(&[
+            "service",
+            "install",
+            "--account",
+            "cctv",
+            "--password-env",
+            "CCTV_TEST_UNSET_VAR",
+        ])
+        .env_remove("CCTV_TEST_UNSET_VAR")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("CCTV_TEST_UNSET_VAR is not set"));
+    let out = env
+        .command(&[
+            "service",
+            "install",
+            "--account",
+            "cctv",
+            "--password-env",
+            "CCTV_TEST_PW",
+        ])
+        .env("CCTV_TEST_PW", "s3cret-value")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a password means nothing to systemd: {}",
+        show(&out)
+    );
+    assert!(!show(&out).contains("s3cret-value"), "the password never appears");
+}
+
+#[test]
 fn install_refuses_a_config_that_is_not_ready() {
     let env = Env::new(json!({ "backup_dir": "/nonexistent-disk/cctv/backup" }));
     let out = env.command(&["service", "install"]).output().unwrap();

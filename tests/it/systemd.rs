@@ -214,29 +214,14 @@ fn install_runs_as_the_account_asked_for_and_never_takes_a_password_on_linux() {
         "{}",
         show(&out)
     );
-    let out = env
-        .command(&[
-            "service",
-            "install",
-            "--account",
-            "cctv",
-            "--password-env",
-            "CCTV_TEST_UNSET_VAR",
-        ])
+    let with_password = |var: &str| env.command(&["service", "install", "--account", "cctv", "--password-env", var]);
+    let out = with_password("CCTV_TEST_UNSET_VAR")
         .env_remove("CCTV_TEST_UNSET_VAR")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CCTV_TEST_UNSET_VAR is not set"));
-    let out = env
-        .command(&[
-            "service",
-            "install",
-            "--account",
-            "cctv",
-            "--password-env",
-            "CCTV_TEST_PW",
-        ])
+    let out = with_password("CCTV_TEST_PW")
         .env("CCTV_TEST_PW", "s3cret-value")
         .output()
         .unwrap();

@@ -12,6 +12,7 @@ use chrono::Local;
 use tokio::sync::Notify;
 
 use crate::activity::Activity;
+use crate::alert::{self, lifecycle, Alert, Event};
 use crate::config::Config;
 use crate::copy::Mirror;
 use crate::queue::CopyQueue;
@@ -19,7 +20,7 @@ use crate::reconcile::{self, PassResult};
 use crate::report::prune;
 use crate::runlog::{self, RunLog};
 use crate::shutdown::Shutdown;
-use crate::status::{self, Alert, Status};
+use crate::status::{self, Status};
 use crate::supervisor::{healthy, Supervisor};
 use crate::{exit, volume, watch};
 
@@ -177,13 +178,13 @@ pub async fn run(
             .space_wanted
             .filter(|_| result.backup_available)
             .map(|wanted| move |dir: &std::path::Path| volume::disk_of(dir).is_ok_and(|d| d.free_bytes >= wanted));
-        let (raised, cleared) = board
+        let events = board
             .after_pass(result, if daemon { "running" } else { "finished" })
             .await;
-        for a in &cleared {
-            tracing::info!(alert = %a.kind, since = %a.since.to_rfc3339(), "alert cleared");
+        for e in &events {
+            tracing::info!(alert = %e.alert.kind, since = %e.alert.since.to_rfc3339(), "alert {}", e.change.as_str());
         }
-        supervisor.alerts_changed(&raised, &cleared);
+        supervisor.alerts_changed(&events);
         supervisor.pass_finished(&line);
         if !daemon || shutdown.is_set() {
             break;
@@ -344,6 +345,8 @@ struct Board {
     activity: Activity,
     daemon: bool,
     queue_length: Arc<dyn Fn() -> usize + Send + Sync>,
+    /// How often a lasting alert is announced again (`notify.remind_hours`).
+    remind: Option<Duration>,
 }
 
 impl Board {
@@ -353,8 +356,9 @@ impl Board {
         activity: Activity,
         queue_length: impl Fn() -> usize + Send + Sync + 'static,
     ) -> Board {
-        // Alerts carry over from the last run, so `since` survives restarts.
-        let alerts: Vec<Alert> = status::read(&cfg.log_dir).map(|s| s.alerts).unwrap_or_default();
+        // Alerts carry over from the last run, so `since` survives restarts and an
+        // alert is announced once however the program is run.
+        let alerts: Vec<Alert> = alert::state::load(&cfg.log_dir);
         let status = Status {
             updated_at: Local::now(),
             mode: if mode == Mode::Once { "once" } else { "daemon" }.into(),
@@ -373,16 +377,25 @@ impl Board {
             activity,
             daemon: mode != Mode::Once,
             queue_length: Arc::new(queue_length),
+            remind: cfg.notify.remind,
         }
     }
 
-    /// Records the pass; returns the alerts it raised anew and those it cleared.
-    async fn after_pass(&self, result: PassResult, state: &'static str) -> (Vec<Alert>, Vec<Alert>) {
+    /// Records the pass, steps the alert life cycle and keeps its state; returns the
+    /// events to announce.
+    async fn after_pass(&self, result: PassResult, state: &'static str) -> Vec<Event> {
         let (tx, rx) = tokio::sync::oneshot::channel();
+        let (log_dir, remind) = (self.log_dir.clone(), self.remind);
         self.write_with(move |s| {
-            let now = status::merge(&s.alerts, &result.raised, Local::now());
-            let _ = tx.send(status::changes(&s.alerts, &now));
-            s.alerts = now;
+            let (active, events) = lifecycle::step(&s.alerts, &result.raised, Local::now(), remind);
+            if let Err(e) = alert::state::save(&log_dir, &active) {
+                tracing::error!(
+                    "cannot keep the alerts in {}: {e}",
+                    log_dir.join(alert::state::FILE_NAME).display()
+                );
+            }
+            let _ = tx.send(events);
+            s.alerts = active;
             s.state = state.into();
             s.backup_available = result.backup_available;
             s.disk = result.disk;

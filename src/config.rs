@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::alert::notify::settings::{self, Notify, RawNotify};
 use crate::layout::Names;
 use crate::store::whereis::really_within;
 
@@ -40,6 +41,9 @@ struct RawConfig {
     /// None: the default, `.dav_` where `dav` is an extension.
     #[serde(default)]
     in_progress_suffixes: Option<Vec<String>>,
+    /// None: this machine's name.
+    site_name: Option<String>,
+    notify: Option<RawNotify>,
 }
 
 fn default_retention_days() -> i64 {
@@ -94,6 +98,10 @@ pub struct Config {
     pub live_sync: Option<Duration>,
     /// How many days of pass logs to keep; 0 keeps them all.
     pub log_retention_days: u32,
+    /// The site's name in every notification (default: the host name).
+    pub site_name: String,
+    /// Where alerts go besides the logs.
+    pub notify: Notify,
     /// From the command line, never the file: this run may delete more than half of
     /// the backup at once (`retention::mass_delete`).
     pub allow_mass_delete: bool,
@@ -168,12 +176,27 @@ fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> (Op
                 .strip_prefix("unknown field `")
                 .and_then(|rest| rest.split('`').next())
             {
+                // Inside a section (`notify.email`): serde lists that section's keys.
+                if let Some(section) = path
+                    .rsplit_once('.')
+                    .map(|(s, _)| s)
+                    .filter(|s| !s.is_empty() && *s != "?")
+                {
+                    let known = msg.split(", expected ").nth(1).unwrap_or("");
+                    return (
+                        Some(format!("{section}.{field}")),
+                        format!(
+                            "unknown key (line {line}); the known keys there are {}",
+                            known.trim_start_matches("one of ").replace('`', "")
+                        ),
+                    );
+                }
                 return (
                     Some(field.to_string()),
                     format!(
                         "unknown key (line {line}); the known keys are source_dir, backup_dir, log_dir, \
                          retention_days, extensions, reconcile_interval_secs, min_free_percent, copy_workers, \
-                         debounce_ms, settle_secs, live_sync_secs, in_progress_suffixes, log_retention_days"
+                         debounce_ms, settle_secs, live_sync_secs, in_progress_suffixes, log_retention_days, site_name, notify"
                     ),
                 );
             }
@@ -304,6 +327,12 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         }
     };
 
+    let site_name = match raw.site_name {
+        Some(s) if s.trim().is_empty() => return bad("site_name", "must not be empty".to_string()),
+        Some(s) => s.trim().to_string(),
+        None => host_name(),
+    };
+    let notify = settings::validate(raw.notify, base)?;
     let mut dirs = Vec::new();
     for (key, p) in [
         ("source_dir", &raw.source_dir),
@@ -362,8 +391,24 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         settle: Duration::from_secs(raw.settle_secs as u64),
         live_sync: (raw.live_sync_secs > 0).then(|| Duration::from_secs(raw.live_sync_secs as u64)),
         log_retention_days: raw.log_retention_days as u32,
+        site_name,
+        notify,
         allow_mass_delete: false,
     })
+}
+
+/// This machine's name, for `site_name`'s default.
+pub fn host_name() -> String {
+    ["COMPUTERNAME", "HOSTNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "cctv-mirror".into())
 }
 
 /// An absolute form of `p` without touching the disk.

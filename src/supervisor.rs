@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::status::Alert;
+use crate::alert::Event;
 
 /// What a service manager hears from the daemon. Every method has a do-nothing default.
 pub trait Supervisor: Send + Sync {
@@ -14,8 +14,8 @@ pub trait Supervisor: Send + Sync {
     fn started(&self) {}
     /// A pass ended; `line` sums it up in one line (time, copied, errors, alerts).
     fn pass_finished(&self, _line: &str) {}
-    /// Alerts that appeared, and that went away, with the last pass.
-    fn alerts_changed(&self, _raised: &[Alert], _cleared: &[Alert]) {}
+    /// The alert life cycle's events of the last pass (raised, cleared, reminder).
+    fn alerts_changed(&self, _events: &[Event]) {}
     /// How often the daemon must prove it works (`alive`); None: never asked.
     fn beat_every(&self) -> Option<Duration> {
         None

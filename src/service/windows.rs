@@ -24,9 +24,9 @@ use windows_service::{define_windows_service, service_dispatcher};
 
 use super::eventlog::{self, EventLog, Level};
 use super::{Account, Outcome};
+use crate::alert::{Change, Event};
 use crate::app::Mode;
 use crate::config::Config;
-use crate::status::Alert;
 use crate::supervisor::Supervisor;
 
 const DISPLAY_NAME: &str = "cctv-mirror (CCTV recordings backup)";
@@ -384,19 +384,24 @@ impl Supervisor for Manager {
         );
     }
 
-    fn alerts_changed(&self, raised: &[Alert], cleared: &[Alert]) {
-        for a in raised {
-            self.event(Level::Warning, &format!("alert {} raised: {}", a.kind, a.message));
-        }
-        for a in cleared {
-            self.event(
-                Level::Warning,
-                &format!(
+    fn alerts_changed(&self, events: &[Event]) {
+        for e in events {
+            let a = &e.alert;
+            let text = match e.change {
+                Change::Raised => format!("alert {} raised: {}", a.kind, a.message),
+                Change::Reminder => format!(
+                    "alert {} still active since {}: {}",
+                    a.kind,
+                    a.since.format("%Y-%m-%d %H:%M:%S"),
+                    a.message
+                ),
+                Change::Cleared => format!(
                     "alert {} cleared (it had lasted since {})",
                     a.kind,
                     a.since.format("%Y-%m-%d %H:%M:%S")
                 ),
-            );
+            };
+            self.event(Level::Warning, &text);
         }
     }
 

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod alerts;
 mod config;
 mod daemon;
 mod disk;

@@ -1,0 +1,44 @@
+//! The alert life cycle's memory: `log_dir/alerts.json`, the alerts active after the
+//! last pass of any run, replaced atomically (temporary, fsync, rename). A restart or
+//! the next `--once` run reads it, so an alert is announced once however the program
+//! is run. Before it exists (an upgrade), the alerts in `status.json` are taken.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::lifecycle::Alert;
+
+pub const FILE_NAME: &str = "alerts.json";
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Saved {
+    active: Vec<Alert>,
+}
+
+/// The alerts active after the last pass; none when nothing was kept.
+pub fn load(log_dir: &Path) -> Vec<Alert> {
+    if let Ok(text) = fs::read_to_string(log_dir.join(FILE_NAME)) {
+        if let Ok(saved) = serde_json::from_str::<Saved>(&text) {
+            return saved.active;
+        }
+    }
+    crate::status::read(log_dir).map(|s| s.alerts).unwrap_or_default()
+}
+
+pub fn save(log_dir: &Path, active: &[Alert]) -> io::Result<()> {
+    let tmp = log_dir.join(".alerts.json.tmp");
+    let mut f = fs::File::create(&tmp)?;
+    serde_json::to_writer_pretty(
+        &mut f,
+        &Saved {
+            active: active.to_vec(),
+        },
+    )?;
+    f.write_all(b"\n")?;
+    f.sync_all()?;
+    drop(f);
+    fs::rename(&tmp, log_dir.join(FILE_NAME))
+}

@@ -12,6 +12,8 @@ use chrono::Local;
 use tokio::sync::Notify;
 
 use crate::activity::Activity;
+use crate::alert::notify::message::Message;
+use crate::alert::notify::worker::{ChannelState, Notifier};
 use crate::alert::{self, lifecycle, Alert, Event};
 use crate::config::Config;
 use crate::copy::Mirror;
@@ -118,7 +120,14 @@ pub async fn run(
     });
 
     let daemon = mode != Mode::Once;
-    let board = Board::new(&cfg, mode, activity.clone(), queue.length_probe());
+    let notifier = Notifier::start(&cfg.notify, &cfg.log_dir);
+    let board = Board::new(
+        &cfg,
+        mode,
+        activity.clone(),
+        queue.length_probe(),
+        notifier.states_probe(),
+    );
     let writer = daemon.then(|| tokio::spawn(board.clone().write_after_copies(shutdown.clone())));
     let mut pulse = Pulse {
         busy: Box::new(queue.length_probe()),
@@ -178,12 +187,10 @@ pub async fn run(
             .space_wanted
             .filter(|_| result.backup_available)
             .map(|wanted| move |dir: &std::path::Path| volume::disk_of(dir).is_ok_and(|d| d.free_bytes >= wanted));
-        let events = board
+        let (events, any_active) = board
             .after_pass(result, if daemon { "running" } else { "finished" })
             .await;
-        for e in &events {
-            tracing::info!(alert = %e.alert.kind, since = %e.alert.since.to_rfc3339(), "alert {}", e.change.as_str());
-        }
+        announce(&cfg, &notifier, &events, any_active);
         supervisor.alerts_changed(&events);
         supervisor.pass_finished(&line);
         if !daemon || shutdown.is_set() {
@@ -231,12 +238,41 @@ pub async fn run(
     if let Some(w) = writer {
         let _ = w.await;
     }
+    // The last word: what is waiting is tried once more, briefly; the rest is kept
+    // in log_dir for the next run.
+    let wait = if daemon {
+        Duration::from_secs(5)
+    } else {
+        Duration::from_secs(15)
+    };
+    let _ = tokio::task::spawn_blocking(move || notifier.finish(wait)).await;
     if daemon {
         board.write_with(|s| s.state = "stopped".into()).await;
         tracing::info!("stopped");
         supervisor.stopped();
+    } else {
+        board.write_with(|_| {}).await;
     }
     Ok(())
+}
+
+/// Logs the life cycle's events and hands them to the notifiers; pings the
+/// heartbeat (or its fail URL when an alert is active).
+fn announce(cfg: &Config, notifier: &Notifier, events: &[Event], any_active: bool) {
+    let host = crate::config::host_name();
+    for e in events {
+        tracing::info!(alert = %e.alert.kind, since = %e.alert.since.to_rfc3339(), "alert {}", e.change.as_str());
+        notifier.send(Message::of_event(e, &cfg.site_name, &host));
+    }
+    let n = &cfg.notify;
+    let url = if any_active {
+        &n.heartbeat_fail_url
+    } else {
+        &n.heartbeat_url
+    };
+    if let Some(url) = url {
+        notifier.ping(url);
+    }
 }
 
 /// The timer of the supervisor's proof of life, if it asks for one.
@@ -347,6 +383,7 @@ struct Board {
     queue_length: Arc<dyn Fn() -> usize + Send + Sync>,
     /// How often a lasting alert is announced again (`notify.remind_hours`).
     remind: Option<Duration>,
+    notify_states: Arc<dyn Fn() -> Vec<ChannelState> + Send + Sync>,
 }
 
 impl Board {
@@ -355,6 +392,7 @@ impl Board {
         mode: Mode,
         activity: Activity,
         queue_length: impl Fn() -> usize + Send + Sync + 'static,
+        notify_states: impl Fn() -> Vec<ChannelState> + Send + Sync + 'static,
     ) -> Board {
         // Alerts carry over from the last run, so `since` survives restarts and an
         // alert is announced once however the program is run.
@@ -370,6 +408,7 @@ impl Board {
             last_pass: None,
             alerts,
             daemon: None,
+            notify: Vec::new(),
         };
         Board {
             status: Arc::new(Mutex::new(status)),
@@ -378,12 +417,13 @@ impl Board {
             daemon: mode != Mode::Once,
             queue_length: Arc::new(queue_length),
             remind: cfg.notify.remind,
+            notify_states: Arc::new(notify_states),
         }
     }
 
     /// Records the pass, steps the alert life cycle and keeps its state; returns the
-    /// events to announce.
-    async fn after_pass(&self, result: PassResult, state: &'static str) -> Vec<Event> {
+    /// events to announce, and whether any alert is active.
+    async fn after_pass(&self, result: PassResult, state: &'static str) -> (Vec<Event>, bool) {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let (log_dir, remind) = (self.log_dir.clone(), self.remind);
         self.write_with(move |s| {
@@ -394,7 +434,7 @@ impl Board {
                     log_dir.join(alert::state::FILE_NAME).display()
                 );
             }
-            let _ = tx.send(events);
+            let _ = tx.send((events, !active.is_empty()));
             s.alerts = active;
             s.state = state.into();
             s.backup_available = result.backup_available;
@@ -419,6 +459,7 @@ impl Board {
         if self.daemon {
             s.daemon = Some(self.activity.snapshot((self.queue_length)()));
         }
+        s.notify = (self.notify_states)();
         // Before the first pass there is nothing worth showing yet.
         if s.last_pass.is_none() {
             return;

@@ -11,6 +11,7 @@ use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
 use crate::activity::Live;
+use crate::alert::notify::worker::ChannelState;
 use crate::alert::Alert;
 use crate::volume::Disk;
 
@@ -33,6 +34,9 @@ pub struct Status {
     /// The daemon's live state; null for `--once`.
     #[serde(default)]
     pub daemon: Option<Live>,
+    /// Each notification channel: last success, last error, messages waiting.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<ChannelState>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

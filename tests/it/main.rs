@@ -11,8 +11,10 @@ mod daemon;
 mod disk;
 mod live;
 mod logs;
+mod notify;
 mod pass;
 mod paths;
+mod receiver;
 mod retention;
 mod service;
 #[cfg(unix)]

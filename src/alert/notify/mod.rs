@@ -5,4 +5,9 @@
 //! with back-off and kept in `log_dir` across runs, so a slow or dead channel never
 //! costs a copy.
 
+pub mod channel;
+pub mod format;
+pub mod message;
+pub mod outbox;
 pub mod settings;
+pub mod worker;

@@ -4,7 +4,7 @@
 //! `--once`.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Local};
@@ -68,11 +68,5 @@ pub fn read(log_dir: &Path) -> Option<Status> {
 }
 
 pub fn write(log_dir: &Path, status: &Status) -> io::Result<()> {
-    let tmp = log_dir.join(".status.json.tmp");
-    let mut f = fs::File::create(&tmp)?;
-    serde_json::to_writer_pretty(&mut f, status)?;
-    f.write_all(b"\n")?;
-    f.sync_all()?;
-    drop(f);
-    fs::rename(&tmp, log_dir.join(FILE_NAME))
+    crate::report::json_file::replace(log_dir, FILE_NAME, status)
 }

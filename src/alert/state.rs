@@ -4,7 +4,7 @@
 //! is run. Before it exists (an upgrade), the alerts in `status.json` are taken.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -29,16 +29,11 @@ pub fn load(log_dir: &Path) -> Vec<Alert> {
 }
 
 pub fn save(log_dir: &Path, active: &[Alert]) -> io::Result<()> {
-    let tmp = log_dir.join(".alerts.json.tmp");
-    let mut f = fs::File::create(&tmp)?;
-    serde_json::to_writer_pretty(
-        &mut f,
+    crate::report::json_file::replace(
+        log_dir,
+        FILE_NAME,
         &Saved {
             active: active.to_vec(),
         },
-    )?;
-    f.write_all(b"\n")?;
-    f.sync_all()?;
-    drop(f);
-    fs::rename(&tmp, log_dir.join(FILE_NAME))
+    )
 }

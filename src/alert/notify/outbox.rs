@@ -5,7 +5,7 @@
 //! a restart) the next run sends.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 use std::time::Duration;
 
@@ -54,13 +54,7 @@ pub fn save(log_dir: &Path, pending: &[Pending]) -> io::Result<()> {
             _ => Ok(()),
         };
     }
-    let tmp = log_dir.join(".notify-outbox.json.tmp");
-    let mut f = fs::File::create(&tmp)?;
-    serde_json::to_writer_pretty(&mut f, pending)?;
-    f.write_all(b"\n")?;
-    f.sync_all()?;
-    drop(f);
-    fs::rename(&tmp, path)
+    crate::report::json_file::replace(log_dir, FILE_NAME, &pending)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::alert::notify::channel::{host_of, Channel};
 use crate::config::Config;
 use crate::plan::Window;
 use crate::{scan, volume};
@@ -143,6 +144,25 @@ pub fn problems(cfg: &Config, print: bool) -> Vec<String> {
         n => n.to_string(),
     };
     line("log_retention_days", logs, true);
+    line("site_name", cfg.site_name.clone(), true);
+    let channels = Channel::all(&cfg.notify);
+    for c in &channels {
+        match c.readiness() {
+            Ok(()) => line("notify", format!("{} (not sent: try `notify-test`)", c.name()), true),
+            Err(why) => line("notify", format!("{}: {why}", c.name()), false),
+        }
+    }
+    for (key, url) in [
+        ("heartbeat_url", &cfg.notify.heartbeat_url),
+        ("heartbeat_fail_url", &cfg.notify.heartbeat_fail_url),
+    ] {
+        if let Some(u) = url {
+            line(&format!("notify.{key}"), host_of(u).to_string(), true);
+        }
+    }
+    if channels.is_empty() {
+        line("notify", "(none: alerts only in the logs and status.json)".into(), true);
+    }
     if print && problems.is_empty() {
         println!("result: ready");
     } else if print {

@@ -52,6 +52,14 @@ pub enum Command {
         #[command(subcommand)]
         action: ServiceAction,
     },
+    /// Send a `test` notification through every configured channel (and ping the
+    /// heartbeat URL), one line each: delivered, or why not. Exit 0 when all were
+    /// delivered, 3 otherwise.
+    NotifyTest {
+        /// The configuration file; relative paths in it are relative to its folder.
+        #[arg(long, short, value_name = "PATH", default_value = "config.json")]
+        config: PathBuf,
+    },
     /// Check the configuration and the folders, print the settings in effect, and exit:
     /// 0 when everything is ready, 2 when something must be fixed.
     Check {

@@ -9,3 +9,6 @@ pub const CANNOT_RUN: u8 = 1;
 /// Bad usage or bad configuration (one line on stderr says which key and why); for
 /// `check`, also a folder that is not ready.
 pub const BAD_CONFIG: u8 = 2;
+/// Something needs attention: `notify-test` could not deliver to every channel;
+/// `service status`: the service is not running.
+pub const PROBLEMS: u8 = 3;

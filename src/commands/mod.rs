@@ -9,6 +9,7 @@ use crate::cli::{Command, Opts};
 use crate::config::Config;
 use crate::{check, exit, shutdown, volume};
 
+pub mod notify_test;
 pub mod service;
 
 /// Runs the parsed command line.
@@ -58,6 +59,10 @@ pub fn dispatch(opts: Opts) -> ExitCode {
             }
         }
         Command::Service { action } => service::dispatch(action),
+        Command::NotifyTest { config } => match load(&config) {
+            Some(cfg) => notify_test::run(&cfg),
+            None => ExitCode::from(exit::BAD_CONFIG),
+        },
     }
 }
 

@@ -243,3 +243,180 @@ fn a_reminder_comes_after_remind_hours() {
     );
     assert_eq!(got.iter().filter(|(e, _)| e == "raised").count(), 1, "{got:?}");
 }
+
+/// A real SMTP server (aiosmtpd) on 127.0.0.1, stopped when dropped.
+struct Smtp {
+    child: std::process::Child,
+    port: u16,
+    mailbox: std::path::PathBuf,
+}
+
+impl Smtp {
+    fn start(dir: &std::path::Path, user: &str, password: &str) -> Option<Smtp> {
+        use std::io::BufRead;
+        let ok = std::process::Command::new("python3")
+            .args(["-c", "import aiosmtpd"])
+            .status();
+        if !ok.is_ok_and(|s| s.success()) {
+            println!("SKIPPED: aiosmtpd is not installed (pip install aiosmtpd)");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mailbox = dir.join("mailbox");
+        std::fs::create_dir_all(&mailbox).unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/servers/smtp.py");
+        let mut child = std::process::Command::new("python3")
+            .arg(script)
+            .arg(&mailbox)
+            .args([&port.to_string(), user, password])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert_eq!(first.trim(), "ready");
+        Some(Smtp { child, port, mailbox })
+    }
+
+    fn mails(&self) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(&self.mailbox)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        names.sort();
+        names.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn email_config(port: u16, password_env: &str) -> Value {
+    json!({ "site_name": "Cliente X", "notify": { "email": {
+        "smtp_host": "127.0.0.1", "smtp_port": port, "security": "none",
+        "username": "backup@example.com", "password_env": password_env,
+        "from": "cctv-mirror <backup@example.com>", "to": ["ops@example.com", "boss@example.com"],
+    } } })
+}
+
+/// Every file and output a run leaves, to look for a secret in.
+fn everything_written(env: &Env, outputs: &[std::process::Output]) -> String {
+    let mut all: String = outputs.iter().map(show).collect();
+    let mut files = Vec::new();
+    fn walk(d: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                walk(&e.path(), out)
+            } else {
+                out.push(e.path())
+            }
+        }
+    }
+    walk(&env.logs, &mut files);
+    for f in files {
+        all.push_str(&String::from_utf8_lossy(&std::fs::read(f).unwrap()));
+    }
+    all
+}
+
+#[test]
+fn an_alert_reaches_smtp_and_the_password_is_never_shown() {
+    const PW: &str = "s3cret-smtp-Passw0rd";
+    let env = Env::new(json!({}));
+    let Some(smtp) = Smtp::start(env.dir.path(), "backup@example.com", PW) else {
+        return;
+    };
+    env.write_config(email_config(smtp.port, "CCTV_TEST_SMTP_PASSWORD"));
+    env.record(&dated(today().succ_opt().unwrap(), "odd.dav"), b"x");
+    let run = |pw: &str| {
+        env.command(&["run", "--once"])
+            .env("CCTV_TEST_SMTP_PASSWORD", pw)
+            .output()
+            .unwrap()
+    };
+    let first = run(PW);
+    assert!(first.status.success(), "{}", show(&first));
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1, "one e-mail for one alert");
+    let subject = mails[0]
+        .lines()
+        .find(|l| l.starts_with("Subject:"))
+        .unwrap()
+        .to_string();
+    assert!(
+        subject.starts_with("Subject: [cctv-mirror] Cliente X:") && subject.contains("clock_suspect"),
+        "{subject}"
+    );
+    assert!(mails[0].contains("ops@example.com") && mails[0].contains("boss@example.com"));
+
+    // The check says it is ready without sending; notify-test sends and says delivered.
+    let check = env
+        .command(&["check"])
+        .env("CCTV_TEST_SMTP_PASSWORD", PW)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{}", show(&check));
+    let test = env
+        .command(&["notify-test"])
+        .env("CCTV_TEST_SMTP_PASSWORD", PW)
+        .output()
+        .unwrap();
+    assert_eq!(test.status.code(), Some(0), "{}", show(&test));
+    assert!(String::from_utf8_lossy(&test.stdout)
+        .contains("email ops@example.com, boss@example.com via 127.0.0.1: delivered"));
+    assert_eq!(smtp.mails().len(), 2);
+
+    // A wrong password: refused, said, and neither password shows anywhere.
+    let wrong = env
+        .command(&["notify-test"])
+        .env("CCTV_TEST_SMTP_PASSWORD", "wr0ng-Passw0rd")
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(3), "{}", show(&wrong));
+    let unset = env
+        .command(&["check"])
+        .env_remove("CCTV_TEST_SMTP_PASSWORD")
+        .output()
+        .unwrap();
+    assert_eq!(unset.status.code(), Some(2), "{}", show(&unset));
+    assert!(String::from_utf8_lossy(&unset.stdout).contains("CCTV_TEST_SMTP_PASSWORD is not set"));
+    let all = everything_written(&env, &[first, check, test, wrong, unset]);
+    assert!(
+        !all.contains(PW) && !all.contains("wr0ng-Passw0rd"),
+        "a password was written somewhere"
+    );
+}
+
+#[test]
+fn notify_test_says_what_was_delivered_and_exits_3_otherwise() {
+    let r = Receiver::start();
+    let env = Env::new(json!({ "notify": {
+        "webhooks": [hook(&r, "/ok", "json")],
+        "heartbeat_url": format!("{}/ping", r.url),
+        "heartbeat_fail_url": format!("{}/ping/fail", r.url),
+    } }));
+    let out = env.command(&["notify-test"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let reqs = r.requests();
+    assert_eq!(reqs.iter().find(|q| q.path == "/ok").unwrap().json()["event"], "test");
+    assert!(reqs.iter().any(|q| q.path == "/ping") && !reqs.iter().any(|q| q.path == "/ping/fail"));
+    r.set_status(500);
+    let out = env.command(&["notify-test"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", show(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("NOT delivered: the server answered HTTP 500"));
+    let none = Env::new(json!({}));
+    assert_eq!(none.command(&["notify-test"]).output().unwrap().status.code(), Some(3));
+}

@@ -40,6 +40,22 @@ impl Channel {
         }
     }
 
+    /// What would stop this channel on this machine, found without sending: a
+    /// command that is not there, a password variable or file that is missing.
+    pub fn readiness(&self) -> Result<(), String> {
+        match self {
+            Channel::Webhook(_) => Ok(()),
+            Channel::Email(e) => e.password.as_ref().map_or(Ok(()), |s| password(s).map(|_| ())),
+            Channel::Command(argv) => {
+                if program_exists(&argv[0]) {
+                    Ok(())
+                } else {
+                    Err(format!("{} does not exist (or is not on PATH)", argv[0]))
+                }
+            }
+        }
+    }
+
     pub fn deliver(&self, m: &Message) -> Result<(), String> {
         match self {
             Channel::Webhook(w) => {
@@ -50,6 +66,22 @@ impl Channel {
             Channel::Command(argv) => run_command(argv, m),
         }
     }
+}
+
+/// A program named by a path, or found on PATH (with Windows' extensions).
+fn program_exists(program: &str) -> bool {
+    let p = std::path::Path::new(program);
+    if p.components().count() > 1 || p.is_absolute() {
+        return p.is_file();
+    }
+    let exts: &[&str] = if cfg!(windows) {
+        &["", ".exe", ".cmd", ".bat", ".com"]
+    } else {
+        &[""]
+    };
+    std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| exts.iter().any(|e| dir.join(format!("{program}{e}")).is_file()))
+    })
 }
 
 /// `https://hooks.slack.com/services/T0/B0/XXX` → `hooks.slack.com`.

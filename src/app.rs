@@ -11,8 +11,9 @@ use std::time::Duration;
 use chrono::Local;
 use tokio::sync::Notify;
 
-use crate::activity::Activity;
+use crate::activity::{Activity, Totals};
 use crate::alert::notify::message::Message;
+use crate::alert::notify::summary;
 use crate::alert::notify::worker::{ChannelState, Notifier};
 use crate::alert::{self, lifecycle, Alert, Event};
 use crate::config::Config;
@@ -129,6 +130,7 @@ pub async fn run(
         notifier.states_probe(),
     );
     let writer = daemon.then(|| tokio::spawn(board.clone().write_after_copies(shutdown.clone())));
+    let mut last_totals = Totals::default();
     let mut pulse = Pulse {
         busy: Box::new(queue.length_probe()),
         progress: mirror.progress.clone(),
@@ -191,6 +193,13 @@ pub async fn run(
             .after_pass(result, if daemon { "running" } else { "finished" })
             .await;
         announce(&cfg, &notifier, &events, any_active);
+        let totals = activity.snapshot(0).since_start;
+        let moved = summary::moved(&totals, &last_totals);
+        last_totals = totals;
+        if let Some(text) = board.count_for_summary(moved, cfg.notify.daily_summary_at).await {
+            let host = crate::config::host_name();
+            notifier.send(Message::plain("summary", text, &cfg.site_name, &host, Local::now()));
+        }
         supervisor.alerts_changed(&events);
         supervisor.pass_finished(&line);
         if !daemon || shutdown.is_set() {
@@ -443,6 +452,34 @@ impl Board {
         })
         .await;
         rx.await.unwrap_or_default()
+    }
+
+    /// Adds the last pass (and the copy jobs since the one before) to the daily
+    /// summary's counters; when the summary is due, its text (the counters restart).
+    async fn count_for_summary(&self, moved: Totals, at: Option<chrono::NaiveTime>) -> Option<String> {
+        at?;
+        let board = self.clone();
+        let job = move || {
+            let s = board.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let now = Local::now();
+            let mut counts = summary::load(&board.log_dir);
+            if let Some(pass) = &s.last_pass {
+                counts.add(pass, &moved, now);
+            }
+            let due = at.filter(|at| summary::due(now, *at, counts.last_sent));
+            let text = due.map(|_| summary::text(&counts, s.last_pass.as_ref(), &s.alerts, s.disk.as_ref()));
+            if text.is_some() {
+                counts = summary::Counts {
+                    last_sent: Some(now.date_naive()),
+                    ..Default::default()
+                };
+            }
+            if let Err(e) = summary::save(&board.log_dir, &counts) {
+                tracing::warn!("cannot keep the daily summary's counts: {e}");
+            }
+            text
+        };
+        tokio::task::spawn_blocking(job).await.ok().flatten()
     }
 
     /// `update` on the blocking pool: the write ends in an fsync.

@@ -420,3 +420,20 @@ fn notify_test_says_what_was_delivered_and_exits_3_otherwise() {
     let none = Env::new(json!({}));
     assert_eq!(none.command(&["notify-test"]).output().unwrap().status.code(), Some(3));
 }
+
+#[test]
+fn the_daily_summary_comes_once_a_day_with_the_counts() {
+    let r = Receiver::start();
+    let env = Env::new(json!({ "notify": { "webhooks": [hook(&r, "/json", "json")], "daily_summary_at": "00:00" } }));
+    for i in 0..3 {
+        env.record(&dated(today(), &format!("{i}.dav")), b"recording");
+    }
+    env.pass();
+    let reqs = r.wait_for(30, "the summary", |q| !q.is_empty());
+    let v = reqs[0].json();
+    assert_eq!(v["event"], "summary");
+    assert!(v["message"].as_str().unwrap().contains("3 recordings copied"), "{v}");
+    once(&env);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(r.requests().len(), 1, "one summary a day");
+}

@@ -10,4 +10,5 @@ pub mod format;
 pub mod message;
 pub mod outbox;
 pub mod settings;
+pub mod summary;
 pub mod worker;

@@ -60,6 +60,6 @@ echo "== the integration tests, driving $exe under Wine"
 # 5,000-file burst.
 status=0
 CCTV_MIRROR_TEST_EXE="$exe" CCTV_MIRROR_TEST_RUNNER="$wine" CCTV_MIRROR_TEST_WINE_EVENTS="$events" \
-  cargo test --test it -- --test-threads=1 watch:: live:: daemon:: paths:: service:: "$@" || status=$?
+  cargo test --test it -- --test-threads=1 watch:: live:: daemon:: paths:: service:: alerts:: notify:: "$@" || status=$?
 "$wineserver" -k 2>/dev/null || true
 exit $status

@@ -37,6 +37,30 @@ fn bad_configs_give_one_line_and_exit_2() {
         (json!({"live_sync_secs": -1}), "live_sync_secs"),
         (json!({"in_progress_suffixes": [".tmp"]}), "in_progress_suffixes"),
         (json!({"in_progress_suffixes": ".dav_"}), "in_progress_suffixes"),
+        (json!({"log_retention_days": -1}), "log_retention_days"),
+        (json!({"site_name": " "}), "site_name"),
+        (
+            json!({"notify": {"webhooks": [{"url": "hooks.example.com"}]}}),
+            "notify.webhooks[0].url",
+        ),
+        (
+            json!({"notify": {"webhooks": [{"url": "https://x.example", "format": "teams"}]}}),
+            "notify.webhooks[0].format",
+        ),
+        (
+            json!({"notify": {"email": {"smtp_host": "h.example.com", "from": "a@b.c", "to": ["nobody"]}}}),
+            "notify.email.to[0]",
+        ),
+        (
+            json!({"notify": {"email": {"smtp_host": "h.example.com", "from": "a@b.c", "to": ["a@b.c"], "password": "inline"}}}),
+            "notify.email.password",
+        ),
+        (json!({"notify": {"remind_hours": "daily"}}), "notify.remind_hours"),
+        (
+            json!({"notify": {"daily_summary_at": "25:00"}}),
+            "notify.daily_summary_at",
+        ),
+        (json!({"notify": {"command": []}}), "notify.command"),
     ];
     for (extra, key) in cases {
         let env = Env::new(extra.clone());

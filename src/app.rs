@@ -153,30 +153,9 @@ pub async fn run(
         // Started once the first log file is open, so even its first lines are filed.
         if daemon && !announced {
             announced = true;
-            tracing::info!(
-                interval_secs = cfg.reconcile_interval.as_secs(),
-                watch = watching,
-                "cctv-mirror {} started as a daemon",
-                env!("CARGO_PKG_VERSION")
-            );
-            if let (true, Some(inbox)) = (watching, inbox.take()) {
-                let (first_try, watch_tried) = tokio::sync::oneshot::channel();
-                let task = watch::run(
-                    cfg.clone(),
-                    queue.clone(),
-                    inbox,
-                    pass_now.clone(),
-                    activity.clone(),
-                    first_try,
-                    shutdown.clone(),
-                );
-                watcher = Some(tokio::spawn(task));
-                // The watch first, then the pass: nothing created in between is missed.
-                tokio::select! {
-                    _ = watch_tried => {}
-                    _ = shutdown.wait() => {}
-                }
-            }
+            let inbox = inbox.take().filter(|_| watching);
+            let parts = (queue.clone(), pass_now.clone(), activity.clone());
+            watcher = start_daemon(&cfg, inbox, parts, shutdown.clone()).await;
             supervisor.started();
         }
         prune_logs(&cfg).await;
@@ -192,49 +171,21 @@ pub async fn run(
         let (events, any_active) = board
             .after_pass(result, if daemon { "running" } else { "finished" })
             .await;
-        announce(&cfg, &notifier, &events, any_active);
         let totals = activity.snapshot(0).since_start;
         let moved = summary::moved(&totals, &last_totals);
         last_totals = totals;
-        if let Some(text) = board.count_for_summary(moved, cfg.notify.daily_summary_at).await {
-            let host = crate::config::host_name();
-            notifier.send(Message::plain("summary", text, &cfg.site_name, &host, Local::now()));
-        }
+        announce(&cfg, &notifier, &board, (&events, any_active), moved).await;
         supervisor.alerts_changed(&events);
         supervisor.pass_finished(&line);
         if !daemon || shutdown.is_set() {
             break;
         }
-        let nap = tokio::time::sleep(cfg.reconcile_interval);
-        // While the backup volume is away its marker is looked for every few seconds
-        // (no pass, no log file): what was missed meanwhile is copied as soon as it is
-        // back, without a restart. Likewise after a copy that did not fit.
-        let volume_back = backup_becomes(&cfg, volume_back);
-        let room_back = backup_becomes(&cfg, room_back);
-        let asked = pass_now.notified();
-        tokio::pin!(nap, volume_back, room_back, asked);
-        let mut beat = beat_timer(&*supervisor);
-        loop {
-            tokio::select! {
-                _ = &mut nap => {}
-                _ = &mut volume_back => {
-                    tracing::info!(path = %cfg.backup_dir.display(), "the backup volume is back");
-                }
-                _ = &mut room_back => {
-                    tracing::info!(path = %cfg.backup_dir.display(), "there is room on the backup disk again");
-                }
-                _ = &mut asked => {}
-                // Waiting here, the loop answers; alive unless watcher copies are stuck.
-                _ = next_beat(&mut beat) => {
-                    if pulse.beat(false) {
-                        supervisor.alive();
-                    }
-                    continue;
-                }
-                _ = shutdown.wait() => {}
-            }
-            break;
-        }
+        let wake = Wake {
+            volume_back,
+            room_back,
+            pass_now: &pass_now,
+        };
+        wait_for_next_pass(&cfg, wake, &mut pulse, &*supervisor, &mut shutdown).await;
         if shutdown.is_set() {
             break;
         }
@@ -266,8 +217,15 @@ pub async fn run(
 }
 
 /// Logs the life cycle's events and hands them to the notifiers; pings the
-/// heartbeat (or its fail URL when an alert is active).
-fn announce(cfg: &Config, notifier: &Notifier, events: &[Event], any_active: bool) {
+/// heartbeat (or its fail URL when an alert is active); counts the pass for the daily
+/// summary, and sends it when it is due.
+async fn announce(
+    cfg: &Config,
+    notifier: &Notifier,
+    board: &Board,
+    (events, any_active): (&[Event], bool),
+    moved: Totals,
+) {
     let host = crate::config::host_name();
     for e in events {
         tracing::info!(alert = %e.alert.kind, since = %e.alert.since.to_rfc3339(), "alert {}", e.change.as_str());
@@ -281,6 +239,96 @@ fn announce(cfg: &Config, notifier: &Notifier, events: &[Event], any_active: boo
     };
     if let Some(url) = url {
         notifier.ping(url);
+    }
+    if let Some(text) = board.count_for_summary(moved, n.daily_summary_at).await {
+        notifier.send(Message::plain("summary", text, &cfg.site_name, &host, Local::now()));
+    }
+}
+
+/// The daemon's start: says so, then starts the watcher (when `inbox` is given) and
+/// waits for its first watch attempt, so nothing created before the first pass is
+/// missed. The watcher's task, if any.
+async fn start_daemon(
+    cfg: &Arc<Config>,
+    inbox: Option<watch::Inbox>,
+    (queue, pass_now, activity): (CopyQueue, Arc<Notify>, Activity),
+    mut shutdown: Shutdown,
+) -> Option<tokio::task::JoinHandle<()>> {
+    tracing::info!(
+        interval_secs = cfg.reconcile_interval.as_secs(),
+        watch = inbox.is_some(),
+        "cctv-mirror {} started as a daemon",
+        env!("CARGO_PKG_VERSION")
+    );
+    let inbox = inbox?;
+    let (first_try, watch_tried) = tokio::sync::oneshot::channel();
+    let task = watch::run(
+        cfg.clone(),
+        queue,
+        inbox,
+        pass_now,
+        activity,
+        first_try,
+        shutdown.clone(),
+    );
+    let handle = tokio::spawn(task);
+    tokio::select! {
+        _ = watch_tried => {}
+        _ = shutdown.wait() => {}
+    }
+    Some(handle)
+}
+
+/// What, besides the tick, ends the wait for the next pass.
+struct Wake<'a, V, R> {
+    /// Set while the backup volume is away: its marker is back.
+    volume_back: Option<V>,
+    /// Set after a copy that did not fit: there is room for it.
+    room_back: Option<R>,
+    /// The watcher asks for a pass (overflow, error, source folder gone or back).
+    pass_now: &'a Notify,
+}
+
+/// Waits for the tick, a wake-up or a stop; at each beat in between, proves life
+/// unless watcher copies are stuck. While the backup volume is away its marker is
+/// looked for every few seconds (no pass, no log file): what was missed meanwhile is
+/// copied as soon as it is back, without a restart; likewise after a copy that did not
+/// fit.
+async fn wait_for_next_pass<V, R>(
+    cfg: &Config,
+    wake: Wake<'_, V, R>,
+    pulse: &mut Pulse,
+    supervisor: &dyn Supervisor,
+    shutdown: &mut Shutdown,
+) where
+    V: Fn(&std::path::Path) -> bool + Clone + Send + 'static,
+    R: Fn(&std::path::Path) -> bool + Clone + Send + 'static,
+{
+    let nap = tokio::time::sleep(cfg.reconcile_interval);
+    let volume_back = backup_becomes(cfg, wake.volume_back);
+    let room_back = backup_becomes(cfg, wake.room_back);
+    let asked = wake.pass_now.notified();
+    tokio::pin!(nap, volume_back, room_back, asked);
+    let mut beat = beat_timer(supervisor);
+    loop {
+        tokio::select! {
+            _ = &mut nap => {}
+            _ = &mut volume_back => {
+                tracing::info!(path = %cfg.backup_dir.display(), "the backup volume is back");
+            }
+            _ = &mut room_back => {
+                tracing::info!(path = %cfg.backup_dir.display(), "there is room on the backup disk again");
+            }
+            _ = &mut asked => {}
+            _ = next_beat(&mut beat) => {
+                if pulse.beat(false) {
+                    supervisor.alive();
+                }
+                continue;
+            }
+            _ = shutdown.wait() => {}
+        }
+        return;
     }
 }
 

@@ -28,6 +28,8 @@ pub const WIPE_MIN_RECENT: usize = 4;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub today: NaiveDate,
+    /// The newest recording's day, when there is one.
+    pub newest: Option<NaiveDate>,
     /// The day retention counts back from: min(today, newest recording).
     pub reference: NaiveDate,
     /// The oldest day kept; recordings dated before it are outside the window.
@@ -42,6 +44,7 @@ impl Window {
             .unwrap_or(NaiveDate::MIN);
         Window {
             today,
+            newest,
             reference,
             cutoff,
         }

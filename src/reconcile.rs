@@ -210,6 +210,7 @@ async fn reconcile(
         "scanned"
     );
     if let Some(hints) = hints {
+        hints.newest(window.newest);
         for rel in &copies.recording {
             hints.recording(cfg.source_dir.join(rel));
         }

@@ -29,6 +29,7 @@ use crate::activity::{Activity, WatcherState};
 use crate::config::Config;
 use crate::copy::{CopyError, Stage};
 use crate::layout;
+use crate::plan::Window;
 use crate::queue::{CopyQueue, Job, Report};
 use crate::scan::{self, FileMeta};
 use crate::shutdown::Shutdown;
@@ -64,15 +65,23 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 type Watcher = Debouncer<RecommendedWatcher, NoCache>;
 
-/// The passes' way to tell the watcher about recordings in progress (see
-/// `reconcile::pass`). Never waits: when the watcher is busy, the hint is dropped and
-/// the next pass gives it again.
+/// The passes' way to tell the watcher about recordings in progress and about the
+/// newest recording they found (see `reconcile::pass`). Never waits: when the watcher
+/// is busy, a hint is dropped and the next pass gives it again.
 #[derive(Clone)]
-pub struct Hints(mpsc::Sender<Seen>);
+pub struct Hints(mpsc::Sender<Seen>, Newest);
+
+/// The newest recording's day the last pass saw, which anchors the watcher's window
+/// as it anchors the pass's (`plan::Window`).
+type Newest = Arc<std::sync::Mutex<Option<chrono::NaiveDate>>>;
 
 impl Hints {
     pub fn recording(&self, path: PathBuf) {
         let _ = self.0.try_send(Seen::Recording(path));
+    }
+
+    pub fn newest(&self, day: Option<chrono::NaiveDate>) {
+        *self.1.lock().unwrap_or_else(|e| e.into_inner()) = day;
     }
 }
 
@@ -82,12 +91,14 @@ pub struct Inbox {
     /// while the watcher task holds this.
     tx: mpsc::Sender<Seen>,
     rx: mpsc::Receiver<Seen>,
+    newest: Newest,
 }
 
 /// The channel into the watcher task.
 pub fn inbox() -> (Hints, Inbox) {
     let (tx, rx) = mpsc::channel(EVENT_CAPACITY);
-    (Hints(tx.clone()), Inbox { tx, rx })
+    let newest = Newest::default();
+    (Hints(tx.clone(), newest.clone()), Inbox { tx, rx, newest })
 }
 
 /// A recording that changed and is not known to be finished.
@@ -140,7 +151,7 @@ pub async fn run(
     mut shutdown: Shutdown,
 ) {
     let mut first_try = Some(first_try);
-    let Inbox { tx, mut rx } = inbox;
+    let Inbox { tx, mut rx, newest } = inbox;
     // Sent to by the queue when a job the watcher submitted is done; the watcher holds
     // a sender, so it never closes while this runs.
     let (reply, mut reports) = mpsc::unbounded_channel::<Report>();
@@ -150,6 +161,7 @@ pub async fn run(
         reply,
         pass_now: pass_now.clone(),
         volume_away: false,
+        newest,
     };
     let mut watcher: Option<Watcher> = None;
     let mut active: HashMap<PathBuf, Active> = HashMap::new();
@@ -305,6 +317,8 @@ struct Watch {
     pass_now: Arc<Notify>,
     /// A job of ours found the backup volume gone and no job has succeeded since.
     volume_away: bool,
+    /// The newest recording's day the last pass saw (its window's anchor).
+    newest: Newest,
 }
 
 /// What a look at an active file found.
@@ -481,8 +495,12 @@ impl Watch {
                 Err(_) => return,
             },
         };
-        let oldest = chrono::Local::now().date_naive() - chrono::Days::new(cfg.retention_days.into());
-        if date < oldest {
+        // The pass's window, anchored the same way: on the newest recording (this one
+        // included) when the clock is ahead of it.
+        let known = *self.newest.lock().unwrap_or_else(|e| e.into_inner());
+        let newest = known.map_or(date, |n| n.max(date));
+        let window = Window::new(chrono::Local::now().date_naive(), cfg.retention_days, Some(newest));
+        if !window.contains(date) {
             return;
         }
         self.queue

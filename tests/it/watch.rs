@@ -163,3 +163,36 @@ fn a_source_folder_missing_at_start_is_watched_once_it_appears() {
     });
     stop(child);
 }
+
+/// With this machine's clock a year ahead of the recordings (a wrong clock, or a
+/// recorder keeping its own), the watcher anchors its window on the newest recording
+/// as the pass does, and copies a new recording at once instead of ignoring it until
+/// the tick.
+#[test]
+fn the_watcher_copies_with_the_clock_jumped_ahead() {
+    if !have_faketime() || windows_build() {
+        println!("SKIPPED: needs faketime and the native binary");
+        return;
+    }
+    let env = Env::new(serde_json::json!({ "reconcile_interval_secs": 3600 }));
+    env.record(&dated(today(), "before.dav"), b"before");
+    let daemon = std::process::Command::new("faketime")
+        .args(["-f", "+400d", BIN, "run", "--config"])
+        .arg(&env.config)
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _daemon = Daemon(daemon);
+    wait_until(60, "the first pass", || {
+        env.backup.join(dated(today(), "before.dav")).exists()
+    });
+    wait_until(60, "the watch", || {
+        env.logs_text().contains("watching the source folder")
+    });
+    env.record(&dated(today(), "after.dav"), b"after");
+    wait_until(30, "the watcher's copy (the tick is an hour away)", || {
+        env.backup.join(dated(today(), "after.dav")).exists()
+    });
+}

@@ -397,18 +397,23 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
     })
 }
 
-/// This machine's name, for `site_name`'s default.
+/// This machine's name, for `site_name`'s default and every notification; looked up
+/// once per process.
 pub fn host_name() -> String {
-    ["COMPUTERNAME", "HOSTNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|s| s.trim().to_string())
-        })
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "cctv-mirror".into())
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        ["COMPUTERNAME", "HOSTNAME"]
+            .iter()
+            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+            .or_else(|| {
+                std::fs::read_to_string("/etc/hostname")
+                    .ok()
+                    .map(|s| s.trim().to_string())
+            })
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "cctv-mirror".into())
+    })
+    .clone()
 }
 
 /// An absolute form of `p` without touching the disk.

@@ -1,8 +1,8 @@
 //! The channels a message goes out through, each delivered in one blocking attempt
 //! with a time limit: a webhook (10 s), e-mail over SMTP (10 s), a command (killed
-//! after 30 s). A channel's name says where it goes without a secret (a webhook shows
-//! its host only: Telegram's and Slack's URLs carry tokens), and an error never
-//! carries the URL or a password.
+//! after 30 s). A channel's name is unique and says where it goes without a secret (a
+//! webhook shows its number and host only: Telegram's and Slack's URLs carry tokens),
+//! and an error never carries the URL or a password.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -17,7 +17,9 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Channel {
-    Webhook(Webhook),
+    /// The webhook and its number in the config (1, 2, …), which keeps two webhooks
+    /// to one host apart.
+    Webhook(usize, Webhook),
     Email(Email),
     Command(Vec<String>),
 }
@@ -25,16 +27,19 @@ pub enum Channel {
 impl Channel {
     /// Every configured channel, in the config's order.
     pub fn all(n: &Notify) -> Vec<Channel> {
-        let mut out: Vec<Channel> = n.webhooks.iter().cloned().map(Channel::Webhook).collect();
+        let mut out: Vec<Channel> = (1..)
+            .zip(n.webhooks.iter().cloned())
+            .map(|(i, w)| Channel::Webhook(i, w))
+            .collect();
         out.extend(n.email.iter().cloned().map(Channel::Email));
         out.extend(n.command.iter().cloned().map(Channel::Command));
         out
     }
 
-    /// Where it goes, without secrets: `webhook hooks.slack.com (slack)`.
+    /// Where it goes, without secrets: `webhook 1 hooks.slack.com (slack)`.
     pub fn name(&self) -> String {
         match self {
-            Channel::Webhook(w) => format!("webhook {} ({})", host_of(&w.url), w.format.as_str()),
+            Channel::Webhook(i, w) => format!("webhook {i} {} ({})", host_of(&w.url), w.format.as_str()),
             Channel::Email(e) => format!("email {} via {}", e.to.join(", "), e.smtp_host),
             Channel::Command(argv) => format!("command {}", argv[0]),
         }
@@ -44,7 +49,7 @@ impl Channel {
     /// command that is not there, a password variable or file that is missing.
     pub fn readiness(&self) -> Result<(), String> {
         match self {
-            Channel::Webhook(_) => Ok(()),
+            Channel::Webhook(..) => Ok(()),
             Channel::Email(e) => e.password.as_ref().map_or(Ok(()), |s| password(s).map(|_| ())),
             Channel::Command(argv) => {
                 if program_exists(&argv[0]) {
@@ -58,7 +63,7 @@ impl Channel {
 
     pub fn deliver(&self, m: &Message) -> Result<(), String> {
         match self {
-            Channel::Webhook(w) => {
+            Channel::Webhook(_, w) => {
                 let b = format::body(w.format, m, w.chat_id.as_deref());
                 post(&w.url, b.content_type, &b.headers, &b.bytes)
             }
@@ -220,6 +225,27 @@ fn run_command(argv: &[String], m: &Message) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_webhooks_to_one_host_have_their_own_names() {
+        let hook = |url: &str| Webhook {
+            url: url.into(),
+            format: super::super::settings::Format::Slack,
+            chat_id: None,
+        };
+        let n = Notify {
+            webhooks: vec![
+                hook("https://hooks.slack.com/services/A"),
+                hook("https://hooks.slack.com/services/B"),
+            ],
+            ..Notify::default()
+        };
+        let names: Vec<String> = Channel::all(&n).iter().map(Channel::name).collect();
+        assert_eq!(
+            names,
+            ["webhook 1 hooks.slack.com (slack)", "webhook 2 hooks.slack.com (slack)"]
+        );
+    }
 
     #[test]
     fn names_never_show_a_token() {

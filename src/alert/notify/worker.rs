@@ -5,7 +5,7 @@
 //! thread ends when the `Notifier` is finished or dropped. Per channel, messages go in
 //! order: a failing one is retried (`outbox::retry_after`) before the next is tried.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -204,7 +204,7 @@ impl Worker {
     /// (the last word of a run), each channel's messages are tried once whatever
     /// their retry time, until the deadline.
     fn deliver_due(&mut self, deadline: Option<Instant>) {
-        let mut blocked: HashMap<String, ()> = HashMap::new();
+        let mut blocked: HashSet<String> = HashSet::new();
         let mut i = 0;
         let mut changed = false;
         while i < self.pending.len() {
@@ -213,8 +213,8 @@ impl Worker {
             }
             let p = &self.pending[i];
             let due = deadline.is_some() || p.next_at <= Local::now();
-            if blocked.contains_key(&p.channel) || !due {
-                blocked.insert(p.channel.clone(), ());
+            if blocked.contains(&p.channel) || !due {
+                blocked.insert(p.channel.clone());
                 i += 1;
                 continue;
             }
@@ -233,7 +233,7 @@ impl Worker {
                     let channel = p.channel.clone();
                     self.failed(i, &why);
                     self.record(&channel, Err(why));
-                    blocked.insert(channel, ());
+                    blocked.insert(channel);
                     i += 1;
                 }
             }

@@ -5,12 +5,12 @@
 //! link of any kind on the way: symlinks, junctions, mount points), then the folders it
 //! emptied. Nothing else in the program deletes from the backup.
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use crate::plan::Window;
 use crate::scan::Listing;
+use crate::store::emptied::remove_emptied;
 use crate::store::whereis::{device_of, same_place, Opened};
 
 /// One file to delete and why.
@@ -104,31 +104,19 @@ pub fn apply(root: &Path, deletions: Vec<Deletion>) -> Applied {
             return out;
         }
     };
-    let mut parents = BTreeSet::new();
     for d in deletions {
         match remove_inside(root, &real_root, &d.rel) {
-            Ok(bytes) => {
-                let mut p = d.rel.parent();
-                while let Some(dir) = p.filter(|d| !d.as_os_str().is_empty()) {
-                    parents.insert(dir.to_path_buf());
-                    p = dir.parent();
-                }
-                out.deleted.push((d, bytes));
-            }
+            Ok(bytes) => out.deleted.push((d, bytes)),
             Err(e) => out.errors.push((d.rel, e)),
         }
     }
-    // Deepest first, so a folder is tried after its subfolders. remove_dir refuses a
-    // folder that still holds anything, which is exactly the rule.
-    let mut parents: Vec<PathBuf> = parents.into_iter().collect();
-    parents.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
-    for dir in parents {
-        let really_here =
-            fs::canonicalize(root.join(&dir)).is_ok_and(|real| same_place(&real, &real_root.0.join(&dir)));
-        if is_plain_dir(root, &dir) && really_here && fs::remove_dir(root.join(&dir)).is_ok() {
-            out.folders_removed += 1;
-        }
-    }
+    // Only folders that are really where they seem: no link on the way.
+    let really_here = |dir: &Path| {
+        is_plain_dir(root, dir)
+            && fs::canonicalize(root.join(dir)).is_ok_and(|real| same_place(&real, &real_root.0.join(dir)))
+    };
+    let deleted = out.deleted.iter().map(|(d, _)| d.rel.as_path());
+    out.folders_removed = remove_emptied(root, deleted, really_here);
     out
 }
 

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
 
+use crate::store::emptied::remove_emptied;
+
 /// In `log_dir`: the local date pruning last ran, one line.
 pub const STAMP: &str = "logs-pruned";
 
@@ -141,34 +143,23 @@ fn numbered_dirs(dir: &Path, width: usize) -> Vec<(u32, PathBuf)> {
         .collect()
 }
 
-/// Deletes the planned logs, then the folders they leave empty (deepest first;
-/// `remove_dir` refuses a folder that still holds anything, an operator's file included).
+/// Deletes the planned logs, then the folders they leave empty (`store::emptied`).
 pub fn apply(log_dir: &Path, plan: &[Pruning]) -> Pruned {
     let mut out = Pruned::default();
-    let mut folders = std::collections::BTreeSet::new();
+    let mut deleted = Vec::new();
     for p in plan {
         let path = log_dir.join(&p.rel);
         let is_file = fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_file());
         match is_file.then(|| fs::remove_file(&path)) {
-            Some(Ok(())) => out.deleted += 1,
+            Some(Ok(())) => deleted.push(p.rel.as_path()),
             Some(Err(e)) => out.errors.push((p.rel.clone(), e.to_string())),
             None => out
                 .errors
                 .push((p.rel.clone(), "not a regular file; left alone".into())),
         }
-        let mut parent = p.rel.parent();
-        while let Some(dir) = parent.filter(|d| !d.as_os_str().is_empty()) {
-            folders.insert(dir.to_path_buf());
-            parent = dir.parent();
-        }
     }
-    let mut folders: Vec<PathBuf> = folders.into_iter().collect();
-    folders.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
-    for dir in folders {
-        if fs::remove_dir(log_dir.join(dir)).is_ok() {
-            out.folders_removed += 1;
-        }
-    }
+    out.deleted = deleted.len();
+    out.folders_removed = remove_emptied(log_dir, deleted, |_| true);
     out
 }
 

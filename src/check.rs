@@ -73,7 +73,7 @@ pub fn problems(cfg: &Config, print: bool) -> Vec<String> {
                 "has LOST its marker: is the backup disk mounted? if it was replaced on purpose, run adopt-backup",
                 false,
             )
-        } else if std::fs::read_dir(backup).is_ok_and(|mut d| d.next().is_none()) {
+        } else if volume::looks_like_a_bare_mount_point(backup) {
             (
                 "is an empty folder without the marker: if it is the new backup disk, run adopt-backup (a pass never adopts an empty folder: it could be the mount point of a disk that is not mounted)",
                 false,

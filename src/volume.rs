@@ -59,6 +59,13 @@ pub fn marked(backup_dir: &Path) -> bool {
     std::fs::symlink_metadata(backup_dir.join(MARKER)).is_ok_and(|m| m.is_file())
 }
 
+/// True for an existing, empty folder: what the mount point of a disk that is not
+/// mounted looks like. Without its marker, only the operator (`adopt-backup`) may say
+/// it is the backup; a pass never adopts it, and `check` says so.
+pub fn looks_like_a_bare_mount_point(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none())
+}
+
 /// True once `backup_dir` has been marked (as recorded in `log_dir`).
 pub fn was_marked(backup_dir: &Path, log_dir: &Path) -> bool {
     std::fs::read_to_string(log_dir.join(MARKED))
@@ -104,8 +111,7 @@ pub fn ensure_backup_dir(dir: &Path, log_dir: &Path) -> Result<Ready, String> {
             }
             // An empty folder without a marker is what the mount point of a disk that
             // is not mounted looks like: only the operator can say it is the backup.
-            let empty = std::fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
-            if empty {
+            if looks_like_a_bare_mount_point(dir) {
                 return Err(format!(
                     "{} is an empty folder without the marker {MARKER}: it may be the mount point of a backup disk that is not mounted, so nothing is written there; if it is the new backup disk, run `cctv-mirror adopt-backup`",
                     dir.display()

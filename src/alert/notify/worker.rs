@@ -48,7 +48,8 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// Starts the thread, with what an earlier run left undelivered in `log_dir`.
+    /// Starts the thread, which first takes up what an earlier run left undelivered in
+    /// `log_dir`.
     pub fn start(notify: &Notify, log_dir: &Path) -> Notifier {
         let channels = Channel::all(notify);
         let mut names: Vec<String> = channels.iter().map(Channel::name).collect();
@@ -72,7 +73,7 @@ impl Notifier {
         let mut w = Worker {
             rx,
             channels,
-            pending: outbox::load(log_dir),
+            pending: Vec::new(),
             log_dir: log_dir.to_path_buf(),
             states: states.clone(),
         };
@@ -141,6 +142,8 @@ struct Worker {
 
 impl Worker {
     fn run(&mut self) {
+        // Read here, not by the caller: `start` runs on the daemon's async threads.
+        self.pending = outbox::load(&self.log_dir);
         let known: Vec<String> = self.channels.iter().map(Channel::name).collect();
         let before = self.pending.len();
         self.pending.retain(|p| known.contains(&p.channel));

@@ -124,10 +124,7 @@ pub fn is_recording(name: &OsStr, extensions: &[String]) -> bool {
         return false;
     }
     match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() => {
-            let ext = ext.to_ascii_lowercase();
-            extensions.contains(&ext)
-        }
+        Some((stem, ext)) if !stem.is_empty() => extensions.iter().any(|e| e.eq_ignore_ascii_case(ext)),
         _ => false,
     }
 }
@@ -136,8 +133,13 @@ pub fn is_recording(name: &OsStr, extensions: &[String]) -> bool {
 /// `YYYY/MM/DD` (the Intelbras layout) or one folder `YYYY-MM-DD` (Dahua's FTP/NVR
 /// export layout). The outermost match wins; the file name itself is not read.
 pub fn date_from_path(rel: &Path) -> Option<NaiveDate> {
-    let folders: Vec<&str> = rel
-        .parent()?
+    date_of_folder(rel.parent()?)
+}
+
+/// The day the recordings directly inside `folder` belong to (see `date_from_path`):
+/// a scan works it out once per folder.
+pub fn date_of_folder(folder: &Path) -> Option<NaiveDate> {
+    let folders: Vec<&str> = folder
         .components()
         .filter_map(|c| match c {
             Component::Normal(s) => s.to_str(),
@@ -224,7 +226,7 @@ pub fn is_kept_beside(rel: &Path) -> bool {
 }
 
 /// The original a name made by `kept_beside` was made from.
-fn unkept(rel: &Path) -> Option<PathBuf> {
+pub fn unkept(rel: &Path) -> Option<PathBuf> {
     let name = rel.file_name()?.to_str()?;
     let (stem, ext) = match name.rsplit_once('.') {
         Some((s, e)) => (s, Some(e)),

@@ -11,6 +11,7 @@
 //! `reference` is the EARLIER of today and the newest recording present. A clock that
 //! jumps ahead moves neither the window nor retention's cutoff past real recordings.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -104,15 +105,23 @@ pub fn still_recording(named_in_progress: bool, meta: &FileMeta, now: SystemTime
 pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window, now: SystemTime, quiet: Duration) -> CopyPlan {
     let mut plan = CopyPlan::default();
     let mut future = Vec::new();
-    let finished = source.recordings.iter().map(|(rel, r)| (rel, rel, r, false));
+    let kept = kept_versions(backup);
+    // Both listings are in path order: their recordings are paired by walking them side
+    // by side, not by a search per file.
+    let mut cursor = backup.recordings.iter().peekable();
+    let finished = source.recordings.iter().map(|(rel, r)| {
+        while cursor.next_if(|(b, _)| *b < rel).is_some() {}
+        let copy = cursor.next_if(|(b, _)| *b == rel).map(|(_, c)| c);
+        (rel, rel, r, false, copy)
+    });
     // A recorder's in-progress name beside the finished one is a leftover; the
     // finished one counts.
     let unfinished = source
         .in_progress
         .iter()
         .filter(|(key, _)| !source.recordings.contains_key(*key))
-        .map(|(key, p)| (key, &p.rel, &p.rec, true));
-    for (key, rel, src, named_in_progress) in finished.chain(unfinished) {
+        .map(|(key, p)| (key, &p.rel, &p.rec, true, backup.recordings.get(key)));
+    for (key, rel, src, named_in_progress, copy) in finished.chain(unfinished) {
         if !window.contains(src.date) {
             plan.too_old += 1;
             continue;
@@ -125,7 +134,7 @@ pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window, now: Sys
         if recording {
             plan.recording.push(rel.clone());
         }
-        match backup_state(key, src, recording, backup) {
+        match backup_state(key, src, recording, copy, backup, &kept) {
             None => plan.up_to_date += 1,
             Some(reason) => plan.jobs.push(CopyJob {
                 rel: rel.clone(),
@@ -156,21 +165,33 @@ pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window, now: Sys
     plan
 }
 
-/// None when the backup of the recording finally named `rel` (or a version kept beside
-/// it, or its in-progress copy while it is recording) is current; else the reason to
-/// sync.
-fn backup_state(rel: &Path, src: &Recording, recording: bool, backup: &Listing) -> Option<String> {
-    let kept = (1..=layout::MAX_KEPT_BESIDE)
-        .filter_map(|n| backup.recordings.get(&layout::kept_beside(rel, n)))
-        .any(|k| k.meta.matches(&src.meta));
-    if kept {
+/// The versions kept beside their originals, by the original's path: one look at each
+/// backup name, instead of probing every recording for names that are almost never there.
+fn kept_versions(backup: &Listing) -> HashMap<PathBuf, Vec<FileMeta>> {
+    let mut kept: HashMap<PathBuf, Vec<FileMeta>> = HashMap::new();
+    for (rel, r) in &backup.recordings {
+        if let Some(original) = layout::unkept(rel) {
+            kept.entry(original).or_default().push(r.meta);
+        }
+    }
+    kept
+}
+
+/// None when the backup of the recording finally named `rel` (`copy`, or a version kept
+/// beside it, or its in-progress copy while it is recording) is current; else the reason
+/// to sync.
+fn backup_state(
+    rel: &Path,
+    src: &Recording,
+    recording: bool,
+    copy: Option<&Recording>,
+    backup: &Listing,
+    kept: &HashMap<PathBuf, Vec<FileMeta>>,
+) -> Option<String> {
+    if kept.get(rel).is_some_and(|v| v.iter().any(|k| k.matches(&src.meta))) {
         return None;
     }
-    if let Some(p) = backup
-        .in_progress
-        .get(rel)
-        .filter(|_| !backup.recordings.contains_key(rel))
-    {
+    if let Some(p) = backup.in_progress.get(rel).filter(|_| copy.is_none()) {
         let (have, want) = (p.rec.meta.size, src.meta.size);
         return match (recording, p.rec.meta.matches(&src.meta)) {
             (true, true) => None,
@@ -180,7 +201,7 @@ fn backup_state(rel: &Path, src: &Recording, recording: bool, backup: &Listing) 
             )),
         };
     }
-    let Some(b) = backup.recordings.get(rel) else {
+    let Some(b) = copy else {
         return Some(if recording {
             "recording, not in the backup yet".into()
         } else {

@@ -82,22 +82,28 @@ pub async fn pass(
 
     let (source_ok, backup_ok, log_dir) = (cfg.source_dir.clone(), cfg.backup_dir.clone(), cfg.log_dir.clone());
     let names = cfg.names.clone();
+    // The two trees are walked at once: on a real site they are different disks.
     let scans = tokio::task::spawn_blocking(move || {
-        let backup = volume::ensure_backup_dir(&backup_ok, &log_dir).and_then(|ready| {
-            if let volume::Ready::Marked { why } = ready {
-                tracing::info!(path = %backup_ok.display(), "{why}");
-            }
-            scan::scan(&backup_ok, &names).map_err(|e| format!("cannot list {}: {e}", backup_ok.display()))
-        });
-        let source = if source_ok.is_dir() {
-            scan::scan(&source_ok, &names).map_err(|e| format!("cannot list {}: {e}", source_ok.display()))
-        } else {
-            Err(format!(
-                "{} is missing or not a folder (is the recording disk mounted?)",
-                source_ok.display()
-            ))
-        };
-        (source, backup)
+        std::thread::scope(|threads| {
+            let backup = threads.spawn(|| {
+                volume::ensure_backup_dir(&backup_ok, &log_dir).and_then(|ready| {
+                    if let volume::Ready::Marked { why } = ready {
+                        tracing::info!(path = %backup_ok.display(), "{why}");
+                    }
+                    scan::scan(&backup_ok, &names).map_err(|e| format!("cannot list {}: {e}", backup_ok.display()))
+                })
+            });
+            let source = if source_ok.is_dir() {
+                scan::scan(&source_ok, &names).map_err(|e| format!("cannot list {}: {e}", source_ok.display()))
+            } else {
+                Err(format!(
+                    "{} is missing or not a folder (is the recording disk mounted?)",
+                    source_ok.display()
+                ))
+            };
+            let backup = backup.join().unwrap_or_else(|_| Err("the backup scan failed".into()));
+            (source, backup)
+        })
     })
     .await;
     let (source, backup) = match scans {

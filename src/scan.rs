@@ -5,6 +5,7 @@
 //! end). A folder or file that cannot be read is noted and skipped, never fatal.
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -73,65 +74,103 @@ pub struct Listing {
     pub errors: Vec<(PathBuf, String)>,
 }
 
+/// One folder being walked: its entries, sorted by name, not yet looked at.
+struct Folder {
+    rel: PathBuf,
+    /// The day its folders give its recordings, worked out once per folder.
+    date: Option<NaiveDate>,
+    entries: std::vec::IntoIter<(OsString, std::fs::DirEntry)>,
+}
+
+impl Folder {
+    fn open(path: &Path, rel: PathBuf, errors: &mut Vec<(PathBuf, String)>) -> io::Result<Folder> {
+        let mut entries = Vec::new();
+        for entry in std::fs::read_dir(path)? {
+            match entry {
+                Ok(e) => entries.push((e.file_name(), e)),
+                Err(e) => errors.push((rel.clone(), e.to_string())),
+            }
+        }
+        // Walking each folder in name order lists the whole tree in path order, so the
+        // ordered maps are built in one go instead of one search per file.
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(Folder {
+            date: layout::date_of_folder(&rel),
+            rel,
+            entries: entries.into_iter(),
+        })
+    }
+}
+
 /// Lists `root`. Fails only when `root` itself cannot be listed; problems below it are
 /// collected in `Listing::errors`.
 pub fn scan(root: &Path, names: &Names) -> io::Result<Listing> {
     let mut listing = Listing::default();
+    let mut recordings = Vec::new();
     // Read the root eagerly so a missing or unreadable root is an error, not an empty tree.
-    let first = std::fs::read_dir(root)?;
-    let mut stack: Vec<(PathBuf, std::fs::ReadDir)> = vec![(PathBuf::new(), first)];
-    while let Some((rel_dir, entries)) = stack.pop() {
-        for entry in entries {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    listing.errors.push((rel_dir.clone(), e.to_string()));
-                    continue;
-                }
-            };
-            let rel = rel_dir.join(entry.file_name());
-            // file_type() does not follow links: a link is neither a dir nor a file here.
-            let Ok(kind) = entry.file_type() else {
-                listing.errors.push((rel, "cannot read the file type".into()));
-                continue;
-            };
-            if kind.is_dir() {
-                match std::fs::read_dir(entry.path()) {
-                    Ok(sub) => stack.push((rel, sub)),
-                    Err(e) => listing.errors.push((rel, e.to_string())),
-                }
-            } else if kind.is_file() {
-                let Some(what) = names.classify(&entry.file_name()) else {
-                    continue;
-                };
-                if what == Kind::Temp {
-                    listing.temps.push(rel);
-                    continue;
-                }
-                let meta = match entry.metadata().and_then(|m| FileMeta::of(&m)) {
-                    Ok(meta) => meta,
-                    // Vanished between listing and stat: the recorder rotated it.
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                    Err(e) => {
-                        listing.errors.push((rel, e.to_string()));
-                        continue;
-                    }
-                };
-                let rec = Recording {
-                    meta,
-                    date: layout::recording_date(&rel, meta.mtime),
-                };
-                match what {
-                    Kind::InProgress { final_name } => {
-                        let key = rel.with_file_name(final_name);
-                        listing.in_progress.insert(key, InProgress { rel, rec });
-                    }
-                    _ => {
-                        listing.recordings.insert(rel, rec);
-                    }
-                }
+    let mut stack = vec![Folder::open(root, PathBuf::new(), &mut listing.errors)?];
+    while let Some(folder) = stack.last_mut() {
+        let Some((name, entry)) = folder.entries.next() else {
+            stack.pop();
+            continue;
+        };
+        let rel = folder.rel.join(&name);
+        let date = folder.date;
+        // file_type() does not follow links: a link is neither a dir nor a file here.
+        let Ok(kind) = entry.file_type() else {
+            listing.errors.push((rel, "cannot read the file type".into()));
+            continue;
+        };
+        if kind.is_dir() {
+            match Folder::open(&entry.path(), rel.clone(), &mut listing.errors) {
+                Ok(sub) => stack.push(sub),
+                Err(e) => listing.errors.push((rel, e.to_string())),
+            }
+        } else if kind.is_file() {
+            if let Some(rec) = file(&entry, &name, rel, date, names, &mut listing) {
+                recordings.push(rec);
             }
         }
     }
+    // Already in order: collecting sorts nothing.
+    listing.recordings = recordings.into_iter().collect();
     Ok(listing)
+}
+
+/// One file of the walk: a recording under its final name is returned; an in-progress
+/// one, a temporary or an unreadable file goes into `listing`; anything else is ignored.
+fn file(
+    entry: &std::fs::DirEntry,
+    name: &OsStr,
+    rel: PathBuf,
+    folder_date: Option<NaiveDate>,
+    names: &Names,
+    listing: &mut Listing,
+) -> Option<(PathBuf, Recording)> {
+    let what = names.classify(name)?;
+    if what == Kind::Temp {
+        listing.temps.push(rel);
+        return None;
+    }
+    let meta = match entry.metadata().and_then(|m| FileMeta::of(&m)) {
+        Ok(meta) => meta,
+        // Vanished between listing and stat: the recorder rotated it.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            listing.errors.push((rel, e.to_string()));
+            return None;
+        }
+    };
+    let rec = Recording {
+        meta,
+        date: folder_date.unwrap_or_else(|| layout::recording_date(&rel, meta.mtime)),
+    };
+    match what {
+        Kind::InProgress { final_name } => {
+            let key = rel.with_file_name(final_name);
+            listing.in_progress.insert(key, InProgress { rel, rec });
+            None
+        }
+        _ => Some((rel, rec)),
+    }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::alert::notify::settings::{self, Notify, RawNotify};
-use crate::layout::Names;
+use crate::rules::names::Names;
 use crate::store::whereis::really_within;
 
 /// What the file says, before any check beyond JSON types.

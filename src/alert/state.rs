@@ -25,7 +25,9 @@ pub fn load(log_dir: &Path) -> Vec<Alert> {
             return saved.active;
         }
     }
-    crate::status::read(log_dir).map(|s| s.alerts).unwrap_or_default()
+    crate::report::status::read(log_dir)
+        .map(|s| s.alerts)
+        .unwrap_or_default()
 }
 
 pub fn save(log_dir: &Path, active: &[Alert]) -> io::Result<()> {

@@ -4,11 +4,12 @@
 
 use std::process::ExitCode;
 
-use crate::app::{self, Mode};
 use crate::cli::{Command, Opts};
 use crate::config::Config;
-use crate::{check, exit, shutdown, volume};
+use crate::engine::app::{self, Mode};
+use crate::{engine::shutdown, exit, store::volume};
 
+pub mod check;
 pub mod notify_test;
 pub mod service;
 

@@ -59,7 +59,7 @@ fn account_of(name: Option<String>, password_env: Option<String>) -> Result<Acco
 
 /// Refuses to install what `check` would not pass, naming the first problem.
 fn ready(cfg: &crate::config::Config) -> Result<(), (u8, String)> {
-    let problems = crate::check::problems(cfg, false);
+    let problems = crate::commands::check::problems(cfg, false);
     match problems.first() {
         None => Ok(()),
         Some(first) => Err((

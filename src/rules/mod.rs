@@ -1,5 +1,8 @@
-//! Pure decisions: rules that take their facts as arguments (paths as text, `now`) and
-//! touch no file, so they are unit- and property-tested on any OS. The older pure
-//! modules (`layout`, `plan`, `retention`'s planner) move here with the restructuring.
+//! Pure decisions: rules that take their facts as arguments (names and paths as text,
+//! listings, `now`) and touch no file, so they are unit- and property-tested on any OS.
 
+pub mod names;
 pub mod paths;
+pub mod plan;
+pub mod retention;
+pub mod window;

@@ -25,8 +25,8 @@ use windows_service::{define_windows_service, service_dispatcher};
 use super::eventlog::{self, EventLog, Level};
 use super::{Account, Outcome};
 use crate::alert::{Change, Event};
-use crate::app::Mode;
 use crate::config::Config;
+use crate::engine::app::Mode;
 use crate::supervisor::Supervisor;
 
 const DISPLAY_NAME: &str = "cctv-mirror (CCTV recordings backup)";
@@ -295,7 +295,7 @@ fn service_main(_args: Vec<OsString>) {
             let stop = async move {
                 let _ = stop_rx.await;
             };
-            crate::app::run_to_end(cfg, Mode::Daemon { watch: true }, verbose, stop, manager.clone())
+            crate::engine::app::run_to_end(cfg, Mode::Daemon { watch: true }, verbose, stop, manager.clone())
         }
         Err(e) => {
             manager.fatal(&format!("cctv-mirror cannot start: {e}"));

@@ -1,7 +1,11 @@
-//! The code that touches the trees. For now it holds `whereis`, the one place that
-//! asks the OS where a path or an opened file really is, and `emptied`, which removes
-//! the folders deletions left empty. `scan`, `copy`, the deleter and
-//! `volume` move here with the restructuring.
+//! The only code that touches the source and backup trees: walking them (`scan`),
+//! copying into the backup (`copy`), deleting from it (`delete`, `emptied`), the backup
+//! volume's guard and disk space (`volume`), and where a path or an opened file really
+//! is (`whereis`).
 
+pub mod copy;
+pub mod delete;
 pub mod emptied;
+pub mod scan;
+pub mod volume;
 pub mod whereis;

@@ -9,10 +9,10 @@ use std::path::Path;
 use chrono::{DateTime, Local, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
-use crate::activity::Totals;
 use crate::alert::Alert;
-use crate::status::PassSummary;
-use crate::volume::{self, Disk};
+use crate::report::activity::Totals;
+use crate::report::status::PassSummary;
+use crate::store::volume::{self, Disk};
 
 pub const FILE_NAME: &str = "summary.json";
 

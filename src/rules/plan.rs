@@ -7,64 +7,20 @@
 //! file "in progress" for hours); its copy then grows as `NAME.partial` and takes its
 //! final name once a later pass, or the watcher, sees it finished.
 //!
-//! The window: recordings dated on or after `cutoff = reference - retention_days`, where
-//! `reference` is the EARLIER of today and the newest recording present. A clock that
-//! jumps ahead moves neither the window nor retention's cutoff past real recordings.
+//! What is inside the window is `rules::window`'s to say.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use chrono::{Days, NaiveDate};
-
 use crate::alert::{AlertKind, Raised};
-use crate::copy::Stage;
-use crate::layout;
-use crate::scan::{FileMeta, Listing, Recording};
+use crate::rules::names;
+use crate::rules::window::Window;
+use crate::store::copy::Stage;
+use crate::store::scan::{FileMeta, Listing, Recording};
 
 /// Below this many recent backup recordings, a missing share proves nothing.
 pub const WIPE_MIN_RECENT: usize = 4;
-
-/// The days the backup must hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    pub today: NaiveDate,
-    /// The newest recording's day, when there is one.
-    pub newest: Option<NaiveDate>,
-    /// The day retention counts back from: min(today, newest recording).
-    pub reference: NaiveDate,
-    /// The oldest day kept; recordings dated before it are outside the window.
-    pub cutoff: NaiveDate,
-}
-
-impl Window {
-    pub fn new(today: NaiveDate, retention_days: u32, newest: Option<NaiveDate>) -> Window {
-        let reference = newest.map_or(today, |n| n.min(today));
-        let cutoff = reference
-            .checked_sub_days(Days::new(retention_days.into()))
-            .unwrap_or(NaiveDate::MIN);
-        Window {
-            today,
-            newest,
-            reference,
-            cutoff,
-        }
-    }
-
-    /// The window for these listings: the newest recording of either tree counts.
-    pub fn of(today: NaiveDate, retention_days: u32, listings: &[&Listing]) -> Window {
-        let newest = listings
-            .iter()
-            .flat_map(|l| l.recordings.values().chain(l.in_progress.values().map(|p| &p.rec)))
-            .map(|r| r.date)
-            .max();
-        Window::new(today, retention_days, newest)
-    }
-
-    pub fn contains(&self, date: NaiveDate) -> bool {
-        date >= self.cutoff
-    }
-}
 
 /// Why a file is to be synced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +126,7 @@ pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window, now: Sys
 fn kept_versions(backup: &Listing) -> HashMap<PathBuf, Vec<FileMeta>> {
     let mut kept: HashMap<PathBuf, Vec<FileMeta>> = HashMap::new();
     for (rel, r) in &backup.recordings {
-        if let Some(original) = layout::unkept(rel) {
+        if let Some(original) = names::unkept(rel) {
             kept.entry(original).or_default().push(r.meta);
         }
     }
@@ -234,7 +190,7 @@ pub fn wipe_alert(source: &Listing, backup: &Listing, window: &Window) -> Option
     let mut missing = 0;
     let mut backup_in_window = 0;
     for (rel, r) in &backup.recordings {
-        if layout::is_kept_beside(rel) || !window.contains(r.date) {
+        if names::is_kept_beside(rel) || !window.contains(r.date) {
             continue;
         }
         backup_in_window += 1;
@@ -270,7 +226,8 @@ pub fn wipe_alert(source: &Listing, backup: &Listing, window: &Window) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scan::InProgress;
+    use crate::store::scan::InProgress;
+    use chrono::NaiveDate;
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -298,20 +255,6 @@ mod tests {
             l.recordings.insert(PathBuf::from(p), *r);
         }
         l
-    }
-
-    #[test]
-    fn window_counts_back_from_earlier_of_today_and_newest() {
-        let w = Window::new(day("2026-11-26"), 31, Some(day("2026-11-26")));
-        assert_eq!(w.cutoff, day("2026-10-26"));
-        // Clock a year ahead: the newest recording anchors the window.
-        let w = Window::new(day("2027-12-31"), 31, Some(day("2026-11-26")));
-        assert_eq!((w.reference, w.cutoff), (day("2026-11-26"), day("2026-10-26")));
-        // Clock behind the recordings: today anchors it, so less is deleted, not more.
-        let w = Window::new(day("2026-01-01"), 31, Some(day("2026-11-26")));
-        assert_eq!(w.reference, day("2026-01-01"));
-        assert!(w.contains(day("2026-11-26")));
-        assert_eq!(Window::new(day("2026-11-26"), 1, None).cutoff, day("2026-11-25"));
     }
 
     #[test]
@@ -376,7 +319,7 @@ mod tests {
             ("d/done.dav", rec("2026-11-26", 25, 890)),
             ("d/same.dav", rec("2026-11-26", 8, 999)),
         ] {
-            let rel = layout::partial_of(Path::new(k));
+            let rel = names::partial_of(Path::new(k));
             bak.in_progress.insert(PathBuf::from(k), InProgress { rel, rec: r });
         }
         let w = Window::new(day("2026-11-26"), 31, None);

@@ -25,14 +25,14 @@ use notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_full::{new_debouncer_opt, DebounceEventResult, Debouncer, NoCache};
 use tokio::sync::{mpsc, oneshot, Notify};
 
-use crate::activity::{Activity, WatcherState};
 use crate::config::Config;
-use crate::copy::{CopyError, Stage};
-use crate::layout;
-use crate::plan::Window;
-use crate::queue::{CopyQueue, Job, Report};
-use crate::scan::{self, FileMeta};
-use crate::shutdown::Shutdown;
+use crate::engine::queue::{CopyQueue, Job, Report};
+use crate::engine::shutdown::Shutdown;
+use crate::report::activity::{Activity, WatcherState};
+use crate::rules::names;
+use crate::rules::window::Window;
+use crate::store::copy::{CopyError, Stage};
+use crate::store::scan::{self, FileMeta};
 
 /// What reaches the watcher task: a path and what is known about it.
 #[derive(Debug)]
@@ -66,13 +66,13 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 type Watcher = Debouncer<RecommendedWatcher, NoCache>;
 
 /// The passes' way to tell the watcher about recordings in progress and about the
-/// newest recording they found (see `reconcile::pass`). Never waits: when the watcher
+/// newest recording they found (see `pass::pass`). Never waits: when the watcher
 /// is busy, a hint is dropped and the next pass gives it again.
 #[derive(Clone)]
 pub struct Hints(mpsc::Sender<Seen>, Newest);
 
 /// The newest recording's day the last pass saw, which anchors the watcher's window
-/// as it anchors the pass's (`plan::Window`).
+/// as it anchors the pass's (`rules::window`).
 type Newest = Arc<std::sync::Mutex<Option<chrono::NaiveDate>>>;
 
 impl Hints {
@@ -488,10 +488,10 @@ impl Watch {
             return;
         };
         // Most layouts date recordings by folder; only the others need a stat.
-        let date = match layout::date_from_path(rel) {
+        let date = match names::date_from_path(rel) {
             Some(d) => d,
             None => match std::fs::metadata(path).and_then(|m| m.modified()) {
-                Ok(mtime) => layout::recording_date(rel, mtime),
+                Ok(mtime) => names::recording_date(rel, mtime),
                 Err(_) => return,
             },
         };

@@ -15,9 +15,9 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::activity::Activity;
 use crate::alert::AlertKind;
-use crate::copy::{CopyError, Mirror, Outcome, Stage};
+use crate::report::activity::Activity;
+use crate::store::copy::{CopyError, Mirror, Outcome, Stage};
 
 /// One finished job.
 #[derive(Debug, Clone)]

@@ -6,7 +6,7 @@
 //! and is renamed to `NAME`. A grown source gets only its new bytes appended, after the
 //! bytes already in the backup are checked against the source. A source that became
 //! shorter or different never touches the backup: its content is kept beside the
-//! original instead (`layout::kept_beside`).
+//! original instead (`names::kept_beside`).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::layout::{self, Names};
-use crate::{scan, volume};
+use crate::rules::names::{self, Names};
+use crate::{store::scan, store::volume};
 
 /// Bytes compared at the start and at the end of what the backup already holds before
 /// new bytes are appended. A replaced recording differs in its first frames (DHAV
@@ -219,11 +219,11 @@ impl Mirror {
 
         // The original name first; when the backup holds other content there, the
         // versions beside it, the first that can take this source.
-        for n in 0..=layout::MAX_KEPT_BESIDE {
+        for n in 0..=names::MAX_KEPT_BESIDE {
             let name = if n == 0 {
                 final_rel.clone()
             } else {
-                layout::kept_beside(&final_rel, n)
+                names::kept_beside(&final_rel, n)
             };
             let done = match self.sync_one(&src, len, mtime, &name, stage)? {
                 Err(Sync::Incompatible { shorter: true }) if n == 0 => {
@@ -248,7 +248,7 @@ impl Mirror {
             }
             // The source holds content the backup does not: it is kept too, beside.
             let (beside, bytes) = match done {
-                Done::Following(b, _) => (layout::partial_of(&name), b),
+                Done::Following(b, _) => (names::partial_of(&name), b),
                 Done::Copied(b) | Done::Appended(b) | Done::Completed(b) => (name, b),
                 Done::Current => (name, 0),
             };
@@ -265,7 +265,7 @@ impl Mirror {
             bytes: 0,
             detail: format!(
                 "the source ({len} bytes) differs from the backup and from the {} versions already kept beside it; not stored again",
-                layout::MAX_KEPT_BESIDE
+                names::MAX_KEPT_BESIDE
             ),
         })
     }
@@ -281,7 +281,7 @@ impl Mirror {
         stage: Stage,
     ) -> Result<Result<Done, Sync>, CopyError> {
         let finished = self.backup_dir.join(name);
-        let partial = self.backup_dir.join(layout::partial_of(name));
+        let partial = self.backup_dir.join(names::partial_of(name));
         // A finished copy whose source grows again (the recorder reopened it, or a pass
         // took a pause for the end) grows in place: it is a true prefix throughout.
         if is_file(&finished)? {
@@ -320,7 +320,7 @@ impl Mirror {
         let dir = dst_path.parent().expect("a backup path has a folder");
         fs::create_dir_all(dir).map_err(|e| CopyError::io(format!("cannot create {}", dir.display()), e))?;
         ensure_space(dir, len)?;
-        let tmp = dir.join(layout::temp_name(
+        let tmp = dir.join(names::temp_name(
             dst_path.file_name().expect("a backup path has a name"),
         ));
         let result = (|| {

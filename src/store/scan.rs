@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use chrono::NaiveDate;
 
-use crate::layout::{self, Kind, Names};
+use crate::rules::names::{self, Kind, Names};
 
 /// Size and modification time, the two facts that decide whether a copy is current.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +95,7 @@ impl Folder {
         // ordered maps are built in one go instead of one search per file.
         entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(Folder {
-            date: layout::date_of_folder(&rel),
+            date: names::date_of_folder(&rel),
             rel,
             entries: entries.into_iter(),
         })
@@ -163,7 +163,7 @@ fn file(
     };
     let rec = Recording {
         meta,
-        date: folder_date.unwrap_or_else(|| layout::recording_date(&rel, meta.mtime)),
+        date: folder_date.unwrap_or_else(|| names::recording_date(&rel, meta.mtime)),
     };
     match what {
         Kind::InProgress { final_name } => {

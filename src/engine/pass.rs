@@ -1,7 +1,7 @@
 //! One reconciliation pass: check both folders, scan each tree once, remove stale
 //! temporaries and expired recordings, queue every copy the plan asks for and wait for
-//! them, check the disk, and sum it all up. The decisions come from `plan` and
-//! `retention`; this module carries them out and logs each step with its reason.
+//! them, check the disk, and sum it all up. The decisions come from `rules` (`plan`,
+//! `retention`, `window`); this module carries them out and logs each step with its reason.
 
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
@@ -11,14 +11,16 @@ use tokio::sync::mpsc;
 
 use crate::alert::{AlertKind, Raised};
 use crate::config::Config;
-use crate::copy::{CopyError, Outcome};
-use crate::plan::{self, Window};
-use crate::queue::{CopyQueue, Job};
-use crate::retention;
-use crate::scan::{self, Listing};
-use crate::shutdown::Shutdown;
-use crate::status::PassSummary;
-use crate::volume::{self, Disk};
+use crate::engine::queue::{CopyQueue, Job};
+use crate::engine::shutdown::Shutdown;
+use crate::report::status::PassSummary;
+use crate::rules::plan;
+use crate::rules::retention;
+use crate::rules::window::Window;
+use crate::store::copy::{CopyError, Outcome};
+use crate::store::delete;
+use crate::store::scan::{self, Listing};
+use crate::store::volume::{self, Disk};
 use crate::watch;
 
 /// What a pass found and did.
@@ -347,7 +349,7 @@ async fn delete(cfg: &Config, list: Vec<retention::Deletion>, out: &mut PassResu
         return Vec::new();
     }
     let root = cfg.backup_dir.clone();
-    let applied = tokio::task::spawn_blocking(move || retention::apply(&root, list))
+    let applied = tokio::task::spawn_blocking(move || delete::apply(&root, list))
         .await
         .unwrap_or_default();
     for (rel, why) in &applied.errors {

@@ -11,21 +11,21 @@ use std::time::Duration;
 use chrono::Local;
 use tokio::sync::Notify;
 
-use crate::activity::{Activity, Totals};
 use crate::alert::notify::message::Message;
 use crate::alert::notify::summary;
 use crate::alert::notify::worker::{ChannelState, Notifier};
 use crate::alert::{self, lifecycle, Alert, Event};
 use crate::config::Config;
-use crate::copy::Mirror;
-use crate::queue::CopyQueue;
-use crate::reconcile::{self, PassResult};
+use crate::engine::pass::{self, PassResult};
+use crate::engine::queue::CopyQueue;
+use crate::engine::shutdown::Shutdown;
+use crate::report::activity::{Activity, Totals};
 use crate::report::prune;
-use crate::runlog::{self, RunLog};
-use crate::shutdown::Shutdown;
-use crate::status::{self, Status};
+use crate::report::runlog::{self, RunLog};
+use crate::report::status::{self, Status};
+use crate::store::copy::Mirror;
 use crate::supervisor::{healthy, Supervisor};
-use crate::{exit, volume, watch};
+use crate::{exit, store::volume, watch};
 
 /// How the process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,7 +160,7 @@ pub async fn run(
         }
         prune_logs(&cfg).await;
         let hints = watching.then_some(&hints);
-        let pass = reconcile::pass(&cfg, &queue, hints, shutdown.clone(), log_file);
+        let pass = pass::pass(&cfg, &queue, hints, shutdown.clone(), log_file);
         let result = alive_while(pass, &mut pulse, &*supervisor).await;
         let line = result.one_line();
         let volume_back = (!result.backup_available).then_some(volume::marked);

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use crate::alert::notify::channel::{host_of, Channel};
 use crate::config::Config;
-use crate::plan::Window;
-use crate::{scan, volume};
+use crate::rules::window::Window;
+use crate::{store::scan, store::volume};
 
 /// Prints the report to stdout; true when nothing needs fixing.
 pub fn check(cfg: &Config) -> bool {

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
-use crate::activity::Live;
 use crate::alert::notify::worker::ChannelState;
 use crate::alert::Alert;
-use crate::volume::Disk;
+use crate::report::activity::Live;
+use crate::store::volume::Disk;
 
 pub const FILE_NAME: &str = "status.json";
 

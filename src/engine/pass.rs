@@ -14,9 +14,9 @@ use crate::config::Config;
 use crate::engine::queue::{CopyQueue, Job};
 use crate::engine::shutdown::Shutdown;
 use crate::report::status::PassSummary;
-use crate::rules::plan;
 use crate::rules::retention;
 use crate::rules::window::Window;
+use crate::rules::{batches, plan};
 use crate::store::copy::{CopyError, Outcome};
 use crate::store::delete;
 use crate::store::scan::{self, Listing};
@@ -259,15 +259,18 @@ async fn reconcile(
     // Copies: all through the shared queue, waiting for each report.
     let (reply, mut reports) = mpsc::unbounded_channel();
     let mut waiting = 0usize;
-    for job in copies.jobs {
-        let job = Job {
-            rel: job.rel,
-            stage: job.stage,
-            reason: job.reason,
-            reply: vec![reply.clone()],
-        };
+    for batch in batches::batches(copies.jobs) {
+        let batch = batch
+            .into_iter()
+            .map(|job| Job {
+                rel: job.rel,
+                stage: job.stage,
+                reason: job.reason,
+                reply: vec![reply.clone()],
+            })
+            .collect();
         tokio::select! {
-            queued = queue.submit(job) => if queued { waiting += 1 },
+            queued = queue.submit_batch(batch) => waiting += queued,
             _ = shutdown.wait() => return,
         }
     }

@@ -64,8 +64,9 @@ type Pending = Arc<Mutex<HashMap<PathBuf, Option<Job>>>>;
 /// dropped and the jobs already queued are done.
 #[derive(Clone)]
 pub struct CopyQueue {
-    /// Sent to by `submit`; closes when the last `CopyQueue` clone is dropped.
-    tx: mpsc::Sender<Job>,
+    /// Sent to by `submit` (a batch of one) and `submit_batch`; closes when the last
+    /// `CopyQueue` clone is dropped.
+    tx: mpsc::Sender<Vec<Job>>,
     pending: Pending,
     mirror: Arc<Mirror>,
 }
@@ -85,25 +86,46 @@ impl CopyQueue {
     /// run and report). False for a path that is no recording, or once the queue has
     /// shut down.
     pub async fn submit(&self, job: Job) -> bool {
-        let Some((key, _)) = self.mirror.names.final_rel(&job.rel) else {
-            return false;
-        };
+        self.submit_batch(vec![job]).await == 1
+    }
+
+    /// Queues jobs to be run together by one worker (`Mirror::sync_batch`: their whole
+    /// new copies are flushed at once), each as `submit` would; returns how many will
+    /// run and report.
+    pub async fn submit_batch(&self, jobs: Vec<Job>) -> usize {
+        let mut fresh = Vec::with_capacity(jobs.len());
+        let mut queued = 0;
         {
             let mut pending = self.pending.lock().expect("pending map");
-            if let Some(slot) = pending.get_mut(&key) {
-                *slot = Some(match slot.take() {
-                    Some(waiting) => waiting.merge(job),
-                    None => job,
-                });
-                return true;
+            for job in jobs {
+                let Some((key, _)) = self.mirror.names.final_rel(&job.rel) else {
+                    continue;
+                };
+                queued += 1;
+                if let Some(slot) = pending.get_mut(&key) {
+                    *slot = Some(match slot.take() {
+                        Some(waiting) => waiting.merge(job),
+                        None => job,
+                    });
+                    continue;
+                }
+                pending.insert(key.clone(), None);
+                fresh.push((key, job));
             }
-            pending.insert(key.clone(), None);
         }
-        if self.tx.send(job).await.is_err() {
-            self.pending.lock().expect("pending map").remove(&key);
-            return false;
+        if fresh.is_empty() {
+            return queued;
         }
-        true
+        let keys: Vec<PathBuf> = fresh.iter().map(|(k, _)| k.clone()).collect();
+        let batch = fresh.into_iter().map(|(_, j)| j).collect();
+        if self.tx.send(batch).await.is_err() {
+            let mut pending = self.pending.lock().expect("pending map");
+            for k in &keys {
+                pending.remove(k);
+            }
+            return queued - keys.len();
+        }
+        queued
     }
 
     /// True while the recording `origin` (a final name) is queued or being copied: its
@@ -121,57 +143,90 @@ impl CopyQueue {
 }
 
 async fn dispatch(
-    mut rx: mpsc::Receiver<Job>,
+    mut rx: mpsc::Receiver<Vec<Job>>,
     mirror: Arc<Mirror>,
     workers: usize,
     pending: Pending,
     activity: Activity,
 ) {
     let slots = Arc::new(Semaphore::new(workers));
-    while let Some(job) = rx.recv().await {
+    while let Some(batch) = rx.recv().await {
         let permit = slots.clone().acquire_owned().await.expect("semaphore is never closed");
-        let (mirror, pending, activity) = (mirror.clone(), pending.clone(), activity.clone());
+        let worker = Worker {
+            mirror: mirror.clone(),
+            pending: pending.clone(),
+            activity: activity.clone(),
+        };
         // Copies are blocking file I/O: they run on tokio's blocking pool, never on the
         // async workers that serve signals and timers.
         tokio::task::spawn_blocking(move || {
-            let key = mirror
-                .names
-                .final_rel(&job.rel)
-                .map(|(k, _)| k)
-                .unwrap_or_else(|| job.rel.clone());
-            let mut job = job;
-            loop {
-                let result = mirror.sync(&job.rel, job.stage);
-                log_result(&job, &result);
-                activity.record(&job.rel, &result);
-                // Taken under the same lock that submit uses, so a job submitted from
-                // now on finds the key gone and is queued afresh.
-                let next = {
-                    let mut pending = pending.lock().expect("pending map");
-                    let next = pending.get_mut(&key).and_then(Option::take);
-                    if next.is_none() {
-                        pending.remove(&key);
-                    }
-                    next
-                };
-                let report = Report {
-                    rel: job.rel,
-                    stage: job.stage,
-                    result,
-                };
-                for reply in job.reply {
-                    let _ = reply.send(report.clone());
-                }
-                match next {
-                    Some(n) => job = n,
-                    None => break,
-                }
-            }
+            worker.run(batch);
             drop(permit);
         });
     }
     // Queue closed: wait for the copies in flight.
     let _ = slots.acquire_many(workers as u32).await;
+}
+
+/// What one blocking worker needs to run a batch and its follow-ups.
+struct Worker {
+    mirror: Arc<Mirror>,
+    pending: Pending,
+    activity: Activity,
+}
+
+impl Worker {
+    /// Runs a batch, then each follow-up job that arrived for one of its recordings
+    /// meanwhile, until none is waiting.
+    fn run(&self, batch: Vec<Job>) {
+        let mut next: Vec<Job> = if batch.len() == 1 {
+            batch
+        } else {
+            let asked: Vec<(PathBuf, Stage)> = batch.iter().map(|j| (j.rel.clone(), j.stage)).collect();
+            let results = self.mirror.sync_batch(&asked);
+            batch
+                .into_iter()
+                .zip(results)
+                .filter_map(|(job, result)| self.finish(job, result))
+                .collect()
+        };
+        while let Some(job) = next.pop() {
+            let result = self.mirror.sync(&job.rel, job.stage);
+            next.extend(self.finish(job, result));
+        }
+    }
+
+    /// Logs, counts and reports one finished job; returns the job that waited for its
+    /// recording, if any.
+    fn finish(&self, job: Job, result: Result<Outcome, CopyError>) -> Option<Job> {
+        let key = self
+            .mirror
+            .names
+            .final_rel(&job.rel)
+            .map(|(k, _)| k)
+            .unwrap_or_else(|| job.rel.clone());
+        log_result(&job, &result);
+        self.activity.record(&job.rel, &result);
+        // Taken under the same lock that submit uses, so a job submitted from now on
+        // finds the key gone and is queued afresh.
+        let next = {
+            let mut pending = self.pending.lock().expect("pending map");
+            let next = pending.get_mut(&key).and_then(Option::take);
+            if next.is_none() {
+                pending.remove(&key);
+            }
+            next
+        };
+        let report = Report {
+            rel: job.rel,
+            stage: job.stage,
+            result,
+        };
+        for reply in job.reply {
+            let _ = reply.send(report.clone());
+        }
+        next
+    }
 }
 
 fn log_result(job: &Job, result: &Result<Outcome, CopyError>) {

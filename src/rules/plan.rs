@@ -29,6 +29,8 @@ pub struct CopyJob {
     pub rel: PathBuf,
     pub stage: Stage,
     pub reason: String,
+    /// The source's size when planned.
+    pub bytes: u64,
 }
 
 /// What a pass will do about copies.
@@ -96,6 +98,7 @@ pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window, now: Sys
                 rel: rel.clone(),
                 stage: if recording { Stage::Recording } else { Stage::Finished },
                 reason,
+                bytes: src.meta.size,
             }),
         }
     }

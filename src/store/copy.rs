@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::rules::names::{self, Names};
+use crate::store::durable::sync_dir;
 use crate::{store::scan, store::volume};
 
 /// Bytes compared at the start and at the end of what the backup already holds before
@@ -118,7 +119,7 @@ impl Clone for CopyError {
 }
 
 impl CopyError {
-    fn io(context: impl Into<String>, err: io::Error) -> CopyError {
+    pub(super) fn io(context: impl Into<String>, err: io::Error) -> CopyError {
         if is_no_space(&err) {
             return CopyError::NoSpace {
                 needed: 0,
@@ -144,6 +145,17 @@ fn is_no_space(e: &io::Error) -> bool {
 fn is_locked(e: &io::Error) -> bool {
     matches!(e.kind(), io::ErrorKind::PermissionDenied | io::ErrorKind::ResourceBusy)
         || (cfg!(windows) && matches!(e.raw_os_error(), Some(32) | Some(33)))
+}
+
+/// A source opened for a sync.
+pub(super) struct Source {
+    pub file: File,
+    /// The name of its recording once finished (`NAME.dav` for `NAME.dav_`).
+    pub final_rel: PathBuf,
+    /// `Recording` whatever was asked when its name says it is still being recorded.
+    pub stage: Stage,
+    pub len: u64,
+    pub mtime: SystemTime,
 }
 
 /// The state of one existing destination relative to the source.
@@ -184,38 +196,13 @@ impl Mirror {
     /// Brings the backup of the source recording `rel` (relative to the source folder;
     /// a recorder's in-progress name like `NAME.dav_` is always `Recording`) up to date.
     pub fn sync(&self, rel: &Path, stage: Stage) -> Result<Outcome, CopyError> {
-        if self.cancelled() {
-            return Err(CopyError::Cancelled);
-        }
-        // Checked before every job: an unmounted volume leaves a bare mount point, and
-        // nothing may be written there.
-        if !volume::marked(&self.backup_dir) {
-            return Err(CopyError::BackupUnavailable(format!(
-                "{} has no {} marker",
-                self.backup_dir.display(),
-                volume::MARKER
-            )));
-        }
-        let Some((final_rel, named_in_progress)) = self.names.final_rel(rel) else {
-            return Err(CopyError::io(
-                "not a recording",
-                io::Error::other(format!("{} has no recording name", rel.display())),
-            ));
-        };
-        let stage = if named_in_progress { Stage::Recording } else { stage };
-        let src_path = self.source_dir.join(rel);
-        let src = File::open(&src_path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => CopyError::SourceVanished,
-            _ if is_locked(&e) => CopyError::SourceLocked(e),
-            _ => CopyError::io("cannot open the source", e),
-        })?;
-        let meta = src
-            .metadata()
-            .map_err(|e| CopyError::io("cannot read the source's size", e))?;
-        let (len, mtime) = (
-            meta.len(),
-            meta.modified().map_err(|e| CopyError::io("source mtime", e))?,
-        );
+        let Source {
+            file: src,
+            final_rel,
+            stage,
+            len,
+            mtime,
+        } = self.open_source(rel, stage)?;
 
         // The original name first; when the backup holds other content there, the
         // versions beside it, the first that can take this source.
@@ -270,6 +257,45 @@ impl Mirror {
         })
     }
 
+    /// Opens the source `rel` for a sync, once the backup is known to be there.
+    pub(super) fn open_source(&self, rel: &Path, stage: Stage) -> Result<Source, CopyError> {
+        if self.cancelled() {
+            return Err(CopyError::Cancelled);
+        }
+        // Checked before every job: an unmounted volume leaves a bare mount point, and
+        // nothing may be written there.
+        if !volume::marked(&self.backup_dir) {
+            return Err(CopyError::BackupUnavailable(format!(
+                "{} has no {} marker",
+                self.backup_dir.display(),
+                volume::MARKER
+            )));
+        }
+        let Some((final_rel, named_in_progress)) = self.names.final_rel(rel) else {
+            return Err(CopyError::io(
+                "not a recording",
+                io::Error::other(format!("{} has no recording name", rel.display())),
+            ));
+        };
+        let stage = if named_in_progress { Stage::Recording } else { stage };
+        let src_path = self.source_dir.join(rel);
+        let src = File::open(&src_path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => CopyError::SourceVanished,
+            _ if is_locked(&e) => CopyError::SourceLocked(e),
+            _ => CopyError::io("cannot open the source", e),
+        })?;
+        let meta = src
+            .metadata()
+            .map_err(|e| CopyError::io("cannot read the source's size", e))?;
+        Ok(Source {
+            file: src,
+            final_rel,
+            stage,
+            len: meta.len(),
+            mtime: meta.modified().map_err(|e| CopyError::io("source mtime", e))?,
+        })
+    }
+
     /// Brings the backup named `name` (finished, or in progress as `name.partial`) up to
     /// date; `Err(Sync::Incompatible)` when what it holds cannot take this source.
     fn sync_one(
@@ -317,6 +343,31 @@ impl Mirror {
 
     /// A whole new copy: temporary, fsync, size check, rename, folder fsync.
     fn copy_new(&self, src: &File, len: u64, mtime: SystemTime, dst_path: &Path) -> Result<u64, CopyError> {
+        let (out, tmp) = self.write_temp(src, len, mtime, dst_path)?;
+        let result = out
+            .sync_all()
+            .map_err(|e| CopyError::io("cannot flush the copy to disk", e))
+            .and_then(|()| {
+                drop(out);
+                settle(&tmp, dst_path)
+            });
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result?;
+        sync_dir(dst_path.parent().expect("a backup path has a folder"));
+        Ok(len)
+    }
+
+    /// Writes a whole new copy of `src` to the temporary of `dst_path`, with the source's
+    /// time and checked for size, not yet flushed; removed again on failure.
+    pub(super) fn write_temp(
+        &self,
+        src: &File,
+        len: u64,
+        mtime: SystemTime,
+        dst_path: &Path,
+    ) -> Result<(File, PathBuf), CopyError> {
         let dir = dst_path.parent().expect("a backup path has a folder");
         fs::create_dir_all(dir).map_err(|e| CopyError::io(format!("cannot create {}", dir.display()), e))?;
         ensure_space(dir, len)?;
@@ -331,8 +382,6 @@ impl Mirror {
             }
             out.set_modified(mtime)
                 .map_err(|e| CopyError::io("cannot set the copy's time", e))?;
-            out.sync_all()
-                .map_err(|e| CopyError::io("cannot flush the copy to disk", e))?;
             let written = out
                 .metadata()
                 .map_err(|e| CopyError::io("cannot check the copy", e))?
@@ -343,19 +392,15 @@ impl Mirror {
                     io::Error::other(format!("copy has {written} bytes, expected {len}")),
                 ));
             }
-            drop(out);
-            // Never replace: another copy reaching this name first wins and is kept.
-            if fs::symlink_metadata(dst_path).is_ok() {
-                return Err(CopyError::SourceChanged("the backup file appeared meanwhile".into()));
-            }
-            fs::rename(&tmp, dst_path).map_err(|e| CopyError::io("cannot rename the temporary into place", e))?;
-            sync_dir(dir);
-            Ok(len)
+            Ok(out)
         })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
+        match result {
+            Ok(out) => Ok((out, tmp)),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(with_space(e, dir, len))
+            }
         }
-        result.map_err(|e| with_space(e, dir, len))
     }
 
     /// Appends what the source has beyond the backup, once the bytes the backup already
@@ -453,9 +498,18 @@ impl Mirror {
     }
 }
 
+/// Gives a whole, flushed temporary its final name, never over an existing file:
+/// another copy reaching this name first wins and is kept.
+pub(super) fn settle(tmp: &Path, dst_path: &Path) -> Result<(), CopyError> {
+    if fs::symlink_metadata(dst_path).is_ok() {
+        return Err(CopyError::SourceChanged("the backup file appeared meanwhile".into()));
+    }
+    fs::rename(tmp, dst_path).map_err(|e| CopyError::io("cannot rename the temporary into place", e))
+}
+
 /// True when `path` is a regular file, false when nothing is there; an error when a
 /// link or a folder is in the way (never written through) or it cannot be inspected.
-fn is_file(path: &Path) -> Result<bool, CopyError> {
+pub(super) fn is_file(path: &Path) -> Result<bool, CopyError> {
     match fs::symlink_metadata(path) {
         Ok(m) if m.is_file() => Ok(true),
         Ok(_) => Err(CopyError::io(
@@ -515,18 +569,6 @@ fn with_space(e: CopyError, dir: &Path, needed: u64) -> CopyError {
         },
         other => other,
     }
-}
-
-/// Makes a rename durable: on Linux the new directory entry is only safe on disk once
-/// the folder itself is fsynced. Windows has no portable way to open a folder for this;
-/// NTFS journals the rename itself.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 //! volume's guard and disk space (`volume`), and where a path or an opened file really
 //! is (`whereis`).
 
+pub mod batch;
 pub mod copy;
 pub mod delete;
+pub mod durable;
 pub mod emptied;
 pub mod scan;
 pub mod volume;

@@ -285,3 +285,45 @@ fn each_pass_writes_its_own_log_named_after_its_start() {
     let logged = env.status()["last_pass"]["log_file"].as_str().unwrap().to_string();
     assert_eq!(std::path::Path::new(&logged), files[1]);
 }
+
+/// A first backfill flushes its new copies in batches; killed in the middle, it leaves
+/// under a final name only whole copies (the rest are temporaries), and the next pass
+/// finishes the work and removes the temporaries.
+#[test]
+fn a_backfill_killed_midway_leaves_only_whole_copies() {
+    let env = Env::new(json!({}));
+    let n = 3000;
+    for i in 0..n {
+        let rel = dated(today(), &format!("ch{:02}/{i:05}.dav", i % 16));
+        env.record(&rel, &payload(2000 + i % 700, i as u8));
+    }
+    let mut child = env.command(&["run", "--once"]).spawn().expect("run the binary");
+    wait_until(120, "a first part of the backfill", || {
+        env.backup.exists() && env.backup_files().len() > 300
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let copied: Vec<String> = env.backup_files();
+    let finals: Vec<&String> = copied
+        .iter()
+        .filter(|f| !f.rsplit('/').next().unwrap().starts_with('.'))
+        .collect();
+    eprintln!("killed with {} of {n} copied", finals.len());
+    assert!(finals.len() < n, "killed before the end: {} of {n}", finals.len());
+    for f in &finals {
+        let (src, dst) = (
+            fs::read(env.source.join(f)).unwrap(),
+            fs::read(env.backup.join(f)).unwrap(),
+        );
+        assert!(src == dst, "{f}: {} of {} bytes, or other bytes", dst.len(), src.len());
+    }
+    env.pass();
+    let after = env.backup_files();
+    assert_eq!(
+        after.len(),
+        n,
+        "all copied, no temporary left: {:?}",
+        &after[..5.min(after.len())]
+    );
+    assert_eq!(env.last_pass("errors"), 0);
+}

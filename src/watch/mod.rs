@@ -1,13 +1,13 @@
-//! The real-time watcher: notify's debounced events on `source_dir` become copy jobs on
-//! the shared queue within seconds. The notify callback never blocks: it hands events
-//! over with `try_send`, and when that fails it asks for a full pass instead, which
+//! The real-time watcher: notify's events on `source_dir` (see `events`) become copy
+//! jobs on the shared queue, a closed or renamed recording at once. The notify callback
+//! never blocks: when it cannot hand news over it asks for a full pass instead, which
 //! finds whatever the dropped events were about.
 //!
 //! A recording is finished when the OS says it was closed after writing or renamed into
 //! place (Linux), or, where the OS says neither (Windows), when its size and time have
 //! been still for `settle_secs` and it opens for reading. Until then it is *active*: the
-//! watcher looks at it every `settle_secs` (the debouncer reports nothing while a file
-//! is written without pause) and brings its in-progress copy up to date every
+//! watcher looks at it every `settle_secs` (its writes are reported at most once per
+//! `debounce_ms`) and brings its in-progress copy up to date every
 //! `live_sync_secs`. A copy refused because the file is locked is tried again with a
 //! growing pause, never in a tight loop. Folders that appear are listed at once,
 //! because inotify never reports a file created right after its folder. Any error,
@@ -20,9 +20,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
-use notify::{RecommendedWatcher, RecursiveMode};
-use notify_debouncer_full::{new_debouncer_opt, DebounceEventResult, Debouncer, NoCache};
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::config::Config;
@@ -33,6 +30,9 @@ use crate::rules::names;
 use crate::rules::window::Window;
 use crate::store::copy::{CopyError, Stage};
 use crate::store::scan::{self, FileMeta};
+use events::{start, Watcher};
+
+mod events;
 
 /// What reaches the watcher task: a path and what is known about it.
 #[derive(Debug)]
@@ -62,8 +62,6 @@ const FORGET_QUIET: Duration = Duration::from_secs(60);
 
 /// The longest pause between two tries of a locked file.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
-
-type Watcher = Debouncer<RecommendedWatcher, NoCache>;
 
 /// The passes' way to tell the watcher about recordings in progress and about the
 /// newest recording they found (see `pass::pass`). Never waits: when the watcher
@@ -518,78 +516,5 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at.into()).await,
         None => std::future::pending().await,
-    }
-}
-
-fn start(cfg: &Config, tx: mpsc::Sender<Seen>, pass_now: Arc<Notify>) -> notify::Result<Watcher> {
-    if !cfg.source_dir.is_dir() {
-        return Err(notify::Error::path_not_found().add_path(cfg.source_dir.clone()));
-    }
-    let handler = move |result: DebounceEventResult| forward(result, &tx, &pass_now);
-    // NoCache: the default cache opens every file of the tree when the watch starts,
-    // which on a 31-day tree is tens of thousands of opens of files being recorded.
-    let mut w = new_debouncer_opt::<_, RecommendedWatcher, NoCache>(
-        cfg.debounce,
-        None,
-        handler,
-        NoCache,
-        notify::Config::default(),
-    )?;
-    w.watch(&cfg.source_dir, RecursiveMode::Recursive)?;
-    Ok(w)
-}
-
-/// The notify callback, on the debouncer's thread: classify and hand over, never wait.
-fn forward(result: DebounceEventResult, tx: &mpsc::Sender<Seen>, pass_now: &Notify) {
-    let events = match result {
-        Ok(events) => events,
-        Err(errors) => {
-            for e in errors {
-                tracing::warn!("watcher error, running a full pass: {e}");
-            }
-            pass_now.notify_one();
-            return;
-        }
-    };
-    for ev in events {
-        if ev.need_rescan() {
-            tracing::info!("the watcher may have missed events; running a full pass");
-            pass_now.notify_one();
-        }
-        let seen: Vec<Seen> = match ev.kind {
-            EventKind::Access(AccessKind::Close(AccessMode::Write)) => ev
-                .paths
-                .iter()
-                .map(|p| Seen::Finished(p.clone(), "closed after writing"))
-                .collect(),
-            EventKind::Modify(ModifyKind::Name(RenameMode::To)) => ev
-                .paths
-                .iter()
-                .map(|p| Seen::Finished(p.clone(), "renamed into place"))
-                .collect(),
-            EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => ev
-                .paths
-                .last()
-                .map(|p| Seen::Finished(p.clone(), "renamed into place"))
-                .into_iter()
-                .collect(),
-            EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From)) => {
-                ev.paths.iter().map(|p| Seen::Removed(p.clone())).collect()
-            }
-            EventKind::Create(_) | EventKind::Modify(_) => ev.paths.iter().map(|p| Seen::Changed(p.clone())).collect(),
-            // Opens and reads (our own copies cause them) say nothing new.
-            _ => Vec::new(),
-        };
-        for s in seen {
-            if let Err(e) = tx.try_send(s) {
-                // Full (a burst) or closed (shutting down): a pass will find the rest of
-                // this batch. One line per batch, not per event.
-                if matches!(e, mpsc::error::TrySendError::Full(_)) {
-                    tracing::info!("burst of changes: the watcher hands the rest to a full pass");
-                }
-                pass_now.notify_one();
-                return;
-            }
-        }
     }
 }

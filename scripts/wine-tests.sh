@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Holds the Windows build to the tests, under Wine: the lib's unit tests built for
-# Windows, then the watcher, in-progress, daemon, path-and-link and service
+# Windows, then the watcher, in-progress, daemon, path-and-link, long-name and service
 # integration tests driving cctv-mirror.exe (the only way to exercise, on Linux, the
 # path where the OS reports no close event, the Windows path rules, and the Windows
 # service manager). `.ci/run` runs it; it needs a cross-compiler, Wine and a few minutes.
@@ -38,6 +38,9 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
 echo "== building the Windows binaries"
 cargo build --release --target x86_64-pc-windows-gnu
 exe="$PWD/target/x86_64-pc-windows-gnu/release/cctv-mirror.exe"
+# A recorder stand-in that holds its file open (see scripts/wine/hold-writer.c).
+writer="$PWD/target/x86_64-pc-windows-gnu/hold-writer.exe"
+x86_64-w64-mingw32-gcc -O2 -o "$writer" scripts/wine/hold-writer.c
 
 # A fresh, persistent wineserver shared by the tests (services live only as long as it
 # does), and the prefix booted with the Event Log debug channel on: Wine keeps no Event
@@ -60,6 +63,7 @@ echo "== the integration tests, driving $exe under Wine"
 # 5,000-file burst.
 status=0
 CCTV_MIRROR_TEST_EXE="$exe" CCTV_MIRROR_TEST_RUNNER="$wine" CCTV_MIRROR_TEST_WINE_EVENTS="$events" \
-  cargo test --test it -- --test-threads=1 watch:: live:: daemon:: paths:: service:: alerts:: notify:: "$@" || status=$?
+  CCTV_MIRROR_TEST_HOLD_WRITER="$writer" \
+  cargo test --test it -- --test-threads=1 watch:: live:: daemon:: paths:: service:: alerts:: notify:: names:: "$@" || status=$?
 "$wineserver" -k 2>/dev/null || true
 exit $status

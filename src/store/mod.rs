@@ -8,6 +8,7 @@ pub mod copy;
 pub mod delete;
 pub mod durable;
 pub mod emptied;
+pub mod probe;
 pub mod scan;
 pub mod volume;
 pub mod whereis;

@@ -4,8 +4,9 @@
 //! finds whatever the dropped events were about.
 //!
 //! A recording is finished when the OS says it was closed after writing or renamed into
-//! place (Linux), or, where the OS says neither (Windows), when its size and time have
-//! been still for `settle_secs` and it opens for reading. Until then it is *active*: the
+//! place (Linux); where the OS says neither (Windows), when no writer holds it any more
+//! (`store::probe`, asked every half second), or, failing that answer, when its size
+//! and time have been still for `settle_secs` and it opens for reading. Until then it is *active*: the
 //! watcher looks at it every `settle_secs` (its writes are reported at most once per
 //! `debounce_ms`) and brings its in-progress copy up to date every
 //! `live_sync_secs`. A copy refused because the file is locked is tried again with a
@@ -29,6 +30,7 @@ use crate::report::activity::{Activity, WatcherState};
 use crate::rules::names;
 use crate::rules::window::Window;
 use crate::store::copy::{CopyError, Stage};
+use crate::store::probe;
 use crate::store::scan::{self, FileMeta};
 use events::{start, Watcher};
 
@@ -56,6 +58,9 @@ const RETRY_WATCH: Duration = Duration::from_secs(2);
 
 /// A finished recording still locked after this many tries is left to the next pass.
 const MAX_LOCKED_TRIES: u32 = 8;
+
+/// How often an active file is asked whether a writer still holds it (Windows).
+const PROBE_EVERY: Duration = Duration::from_millis(500);
 
 /// A recorder's in-progress name quiet this long is no longer looked at.
 const FORGET_QUIET: Duration = Duration::from_secs(60);
@@ -118,6 +123,8 @@ struct Active {
     growing: bool,
     /// An event reported a change since the last look.
     touched: bool,
+    /// When to ask next whether a writer still holds it (where the OS can tell).
+    probe_due: Option<Instant>,
 }
 
 impl Active {
@@ -131,6 +138,7 @@ impl Active {
             quiet_since: None,
             growing: false,
             touched: false,
+            probe_due: probe::CAN_TELL.then(|| now + PROBE_EVERY),
         }
     }
 }
@@ -190,7 +198,7 @@ pub async fn run(
         }
         let next_look = active
             .values()
-            .flat_map(|a| std::iter::once(a.due).chain(a.follow_due))
+            .flat_map(|a| std::iter::once(a.due).chain(a.follow_due).chain(a.probe_due))
             .min();
         let wake = match (&watcher, next_look) {
             (None, _) => Some(Instant::now() + RETRY_WATCH),
@@ -322,7 +330,12 @@ struct Watch {
 /// What a look at an active file found.
 enum Look {
     Gone,
-    Present { meta: FileMeta, readable: bool },
+    /// `written`: whether a writer holds it, where the OS can tell.
+    Present {
+        meta: FileMeta,
+        readable: bool,
+        written: Option<bool>,
+    },
 }
 
 impl Watch {
@@ -332,7 +345,9 @@ impl Watch {
         let now = Instant::now();
         let due: Vec<PathBuf> = active
             .iter()
-            .filter(|(_, a)| a.due <= now || a.follow_due.is_some_and(|f| f <= now))
+            .filter(|(_, a)| {
+                a.due <= now || a.follow_due.is_some_and(|f| f <= now) || a.probe_due.is_some_and(|p| p <= now)
+            })
             .map(|(p, _)| p.clone())
             .collect();
         let looks = tokio::task::spawn_blocking(move || {
@@ -342,6 +357,7 @@ impl Watch {
                         Ok(meta) => Look::Present {
                             meta,
                             readable: std::fs::File::open(&p).is_ok(),
+                            written: probe::writer_holds(&p),
                         },
                         Err(_) => Look::Gone,
                     };
@@ -355,11 +371,25 @@ impl Watch {
         for (path, look) in looks {
             let Some(a) = active.get_mut(&path) else { continue };
             // Renamed or deleted: a rename reports the new name, a pass finds the rest.
-            let Look::Present { meta, readable } = look else {
+            let Look::Present {
+                meta,
+                readable,
+                written,
+            } = look
+            else {
                 active.remove(&path);
                 continue;
             };
             let named_in_progress = cfg.names.final_rel(&path).is_some_and(|(_, p)| p);
+            if a.probe_due.is_some_and(|p| p <= now) {
+                // No writer holds it any more: the recorder closed it.
+                if written == Some(false) && readable && !named_in_progress {
+                    active.remove(&path);
+                    self.submit(&path, Stage::Finished, "closed by its writer").await;
+                    continue;
+                }
+                a.probe_due = Some(now + PROBE_EVERY);
+            }
             if a.due <= now {
                 // Seen to change between two looks: only then is it followed, so a
                 // file written once (a burst, a copy-in) is never given a .partial.

@@ -19,15 +19,28 @@ fn env() -> Env {
 }
 
 /// A recorder writing one file without pause (a 16 KiB chunk every 100 ms) until
-/// stopped; the file stays open the whole time.
-struct Recorder {
-    stop: Arc<AtomicBool>,
-    thread: JoinHandle<()>,
+/// stopped; the file stays open the whole time. For the Windows build it is a Windows
+/// program (scripts/wine/hold-writer.c): Wine's sharing checks, which tell the watcher
+/// a writer holds the file, do not see a Linux process's open file.
+enum Recorder {
+    Thread(Arc<AtomicBool>, JoinHandle<()>),
+    Wine(std::process::Child, PathBuf),
 }
 
 impl Recorder {
     fn start(path: &Path) -> Recorder {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
+        if let Some(writer) = std::env::var_os("CCTV_MIRROR_TEST_HOLD_WRITER") {
+            let runner = std::env::var_os("CCTV_MIRROR_TEST_RUNNER").unwrap_or("wine".into());
+            let child = std::process::Command::new(runner)
+                .arg(writer)
+                .arg(format!("Z:{}", path.display()).replace('/', "\\"))
+                .args(["16384", "100"])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            return Recorder::Wine(child, path.to_path_buf());
+        }
         let mut f = fs::File::create(path).unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
@@ -39,13 +52,21 @@ impl Recorder {
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
-        Recorder { stop, thread }
+        Recorder::Thread(stop, thread)
     }
 
     /// Stops writing and closes the file.
     fn finish(self) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.thread.join().unwrap();
+        match self {
+            Recorder::Thread(stop, thread) => {
+                stop.store(true, Ordering::Relaxed);
+                thread.join().unwrap();
+            }
+            Recorder::Wine(mut child, path) => {
+                fs::write(format!("{}.release", path.display()), b"").unwrap();
+                assert!(child.wait().unwrap().success());
+            }
+        }
     }
 }
 

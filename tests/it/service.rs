@@ -5,6 +5,7 @@
 //! (`scripts/wine-tests.sh`), which starts a persistent wineserver and boots the prefix
 //! with the Event Log debug channel on, its output in `CCTV_MIRROR_TEST_WINE_EVENTS`.
 
+use std::fs;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Instant;
@@ -82,9 +83,13 @@ fn the_windows_service_lives_and_dies_cleanly() {
         env.backup.join(dated(today(), "during.dav")).exists()
     });
 
-    // A 1 GiB recording: stop while its copy is in flight.
+    // A 1 GiB recording, renamed into place whole (written in place by a Linux
+    // process, which Wine's sharing checks do not see, it would be copied piecemeal as
+    // it grows): stop while its copy is in flight.
     let big = env.source.join(dated(today(), "big.dav"));
-    write_big(&big, 1 << 30);
+    let staged = env.dir.path().join("big.dav");
+    write_big(&staged, 1 << 30);
+    fs::rename(&staged, &big).unwrap();
     wait_until(300, "the 1 GiB copy to be in flight", || {
         env.backup_files()
             .iter()

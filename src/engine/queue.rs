@@ -57,7 +57,8 @@ impl Job {
 /// Room for this many waiting jobs; the pass waits when it is full.
 pub const CAPACITY: usize = 4096;
 
-/// Recordings queued or in flight, by final name, each with the job to run after it.
+/// Recordings queued or in flight, by key (`Names::key`), each with the job to run
+/// after it.
 type Pending = Arc<Mutex<HashMap<PathBuf, Option<Job>>>>;
 
 /// The handle to submit jobs. Cloning it is cheap; the workers stop once every clone is
@@ -98,7 +99,7 @@ impl CopyQueue {
         {
             let mut pending = self.pending.lock().expect("pending map");
             for job in jobs {
-                let Some((key, _)) = self.mirror.names.final_rel(&job.rel) else {
+                let Some(key) = self.mirror.names.key(&job.rel) else {
                     continue;
                 };
                 queued += 1;
@@ -128,7 +129,7 @@ impl CopyQueue {
         queued
     }
 
-    /// True while the recording `origin` (a final name) is queued or being copied: its
+    /// True while the recording `origin` (its key, `Names::origin`) is queued or being copied: its
     /// temporaries are not stale.
     pub fn is_pending(&self, origin: &Path) -> bool {
         self.pending.lock().expect("pending map").contains_key(origin)
@@ -199,12 +200,7 @@ impl Worker {
     /// Logs, counts and reports one finished job; returns the job that waited for its
     /// recording, if any.
     fn finish(&self, job: Job, result: Result<Outcome, CopyError>) -> Option<Job> {
-        let key = self
-            .mirror
-            .names
-            .final_rel(&job.rel)
-            .map(|(k, _)| k)
-            .unwrap_or_else(|| job.rel.clone());
+        let key = self.mirror.names.key(&job.rel).unwrap_or_else(|| job.rel.clone());
         log_result(&job, &result);
         self.activity.record(&job.rel, &result);
         // Taken under the same lock that submit uses, so a job submitted from now on

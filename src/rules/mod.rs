@@ -2,6 +2,7 @@
 //! listings, `now`) and touch no file, so they are unit- and property-tested on any OS.
 
 pub mod batches;
+pub mod fit;
 pub mod names;
 pub mod paths;
 pub mod plan;

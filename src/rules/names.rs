@@ -10,6 +10,8 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Local, NaiveDate};
 
+use crate::rules::fit;
+
 /// Suffix of our temporary files. It never matches a configured extension (the config
 /// refuses it), so a temporary is never mistaken for a recording.
 pub const TEMP_SUFFIX: &str = ".cctv-tmp";
@@ -93,13 +95,22 @@ impl Names {
         }
     }
 
-    /// The source recording a backup file stands for, which is also the key the copy
-    /// queue serializes on: a temporary, an in-progress copy and a version kept beside
-    /// all lead back to the recording they were made from.
+    /// The key a recording in any form is serialized on in the copy queue: its finished
+    /// path (`final_rel`), as `fit::key_of` gives it. None for anything else.
+    pub fn key(&self, rel: &Path) -> Option<PathBuf> {
+        let (rel, _) = self.final_rel(rel)?;
+        Some(fit::key_of(&rel).into_owned())
+    }
+
+    /// The key of the source recording a backup file stands for (`fit::key_of`: its
+    /// path, unless its name is too long to leave room for ours), which is also the key
+    /// the copy queue serializes on: a temporary, an in-progress copy and a version kept
+    /// beside all lead back to the recording they were made from.
     pub fn origin(&self, backup_rel: &Path) -> Option<PathBuf> {
         let rel = final_of_temp(backup_rel).unwrap_or_else(|| backup_rel.to_path_buf());
         let (rel, _) = self.final_rel(&rel)?;
-        Some(unkept(&rel).unwrap_or(rel))
+        let rel = unkept(&rel).unwrap_or(rel);
+        Some(fit::key_of(&rel).into_owned())
     }
 }
 
@@ -109,10 +120,22 @@ fn strip_suffix_ignore_case<'a>(name: &'a str, suffix: &str) -> Option<&'a str> 
 }
 
 /// Where the in-progress copy of the recording `rel` is kept: `rel` + `.partial`.
+/// A name too long for that gets its short form (`fit::within`); look it up with
+/// `partial_key`.
 pub fn partial_of(rel: &Path) -> PathBuf {
-    let mut name = rel.file_name().unwrap_or_default().to_os_string();
+    let mut name = match rel.file_name().map(|n| n.to_str().ok_or(n)) {
+        Some(Ok(n)) => std::ffi::OsString::from(fit::within(n, fit::PARTIAL_ROOM).as_ref()),
+        Some(Err(n)) => n.to_os_string(),
+        None => Default::default(),
+    };
     name.push(PARTIAL_SUFFIX);
     rel.with_file_name(name)
+}
+
+/// The name under which a scan lists the in-progress copy of the recording `rel`: `rel`,
+/// or its short form when `rel` is too long (see `partial_of`).
+pub fn partial_key(rel: &Path) -> std::borrow::Cow<'_, Path> {
+    fit::rel_within(rel, fit::PARTIAL_ROOM)
 }
 
 /// True when `name` ends in one of `extensions` (lower-case, no dot), ignoring case.
@@ -185,10 +208,14 @@ pub fn recording_date(rel: &Path, mtime: SystemTime) -> NaiveDate {
 }
 
 /// The temporary a copy of `final_name` is written to, in the same folder (so the final
-/// rename never crosses a file system). It is hidden, and never a recording.
+/// rename never crosses a file system). It is hidden, and never a recording. A name
+/// too long for it is shortened to its recording's key (`fit::base`).
 pub fn temp_name(final_name: &OsStr) -> std::ffi::OsString {
     let mut s = std::ffi::OsString::from(".");
-    s.push(final_name);
+    match final_name.to_str() {
+        Some(n) => s.push(fit::within(n, fit::TEMP_ROOM).as_ref()),
+        None => s.push(final_name),
+    }
     s.push(TEMP_SUFFIX);
     s
 }
@@ -212,7 +239,7 @@ pub fn final_of_temp(rel: &Path) -> Option<PathBuf> {
 /// beside the original: `STEM.changed-N.EXT`. It stays a recording (same extension),
 /// so retention dates and removes it like the original.
 pub fn kept_beside(rel: &Path, n: u32) -> PathBuf {
-    let name = rel.file_name().and_then(OsStr::to_str).unwrap_or_default();
+    let name = fit::base(rel.file_name().and_then(OsStr::to_str).unwrap_or_default());
     let new = match name.rsplit_once('.') {
         Some((stem, ext)) => format!("{stem}.changed-{n}.{ext}"),
         None => format!("{name}.changed-{n}"),

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use crate::alert::{AlertKind, Raised};
+use crate::rules::fit;
 use crate::rules::names;
 use crate::rules::window::Window;
 use crate::store::copy::Stage;
@@ -147,10 +148,20 @@ fn backup_state(
     backup: &Listing,
     kept: &HashMap<PathBuf, Vec<FileMeta>>,
 ) -> Option<String> {
-    if kept.get(rel).is_some_and(|v| v.iter().any(|k| k.matches(&src.meta))) {
+    // A long name's kept versions are named after its key, its in-progress copy after
+    // its `partial_key`.
+    let key = fit::key_of(rel);
+    if kept
+        .get(key.as_ref())
+        .is_some_and(|v| v.iter().any(|k| k.matches(&src.meta)))
+    {
         return None;
     }
-    if let Some(p) = backup.in_progress.get(rel).filter(|_| copy.is_none()) {
+    if let Some(p) = backup
+        .in_progress
+        .get(names::partial_key(rel).as_ref())
+        .filter(|_| copy.is_none())
+    {
         let (have, want) = (p.rec.meta.size, src.meta.size);
         return match (recording, p.rec.meta.matches(&src.meta)) {
             (true, true) => None,

@@ -11,6 +11,7 @@ mod daemon;
 mod disk;
 mod live;
 mod logs;
+mod names;
 mod notify;
 mod pass;
 mod paths;

@@ -1,0 +1,91 @@
+//! Names at the file system's limit (255 bytes): every recording name the source disk
+//! accepts is backed up under that same name, while cctv-mirror's own longer names (the
+//! temporary, the in-progress copy, the versions kept beside) take a short form that
+//! still leads back to the recording.
+
+use std::fs;
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+
+use crate::common::*;
+
+/// A Dahua-style name of exactly `len` bytes, ending `.dav`.
+fn long_name(len: usize) -> String {
+    let stem = "CAMERA_ENTRADA_PRINCIPAL_ch12_main_20261127100000_20261127110000_".repeat(5);
+    format!("{}.dav", &stem[..len - 4])
+}
+
+#[test]
+fn a_recording_named_255_bytes_is_backed_up_under_its_name() {
+    let env = Env::new(json!({}));
+    let rel = dated(today(), &long_name(255));
+    env.record(&rel, &payload(70_000, 1));
+    env.pass();
+    assert_eq!(env.last_pass("errors"), 0, "{}", env.logs_text());
+    assert_eq!(env.backup_files(), vec![rel.clone()], "no temporary left");
+    assert_eq!(fs::read(env.backup.join(&rel)).unwrap(), payload(70_000, 1));
+    env.pass();
+    assert_eq!((env.last_pass("copied"), env.last_pass("up_to_date")), (0, 1));
+
+    // Its source changes: the new content is kept beside under a short name, once.
+    let p = env.record(&rel, &payload(70_000, 2));
+    set_mtime(&p, SystemTime::now() + Duration::from_secs(10));
+    env.pass();
+    assert_eq!(fs::read(env.backup.join(&rel)).unwrap(), payload(70_000, 1));
+    let files = env.backup_files();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let beside = files.iter().find(|f| **f != rel).unwrap();
+    assert!(
+        beside.contains(".changed-1.dav") && beside.len() < rel.len(),
+        "{beside}"
+    );
+    assert_eq!(fs::read(env.backup.join(beside)).unwrap(), payload(70_000, 2));
+    env.pass();
+    assert_eq!(env.last_pass("bytes_copied"), 0, "the kept version is found again");
+    assert_eq!(env.backup_files().len(), 2);
+}
+
+/// A recorder's in-progress name at the limit (`NAME.dav_`, 255 bytes): its copy grows
+/// under a short `.partial` name, and takes the full final name once renamed.
+#[test]
+fn a_recording_in_progress_at_the_limit_is_followed_then_finished() {
+    let env = Env::new(json!({}));
+    let name = long_name(254);
+    let part = env.record(&dated(today(), &format!("{name}_")), &payload(40_000, 3));
+    env.pass();
+    assert_eq!(env.last_pass("errors"), 0, "{}", env.logs_text());
+    let files = env.backup_files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(
+        files[0].ends_with(".dav.partial") && files[0].contains('~'),
+        "{files:?}"
+    );
+    env.pass();
+    assert_eq!(
+        env.last_pass("bytes_copied"),
+        0,
+        "the short in-progress copy is found again"
+    );
+    let rel = dated(today(), &name);
+    fs::rename(&part, env.source.join(&rel)).unwrap();
+    env.pass();
+    assert_eq!(env.last_pass("errors"), 0, "{}", env.logs_text());
+    assert_eq!(env.backup_files(), vec![rel.clone()]);
+    assert_eq!(fs::read(env.backup.join(&rel)).unwrap(), payload(40_000, 3));
+}
+
+/// The watcher copies a recording at the limit too (the Windows build under Wine).
+#[test]
+fn the_watcher_copies_a_recording_named_255_bytes() {
+    let env = Env::new(json!({"reconcile_interval_secs": 3600, "settle_secs": 1}));
+    fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
+    let child = env.watching();
+    let rel = dated(today(), &long_name(255));
+    env.record(&rel, &payload(50_000, 4));
+    wait_until(60, "the recording in the backup", || {
+        fs::read(env.backup.join(&rel)).is_ok_and(|b| b == payload(50_000, 4))
+    });
+    stop(child);
+    assert!(!env.logs_text().contains("not copied"), "{}", env.logs_text());
+}

@@ -297,7 +297,11 @@ fn a_backfill_killed_midway_leaves_only_whole_copies() {
         let rel = dated(today(), &format!("ch{:02}/{i:05}.dav", i % 16));
         env.record(&rel, &payload(2000 + i % 700, i as u8));
     }
-    let mut child = env.command(&["run", "--once"]).spawn().expect("run the binary");
+    let mut child = env
+        .command(&["run", "--once"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("run the binary");
     wait_until(120, "a first part of the backfill", || {
         env.backup.exists() && env.backup_files().len() > 300
     });

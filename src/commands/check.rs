@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::alert::notify::channel::{host_of, Channel};
-use crate::config::Config;
+use crate::config::{keys, Config};
 use crate::rules::window::Window;
 use crate::{store::scan, store::volume};
 
@@ -116,35 +116,11 @@ pub fn problems(cfg: &Config, print: bool) -> Vec<String> {
     };
     line("log_dir", format!("{} ({note})", cfg.log_dir.display()), log_ok);
 
-    line("retention_days", cfg.retention_days.to_string(), true);
-    line("extensions", cfg.names.extensions.join(", "), true);
-    line(
-        "reconcile_interval_secs",
-        cfg.reconcile_interval.as_secs().to_string(),
-        true,
-    );
-    line("min_free_percent", cfg.min_free_percent.to_string(), true);
-    line("copy_workers", cfg.copy_workers.to_string(), true);
-    line("debounce_ms", cfg.debounce.as_millis().to_string(), true);
-    line("settle_secs", cfg.settle.as_secs().to_string(), true);
-    let live = cfg
-        .live_sync
-        .map_or("0 (in-progress copies updated by passes only)".into(), |d| {
-            d.as_secs().to_string()
-        });
-    line("live_sync_secs", live, true);
-    let suffixes = if cfg.names.in_progress_suffixes.is_empty() {
-        "(none)".to_string()
-    } else {
-        cfg.names.in_progress_suffixes.join(", ")
-    };
-    line("in_progress_suffixes", suffixes, true);
-    let logs = match cfg.log_retention_days {
-        0 => "0 (pass logs kept forever)".to_string(),
-        n => n.to_string(),
-    };
-    line("log_retention_days", logs, true);
-    line("site_name", cfg.site_name.clone(), true);
+    for key in keys::KEYS {
+        if let Some(value) = cfg.shown(key.name) {
+            line(key.name, value, true);
+        }
+    }
     let channels = Channel::all(&cfg.notify);
     for c in &channels {
         match c.readiness() {

@@ -10,6 +10,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::alert::notify::settings::{self, Notify, RawNotify};
+
+pub mod keys;
 use crate::rules::names::Names;
 use crate::store::whereis::really_within;
 
@@ -47,31 +49,32 @@ struct RawConfig {
 }
 
 fn default_retention_days() -> i64 {
-    31
+    keys::key("retention_days").number() as i64
 }
 fn default_extensions() -> Vec<String> {
-    vec!["dav".to_string()]
+    let json = keys::key("extensions").default_json().unwrap_or("[]");
+    serde_json::from_str(json).expect("the key table's default is JSON")
 }
 fn default_reconcile_interval_secs() -> i64 {
-    600
+    keys::key("reconcile_interval_secs").number() as i64
 }
 fn default_min_free_percent() -> f64 {
-    10.0
+    keys::key("min_free_percent").number()
 }
 fn default_copy_workers() -> i64 {
-    2
+    keys::key("copy_workers").number() as i64
 }
 fn default_debounce_ms() -> i64 {
-    1000
+    keys::key("debounce_ms").number() as i64
 }
 fn default_settle_secs() -> i64 {
-    5
+    keys::key("settle_secs").number() as i64
 }
 fn default_live_sync_secs() -> i64 {
-    60
+    keys::key("live_sync_secs").number() as i64
 }
 fn default_log_retention_days() -> i64 {
-    90
+    keys::key("log_retention_days").number() as i64
 }
 
 /// The validated settings.
@@ -193,11 +196,7 @@ fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> (Op
                 }
                 return (
                     Some(field.to_string()),
-                    format!(
-                        "unknown key (line {line}); the known keys are source_dir, backup_dir, log_dir, \
-                         retention_days, extensions, reconcile_interval_secs, min_free_percent, copy_workers, \
-                         debounce_ms, settle_secs, live_sync_secs, in_progress_suffixes, log_retention_days, site_name, notify"
-                    ),
+                    format!("unknown key (line {line}); the known keys are {}", keys::names()),
                 );
             }
             if let Some(field) = msg
@@ -214,62 +213,19 @@ fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> (Op
 
 fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, String)> {
     let bad = |key: &str, problem: String| Err((Some(key.to_string()), problem));
-    if raw.retention_days < 1 {
-        return bad(
-            "retention_days",
-            format!("must be at least 1 (got {})", raw.retention_days),
-        );
-    }
-    if raw.retention_days > 36_500 {
-        return bad(
-            "retention_days",
-            format!("must be at most 36500 (got {})", raw.retention_days),
-        );
-    }
-    if raw.copy_workers < 1 {
-        return bad("copy_workers", format!("must be at least 1 (got {})", raw.copy_workers));
-    }
-    if raw.copy_workers > 64 {
-        return bad("copy_workers", format!("must be at most 64 (got {})", raw.copy_workers));
-    }
-    if raw.reconcile_interval_secs < 1 {
-        return bad(
-            "reconcile_interval_secs",
-            format!("must be at least 1 (got {})", raw.reconcile_interval_secs),
-        );
-    }
-    if !(50..=60_000).contains(&raw.debounce_ms) {
-        return bad(
-            "debounce_ms",
-            format!("must be between 50 and 60000 (got {})", raw.debounce_ms),
-        );
-    }
-    if !(1..=3600).contains(&raw.settle_secs) {
-        return bad(
-            "settle_secs",
-            format!("must be between 1 and 3600 (got {})", raw.settle_secs),
-        );
-    }
-    if !(0..=86_400).contains(&raw.live_sync_secs) {
-        return bad(
-            "live_sync_secs",
-            format!("must be between 0 (off) and 86400 (got {})", raw.live_sync_secs),
-        );
-    }
-    if !(0..=36_500).contains(&raw.log_retention_days) {
-        return bad(
-            "log_retention_days",
-            format!(
-                "must be between 0 (keep all) and 36500 (got {})",
-                raw.log_retention_days
-            ),
-        );
-    }
-    if !(0.0..=100.0).contains(&raw.min_free_percent) {
-        return bad(
-            "min_free_percent",
-            format!("must be between 0 and 100 (got {})", raw.min_free_percent),
-        );
+    for (name, v) in [
+        ("retention_days", raw.retention_days as f64),
+        ("copy_workers", raw.copy_workers as f64),
+        ("reconcile_interval_secs", raw.reconcile_interval_secs as f64),
+        ("debounce_ms", raw.debounce_ms as f64),
+        ("settle_secs", raw.settle_secs as f64),
+        ("live_sync_secs", raw.live_sync_secs as f64),
+        ("log_retention_days", raw.log_retention_days as f64),
+        ("min_free_percent", raw.min_free_percent),
+    ] {
+        if let Some(problem) = keys::key(name).check(v) {
+            return bad(name, problem);
+        }
     }
     let mut extensions = Vec::new();
     for ext in &raw.extensions {
@@ -397,6 +353,38 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
     })
 }
 
+impl Config {
+    /// The value of the plain key `name` as `check` shows it; None for the folders and
+    /// `notify`, which `check` shows with what it finds there.
+    pub fn shown(&self, name: &str) -> Option<String> {
+        let n = |v: u64| match (v, keys::key(name).zero) {
+            (0, Some(means)) => format!("0 ({means})"),
+            _ => v.to_string(),
+        };
+        let list = |l: &[String]| {
+            if l.is_empty() {
+                "(none)".to_string()
+            } else {
+                l.join(", ")
+            }
+        };
+        Some(match name {
+            "retention_days" => n(self.retention_days.into()),
+            "extensions" => list(&self.names.extensions),
+            "reconcile_interval_secs" => n(self.reconcile_interval.as_secs()),
+            "min_free_percent" => self.min_free_percent.to_string(),
+            "copy_workers" => n(self.copy_workers as u64),
+            "debounce_ms" => n(self.debounce.as_millis() as u64),
+            "settle_secs" => n(self.settle.as_secs()),
+            "live_sync_secs" => n(self.live_sync.map_or(0, |d| d.as_secs())),
+            "log_retention_days" => n(self.log_retention_days.into()),
+            "site_name" => self.site_name.clone(),
+            "in_progress_suffixes" => list(&self.names.in_progress_suffixes),
+            _ => return None,
+        })
+    }
+}
+
 /// This machine's name, for `site_name`'s default and every notification; looked up
 /// once per process.
 pub fn host_name() -> String {
@@ -461,6 +449,19 @@ mod tests {
         assert_eq!(c.min_free_percent, 10.0);
         assert_eq!(c.copy_workers, 2);
         assert_eq!(c.log_retention_days, 90);
+    }
+
+    #[test]
+    fn check_shows_every_plain_key_of_the_table() {
+        let c = parse(r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","live_sync_secs":0}"#).unwrap();
+        for k in keys::KEYS {
+            let plain = !matches!(k.kind, keys::Kind::Path | keys::Kind::Object);
+            assert_eq!(c.shown(k.name).is_some(), plain, "{}", k.name);
+        }
+        assert_eq!(
+            c.shown("live_sync_secs").unwrap(),
+            "0 (in-progress copies updated by passes only)"
+        );
     }
 
     #[test]

@@ -1,23 +1,23 @@
 //! Many new copies made durable together. A first backfill of thousands of small
 //! recordings spent its time in two flushes per file; a batch writes each new copy to
-//! its temporary, flushes them all at once (`durable::flush_files`), gives each its final
+//! its temporary, flushes them all at once (`durable::flush_batch`), gives each its final
 //! name (never over an existing file), then makes the renames durable at once. A final
 //! name still only ever holds a whole, flushed copy. Whatever is not a whole new copy of
 //! a finished recording (an in-progress copy, an append, a big recording) is synced one
 //! by one, as `Mirror::sync` does.
 
 use std::collections::BTreeSet;
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::rules::{batches, names};
 use crate::store::copy::{is_file, settle, CopyError, Mirror, Outcome, Stage};
 use crate::store::durable;
 
-/// A new copy written to its temporary, not yet flushed.
+/// A new copy written to its temporary (closed; flushed only where the OS cannot flush
+/// a batch at once).
 struct Written {
     at: usize,
-    file: File,
     tmp: PathBuf,
     dst: PathBuf,
     len: u64,
@@ -36,7 +36,7 @@ impl Mirror {
                 None => results[at] = Some(self.sync(rel, *stage)),
             }
         }
-        commit(written, &mut results);
+        commit(&self.backup_dir, written, &mut results);
         results
             .into_iter()
             .map(|r| r.unwrap_or(Err(CopyError::Cancelled)))
@@ -58,27 +58,32 @@ impl Mirror {
         if !matches!((is_file(&dst), is_file(&partial)), (Ok(false), Ok(false))) {
             return None;
         }
-        Some(
-            self.write_temp(&src.file, src.len, src.mtime, &dst)
-                .map(|(file, tmp)| Written {
+        let written = self
+            .write_temp(&src.file, src.len, src.mtime, &dst)
+            .and_then(|(file, tmp)| match durable::flush_written(&file) {
+                Ok(()) => Ok(Written {
                     at,
-                    file,
                     tmp,
                     dst,
                     len: src.len,
                 }),
-        )
+                Err(e) => {
+                    drop(file);
+                    let _ = fs::remove_file(&tmp);
+                    Err(CopyError::io("cannot flush the copy to disk", e))
+                }
+            });
+        Some(written)
     }
 }
 
 /// Flushes the written temporaries at once, renames each into place, then makes the
 /// renames durable at once; fills in each one's result.
-fn commit(written: Vec<Written>, results: &mut [Option<Result<Outcome, CopyError>>]) {
-    let Some(first) = written.first() else {
+fn commit(root: &Path, written: Vec<Written>, results: &mut [Option<Result<Outcome, CopyError>>]) {
+    if written.is_empty() {
         return;
-    };
-    let files: Vec<&File> = written.iter().map(|w| &w.file).collect();
-    if let Err(e) = durable::flush_files(&files) {
+    }
+    if let Err(e) = durable::flush_batch(root) {
         let err = CopyError::io("cannot flush the copies to disk", e);
         for w in written {
             let _ = fs::remove_file(&w.tmp);
@@ -99,5 +104,5 @@ fn commit(written: Vec<Written>, results: &mut [Option<Result<Outcome, CopyError
             }
         });
     }
-    durable::flush_folders(&first.file, folders);
+    durable::flush_folders(root, folders);
 }

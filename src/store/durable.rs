@@ -2,37 +2,49 @@
 //! before it takes its final name, and a folder after a rename. A batch of new copies
 //! is flushed together: on Linux one `syncfs` of the backup's file system writes every
 //! file of the batch (and, the second time, every rename) in one journal commit instead
-//! of one per file; elsewhere each file is flushed on its own.
+//! of one per file; elsewhere each file is flushed on its own as soon as it is written.
 
 use std::fs::File;
 use std::io;
 use std::path::Path;
 
-/// Flushes every file of a batch to disk. All of them are on one file system (the
-/// backup's); `files` is never empty when asked.
-pub fn flush_files(files: &[&File]) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    if let Some(first) = files.first() {
-        return syncfs(first);
+/// True where one call flushes a whole batch (`flush_batch`); elsewhere each written
+/// file is flushed at once (`flush_written`).
+pub const BATCHED: bool = cfg!(target_os = "linux");
+
+/// Flushes one just-written file of a batch where the OS cannot flush them together;
+/// nothing where it can (the batch is flushed by `flush_batch`).
+pub fn flush_written(f: &File) -> io::Result<()> {
+    if BATCHED {
+        return Ok(());
     }
-    for f in files {
-        f.sync_all()?;
-    }
-    Ok(())
+    f.sync_all()
 }
 
-/// Makes the renames into these folders durable: one `syncfs` on Linux (through
-/// `any`, a file of that file system), each folder fsynced on other Unixes, nothing on
+/// Makes every write on the file system holding `dir` durable where one call can
+/// (`syncfs` on Linux); elsewhere each file was flushed by `flush_written`.
+pub fn flush_batch(dir: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    return syncfs(&File::open(dir)?);
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Makes the renames into these folders durable: one `syncfs` on Linux (through `root`,
+/// a folder of that file system), each folder fsynced on other Unixes, nothing on
 /// Windows (see `sync_dir`).
-pub fn flush_folders<'a>(any: &File, dirs: impl IntoIterator<Item = &'a Path>) {
+pub fn flush_folders<'a>(root: &Path, dirs: impl IntoIterator<Item = &'a Path>) {
     #[cfg(target_os = "linux")]
     {
         let _ = dirs;
-        let _ = syncfs(any);
+        let _ = flush_batch(root);
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = any;
+        let _ = root;
         for d in dirs {
             sync_dir(d);
         }

@@ -212,7 +212,6 @@ fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> (Op
 }
 
 fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, String)> {
-    let bad = |key: &str, problem: String| Err((Some(key.to_string()), problem));
     for (name, v) in [
         ("retention_days", raw.retention_days as f64),
         ("copy_workers", raw.copy_workers as f64),
@@ -227,8 +226,46 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
             return bad(name, problem);
         }
     }
+    let (source_dir, backup_dir, log_dir) = folders(&raw, base)?;
+    let extensions = extensions(&raw.extensions)?;
+    let in_progress_suffixes = suffixes(raw.in_progress_suffixes, &extensions)?;
+    let site_name = match raw.site_name {
+        Some(s) if s.trim().is_empty() => return bad("site_name", "must not be empty".to_string()),
+        Some(s) => s.trim().to_string(),
+        None => host_name(),
+    };
+    let notify = settings::validate(raw.notify, base)?;
+    Ok(Config {
+        file: PathBuf::new(),
+        source_dir,
+        backup_dir,
+        log_dir,
+        retention_days: raw.retention_days as u32,
+        names: Names {
+            extensions,
+            in_progress_suffixes,
+        },
+        reconcile_interval: Duration::from_secs(raw.reconcile_interval_secs as u64),
+        min_free_percent: raw.min_free_percent,
+        copy_workers: raw.copy_workers as usize,
+        debounce: Duration::from_millis(raw.debounce_ms as u64),
+        settle: Duration::from_secs(raw.settle_secs as u64),
+        live_sync: (raw.live_sync_secs > 0).then(|| Duration::from_secs(raw.live_sync_secs as u64)),
+        log_retention_days: raw.log_retention_days as u32,
+        site_name,
+        notify,
+        allow_mass_delete: false,
+    })
+}
+
+fn bad<T>(key: &str, problem: String) -> Result<T, (Option<String>, String)> {
+    Err((Some(key.to_string()), problem))
+}
+
+/// `extensions`, lower-case, without the dot, each once; the reserved ones refused.
+fn extensions(raw: &[String]) -> Result<Vec<String>, (Option<String>, String)> {
     let mut extensions = Vec::new();
-    for ext in &raw.extensions {
+    for ext in raw {
         let e = ext.trim().trim_start_matches('.').to_lowercase();
         if e.is_empty() || e.contains(['/', '\\']) {
             return bad("extensions", format!("{ext:?} is not a file extension"));
@@ -249,8 +286,12 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
             "must name at least one extension, such as \"dav\"".to_string(),
         );
     }
+    Ok(extensions)
+}
 
-    let in_progress_suffixes = match raw.in_progress_suffixes {
+/// `in_progress_suffixes`, or its default for `extensions`.
+fn suffixes(raw: Option<Vec<String>>, extensions: &[String]) -> Result<Vec<String>, (Option<String>, String)> {
+    Ok(match raw {
         None => extensions
             .iter()
             .filter(|e| *e == "dav")
@@ -281,14 +322,11 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
             }
             out
         }
-    };
+    })
+}
 
-    let site_name = match raw.site_name {
-        Some(s) if s.trim().is_empty() => return bad("site_name", "must not be empty".to_string()),
-        Some(s) => s.trim().to_string(),
-        None => host_name(),
-    };
-    let notify = settings::validate(raw.notify, base)?;
+/// The three folders, absolute, none inside another where that would do harm.
+fn folders(raw: &RawConfig, base: &Path) -> Result<(PathBuf, PathBuf, PathBuf), (Option<String>, String)> {
     let mut dirs = Vec::new();
     for (key, p) in [
         ("source_dir", &raw.source_dir),
@@ -330,27 +368,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
             "is inside backup_dir; logs must still be written when the backup disk is gone".to_string(),
         );
     }
-    Ok(Config {
-        file: PathBuf::new(),
-        source_dir,
-        backup_dir,
-        log_dir,
-        retention_days: raw.retention_days as u32,
-        names: Names {
-            extensions,
-            in_progress_suffixes,
-        },
-        reconcile_interval: Duration::from_secs(raw.reconcile_interval_secs as u64),
-        min_free_percent: raw.min_free_percent,
-        copy_workers: raw.copy_workers as usize,
-        debounce: Duration::from_millis(raw.debounce_ms as u64),
-        settle: Duration::from_secs(raw.settle_secs as u64),
-        live_sync: (raw.live_sync_secs > 0).then(|| Duration::from_secs(raw.live_sync_secs as u64)),
-        log_retention_days: raw.log_retention_days as u32,
-        site_name,
-        notify,
-        allow_mass_delete: false,
-    })
+    Ok((source_dir, backup_dir, log_dir))
 }
 
 impl Config {

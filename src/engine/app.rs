@@ -4,8 +4,8 @@
 //! in a daemon, after each batch of copies.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Local;
@@ -13,18 +13,19 @@ use tokio::sync::Notify;
 
 use crate::alert::notify::message::Message;
 use crate::alert::notify::summary;
-use crate::alert::notify::worker::{ChannelState, Notifier};
-use crate::alert::{self, lifecycle, Alert, Event};
+use crate::alert::notify::worker::Notifier;
+use crate::alert::Event;
 use crate::config::Config;
-use crate::engine::pass::{self, PassResult};
+use crate::engine::board::Board;
+use crate::engine::pass;
+use crate::engine::pulse::{alive_while, beat_timer, next_beat, Pulse};
 use crate::engine::queue::CopyQueue;
 use crate::engine::shutdown::Shutdown;
 use crate::report::activity::{Activity, Totals};
 use crate::report::prune;
 use crate::report::runlog::{self, RunLog};
-use crate::report::status::{self, Status};
 use crate::store::copy::Mirror;
-use crate::supervisor::{healthy, Supervisor};
+use crate::supervisor::Supervisor;
 use crate::{exit, store::volume, watch};
 
 /// How the process runs.
@@ -46,10 +47,6 @@ pub enum Fatal {
 /// How often a daemon looks again for a backup volume that was not there, or for room
 /// on a backup disk that was full.
 const VOLUME_RETRY: Duration = Duration::from_secs(5);
-
-/// After a copy, the status writer waits this long for more before writing, so a burst
-/// of copies costs one write a second, not one per file.
-const STATUS_BATCH: Duration = Duration::from_secs(1);
 
 /// The daemon or a single pass, with its logging, until done or `stop` resolves; the
 /// exit code.
@@ -332,63 +329,6 @@ async fn wait_for_next_pass<V, R>(
     }
 }
 
-/// The timer of the supervisor's proof of life, if it asks for one.
-fn beat_timer(supervisor: &dyn Supervisor) -> Option<tokio::time::Interval> {
-    supervisor.beat_every().map(|every| {
-        let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        t
-    })
-}
-
-async fn next_beat(beat: &mut Option<tokio::time::Interval>) {
-    match beat {
-        Some(t) => {
-            t.tick().await;
-        }
-        None => std::future::pending().await,
-    }
-}
-
-/// Awaits a pass, proving life at each beat only while copies move bytes (or for the
-/// first beat, while it lists the trees): a pass stuck on a hung disk stops the proof,
-/// and a service manager's watchdog then restarts the daemon.
-async fn alive_while<F: Future>(pass: F, pulse: &mut Pulse, supervisor: &dyn Supervisor) -> F::Output {
-    let mut beat = beat_timer(supervisor);
-    tokio::pin!(pass);
-    let mut first = true;
-    loop {
-        tokio::select! {
-            out = &mut pass => return out,
-            _ = next_beat(&mut beat) => {
-                if pulse.beat(!first) {
-                    supervisor.alive();
-                }
-                first = false;
-            }
-        }
-    }
-}
-
-/// What the daemon loop knows at a beat: copies queued or in flight, and the bytes
-/// copies have moved (`Mirror::progress`), to tell progress from a hang.
-struct Pulse {
-    busy: Box<dyn Fn() -> usize + Send + Sync>,
-    progress: Arc<AtomicU64>,
-    seen: u64,
-}
-
-impl Pulse {
-    /// True when the daemon may prove life now (`supervisor::healthy`); `in_pass`
-    /// counts a running pass as busy.
-    fn beat(&mut self, in_pass: bool) -> bool {
-        let now = self.progress.load(Ordering::Relaxed);
-        let moved = now != self.seen;
-        self.seen = now;
-        healthy(in_pass || (self.busy)() > 0, moved)
-    }
-}
-
 /// Deletes pass logs older than `log_retention_days`, at most once a local day, on the
 /// blocking pool; logged in the pass's file.
 async fn prune_logs(cfg: &Arc<Config>) {
@@ -424,149 +364,6 @@ where
         let (dir, ready) = (cfg.backup_dir.clone(), ready.clone());
         if tokio::task::spawn_blocking(move || ready(&dir)).await.unwrap_or(false) {
             return;
-        }
-    }
-}
-
-/// `status.json` as last written, and what refreshes it. Shared by the tick loop (after
-/// each pass) and the status writer task (after copies); the lock also keeps their
-/// writes from crossing.
-#[derive(Clone)]
-struct Board {
-    status: Arc<Mutex<Status>>,
-    log_dir: Arc<std::path::Path>,
-    activity: Activity,
-    daemon: bool,
-    queue_length: Arc<dyn Fn() -> usize + Send + Sync>,
-    /// How often a lasting alert is announced again (`notify.remind_hours`).
-    remind: Option<Duration>,
-    notify_states: Arc<dyn Fn() -> Vec<ChannelState> + Send + Sync>,
-}
-
-impl Board {
-    fn new(
-        cfg: &Config,
-        mode: Mode,
-        activity: Activity,
-        queue_length: impl Fn() -> usize + Send + Sync + 'static,
-        notify_states: impl Fn() -> Vec<ChannelState> + Send + Sync + 'static,
-    ) -> Board {
-        // Alerts carry over from the last run, so `since` survives restarts and an
-        // alert is announced once however the program is run.
-        let alerts: Vec<Alert> = alert::state::load(&cfg.log_dir);
-        let status = Status {
-            updated_at: Local::now(),
-            mode: if mode == Mode::Once { "once" } else { "daemon" }.into(),
-            state: "starting".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            pid: std::process::id(),
-            backup_available: false,
-            disk: None,
-            last_pass: None,
-            alerts,
-            daemon: None,
-            notify: Vec::new(),
-        };
-        Board {
-            status: Arc::new(Mutex::new(status)),
-            log_dir: cfg.log_dir.clone().into(),
-            activity,
-            daemon: mode != Mode::Once,
-            queue_length: Arc::new(queue_length),
-            remind: cfg.notify.remind,
-            notify_states: Arc::new(notify_states),
-        }
-    }
-
-    /// Records the pass, steps the alert life cycle and keeps its state; returns the
-    /// events to announce, and whether any alert is active.
-    async fn after_pass(&self, result: PassResult, state: &'static str) -> (Vec<Event>, bool) {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let (log_dir, remind) = (self.log_dir.clone(), self.remind);
-        self.write_with(move |s| {
-            let (active, events) = lifecycle::step(&s.alerts, &result.raised, Local::now(), remind);
-            if let Err(e) = alert::state::save(&log_dir, &active) {
-                tracing::error!(
-                    "cannot keep the alerts in {}: {e}",
-                    log_dir.join(alert::state::FILE_NAME).display()
-                );
-            }
-            let _ = tx.send((events, !active.is_empty()));
-            s.alerts = active;
-            s.state = state.into();
-            s.backup_available = result.backup_available;
-            s.disk = result.disk;
-            s.last_pass = Some(result.summary);
-        })
-        .await;
-        rx.await.unwrap_or_default()
-    }
-
-    /// Adds the last pass (and the copy jobs since the one before) to the daily
-    /// summary's counters; when the summary is due, its text (the counters restart).
-    async fn count_for_summary(&self, moved: Totals, at: Option<chrono::NaiveTime>) -> Option<String> {
-        at?;
-        let board = self.clone();
-        let job = move || {
-            let s = board.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let now = Local::now();
-            let mut counts = summary::load(&board.log_dir);
-            if let Some(pass) = &s.last_pass {
-                counts.add(pass, &moved, now);
-            }
-            let due = at.filter(|at| summary::due(now, *at, counts.last_sent));
-            let text = due.map(|_| summary::text(&counts, s.last_pass.as_ref(), &s.alerts, s.disk.as_ref()));
-            if text.is_some() {
-                counts = summary::Counts {
-                    last_sent: Some(now.date_naive()),
-                    ..Default::default()
-                };
-            }
-            if let Err(e) = summary::save(&board.log_dir, &counts) {
-                tracing::warn!("cannot keep the daily summary's counts: {e}");
-            }
-            text
-        };
-        tokio::task::spawn_blocking(job).await.ok().flatten()
-    }
-
-    /// `update` on the blocking pool: the write ends in an fsync.
-    async fn write_with(&self, change: impl FnOnce(&mut Status) + Send + 'static) {
-        let board = self.clone();
-        let _ = tokio::task::spawn_blocking(move || board.update(change)).await;
-    }
-
-    /// Applies `change` and replaces the file (small, and fsynced: a moment's blocking).
-    fn update(&self, change: impl FnOnce(&mut Status)) {
-        let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
-        change(&mut s);
-        s.updated_at = Local::now();
-        if self.daemon {
-            s.daemon = Some(self.activity.snapshot((self.queue_length)()));
-        }
-        s.notify = (self.notify_states)();
-        // Before the first pass there is nothing worth showing yet.
-        if s.last_pass.is_none() {
-            return;
-        }
-        if let Err(e) = status::write(&self.log_dir, &s) {
-            tracing::error!("cannot write {}: {e}", self.log_dir.join(status::FILE_NAME).display());
-        }
-    }
-
-    /// The daemon's status writer: after copies (and watcher state changes), waits a
-    /// moment for more, then writes once. Ends at shutdown.
-    async fn write_after_copies(self, mut shutdown: Shutdown) {
-        loop {
-            tokio::select! {
-                _ = self.activity.changed() => {}
-                _ = shutdown.wait() => return,
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(STATUS_BATCH) => {}
-                _ = shutdown.wait() => return,
-            }
-            self.write_with(|_| {}).await;
         }
     }
 }

@@ -1,8 +1,11 @@
 //! The daemon's moving parts: the wiring and its run to an exit code (`app`), one
-//! reconciliation pass (`pass`), the shared copy queue and its workers (`queue`), and
-//! the stop signals (`shutdown`).
+//! reconciliation pass (`pass`), the shared copy queue and its workers (`queue`), the
+//! owner of `status.json` (`board`), the proof of life (`pulse`), and the stop signals
+//! (`shutdown`).
 
 pub mod app;
+pub mod board;
 pub mod pass;
+pub mod pulse;
 pub mod queue;
 pub mod shutdown;

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::alert::{AlertKind, Raised};
 use crate::config::Config;
-use crate::engine::queue::{CopyQueue, Job};
+use crate::engine::queue::{CopyQueue, Job, Report};
 use crate::engine::shutdown::Shutdown;
 use crate::report::status::PassSummary;
 use crate::rules::retention;
@@ -228,13 +228,27 @@ async fn reconcile(
     }
 
     // Deletions first: they may free the room the copies need.
-    let stale = retention::stale_temps(&backup, |t| {
+    prune(cfg, queue, &backup, &window, out).await;
+    copy(queue, shutdown, copies.jobs, out).await;
+    if out.summary.errors > 0 {
+        let msg = format!(
+            "{} file(s) could not be read, copied or deleted this pass; see the pass log; they are retried next pass",
+            out.summary.errors
+        );
+        raise(out, AlertKind::CopyErrors, msg);
+    }
+}
+
+/// Removes stale temporaries and the recordings retention plans, unless that would
+/// be more than half the backup at once and the operator has not allowed it.
+async fn prune(cfg: &Config, queue: &CopyQueue, backup: &Listing, window: &Window, out: &mut PassResult) {
+    let stale = retention::stale_temps(backup, |t| {
         cfg.names.origin(t).is_some_and(|origin| queue.is_pending(&origin))
     });
     for (d, _) in delete(cfg, stale, out).await {
         tracing::info!(path = %d.rel.display(), reason = ?d.reason, "removed temporary");
     }
-    let mut expired = retention::plan(&backup, &window, cfg.retention_days);
+    let mut expired = retention::plan(backup, window, cfg.retention_days);
     let held = backup.recordings.len() + backup.in_progress.len();
     if let Some(why) = retention::mass_delete(expired.len(), held) {
         if cfg.allow_mass_delete {
@@ -255,11 +269,13 @@ async fn reconcile(
         tracing::info!(path = %d.rel.display(), bytes, reason = ?d.reason, "deleted");
         out.summary.deleted += 1;
     }
+}
 
-    // Copies: all through the shared queue, waiting for each report.
+/// Queues every planned copy (small new ones in batches) and counts each report.
+async fn copy(queue: &CopyQueue, shutdown: &mut Shutdown, jobs: Vec<plan::CopyJob>, out: &mut PassResult) {
     let (reply, mut reports) = mpsc::unbounded_channel();
     let mut waiting = 0usize;
-    for batch in batches::batches(copies.jobs) {
+    for batch in batches::batches(jobs) {
         let batch = batch
             .into_iter()
             .map(|job| Job {
@@ -281,68 +297,66 @@ async fn reconcile(
             _ = shutdown.wait() => return,
         };
         waiting -= 1;
-        let s = &mut out.summary;
-        match report.result {
-            Ok(Outcome::Copied { bytes }) => {
-                s.copied += 1;
-                s.bytes_copied += bytes;
-            }
-            Ok(Outcome::Appended { bytes }) => {
-                s.updated += 1;
-                s.bytes_copied += bytes;
-            }
-            Ok(Outcome::Following { bytes, .. }) => {
-                s.following += 1;
-                s.bytes_copied += bytes;
-            }
-            Ok(Outcome::Completed { bytes }) => {
-                s.completed += 1;
-                s.bytes_copied += bytes;
-            }
-            Ok(Outcome::Current) => s.up_to_date += 1,
-            Ok(Outcome::Kept {
-                differs,
-                beside,
-                bytes,
-                detail,
-            }) => {
-                s.bytes_copied += bytes;
-                let mut msg = format!("{}: backup kept as it was: {detail}", report.rel.display());
-                if let (true, Some(b)) = (differs, beside) {
-                    msg.push_str(&format!("; the source's version is kept beside it as {}", b.display()));
-                }
-                out.raised.push(Raised::new(AlertKind::SourceShrunk, msg));
-            }
-            Err(CopyError::NoSpace { needed, available }) => {
-                s.errors += 1;
-                out.space_wanted = Some(out.space_wanted.map_or(needed, |w| w.min(needed)));
-                let msg = format!(
-                    "{} did not fit on the backup disk ({} needed, {} free); retried as soon as there is room",
-                    report.rel.display(),
-                    volume::human(needed),
-                    volume::human(available)
-                );
-                out.raised.push(Raised::new(AlertKind::LowDiskSpace, msg));
-            }
-            Err(CopyError::Cancelled) => {}
-            // The volume went away during the pass: one alert, not an error per file.
-            Err(CopyError::BackupUnavailable(why)) => {
-                if out.backup_available {
-                    out.backup_available = false;
-                    let msg =
-                        format!("the backup volume went away during the pass ({why}); copies stopped until it is back");
-                    out.raised.push(Raised::new(AlertKind::BackupUnavailable, msg));
-                }
-            }
-            Err(_) => s.errors += 1,
-        }
+        tally(out, report);
     }
-    if out.summary.errors > 0 {
-        let msg = format!(
-            "{} file(s) could not be read, copied or deleted this pass; see the pass log; they are retried next pass",
-            out.summary.errors
-        );
-        raise(out, AlertKind::CopyErrors, msg);
+}
+
+/// What one finished copy adds to the pass's counts and alerts.
+fn tally(out: &mut PassResult, report: Report) {
+    let s = &mut out.summary;
+    match report.result {
+        Ok(Outcome::Copied { bytes }) => {
+            s.copied += 1;
+            s.bytes_copied += bytes;
+        }
+        Ok(Outcome::Appended { bytes }) => {
+            s.updated += 1;
+            s.bytes_copied += bytes;
+        }
+        Ok(Outcome::Following { bytes, .. }) => {
+            s.following += 1;
+            s.bytes_copied += bytes;
+        }
+        Ok(Outcome::Completed { bytes }) => {
+            s.completed += 1;
+            s.bytes_copied += bytes;
+        }
+        Ok(Outcome::Current) => s.up_to_date += 1,
+        Ok(Outcome::Kept {
+            differs,
+            beside,
+            bytes,
+            detail,
+        }) => {
+            s.bytes_copied += bytes;
+            let mut msg = format!("{}: backup kept as it was: {detail}", report.rel.display());
+            if let (true, Some(b)) = (differs, beside) {
+                msg.push_str(&format!("; the source's version is kept beside it as {}", b.display()));
+            }
+            out.raised.push(Raised::new(AlertKind::SourceShrunk, msg));
+        }
+        Err(CopyError::NoSpace { needed, available }) => {
+            s.errors += 1;
+            out.space_wanted = Some(out.space_wanted.map_or(needed, |w| w.min(needed)));
+            let msg = format!(
+                "{} did not fit on the backup disk ({} needed, {} free); retried as soon as there is room",
+                report.rel.display(),
+                volume::human(needed),
+                volume::human(available)
+            );
+            out.raised.push(Raised::new(AlertKind::LowDiskSpace, msg));
+        }
+        Err(CopyError::Cancelled) => {}
+        // The volume went away during the pass: one alert, not an error per file.
+        Err(CopyError::BackupUnavailable(why)) => {
+            if out.backup_available {
+                out.backup_available = false;
+                let msg =
+                    format!("the backup volume went away during the pass ({why}); copies stopped until it is back");
+                out.raised.push(Raised::new(AlertKind::BackupUnavailable, msg));
+            }
+        }
+        Err(_) => s.errors += 1,
     }
 }
 

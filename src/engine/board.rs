@@ -1,0 +1,166 @@
+//! The daemon's one owner of `status.json`: what it shows as last written, and the two
+//! things that refresh it, the tick loop after each pass (stepping the alert life cycle
+//! and the daily summary's counts) and the status writer after each batch of copies.
+//! Its lock keeps their writes from crossing.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Local;
+
+use crate::alert::notify::summary;
+use crate::alert::notify::worker::ChannelState;
+use crate::alert::{self, lifecycle, Alert, Event};
+use crate::config::Config;
+use crate::engine::app::Mode;
+use crate::engine::pass::PassResult;
+use crate::engine::shutdown::Shutdown;
+use crate::report::activity::{Activity, Totals};
+use crate::report::status::{self, Status};
+
+/// After a copy, the status writer waits this long for more before writing, so a burst
+/// of copies costs one write a second, not one per file.
+const STATUS_BATCH: Duration = Duration::from_secs(1);
+
+/// `status.json` as last written, and what refreshes it. Shared by the tick loop (after
+/// each pass) and the status writer task (after copies); the lock also keeps their
+/// writes from crossing.
+#[derive(Clone)]
+pub struct Board {
+    status: Arc<Mutex<Status>>,
+    log_dir: Arc<std::path::Path>,
+    activity: Activity,
+    daemon: bool,
+    queue_length: Arc<dyn Fn() -> usize + Send + Sync>,
+    /// How often a lasting alert is announced again (`notify.remind_hours`).
+    remind: Option<Duration>,
+    notify_states: Arc<dyn Fn() -> Vec<ChannelState> + Send + Sync>,
+}
+
+impl Board {
+    pub fn new(
+        cfg: &Config,
+        mode: Mode,
+        activity: Activity,
+        queue_length: impl Fn() -> usize + Send + Sync + 'static,
+        notify_states: impl Fn() -> Vec<ChannelState> + Send + Sync + 'static,
+    ) -> Board {
+        // Alerts carry over from the last run, so `since` survives restarts and an
+        // alert is announced once however the program is run.
+        let alerts: Vec<Alert> = alert::state::load(&cfg.log_dir);
+        let status = Status {
+            updated_at: Local::now(),
+            mode: if mode == Mode::Once { "once" } else { "daemon" }.into(),
+            state: "starting".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            pid: std::process::id(),
+            backup_available: false,
+            disk: None,
+            last_pass: None,
+            alerts,
+            daemon: None,
+            notify: Vec::new(),
+        };
+        Board {
+            status: Arc::new(Mutex::new(status)),
+            log_dir: cfg.log_dir.clone().into(),
+            activity,
+            daemon: mode != Mode::Once,
+            queue_length: Arc::new(queue_length),
+            remind: cfg.notify.remind,
+            notify_states: Arc::new(notify_states),
+        }
+    }
+
+    /// Records the pass, steps the alert life cycle and keeps its state; returns the
+    /// events to announce, and whether any alert is active.
+    pub async fn after_pass(&self, result: PassResult, state: &'static str) -> (Vec<Event>, bool) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (log_dir, remind) = (self.log_dir.clone(), self.remind);
+        self.write_with(move |s| {
+            let (active, events) = lifecycle::step(&s.alerts, &result.raised, Local::now(), remind);
+            if let Err(e) = alert::state::save(&log_dir, &active) {
+                tracing::error!(
+                    "cannot keep the alerts in {}: {e}",
+                    log_dir.join(alert::state::FILE_NAME).display()
+                );
+            }
+            let _ = tx.send((events, !active.is_empty()));
+            s.alerts = active;
+            s.state = state.into();
+            s.backup_available = result.backup_available;
+            s.disk = result.disk;
+            s.last_pass = Some(result.summary);
+        })
+        .await;
+        rx.await.unwrap_or_default()
+    }
+
+    /// Adds the last pass (and the copy jobs since the one before) to the daily
+    /// summary's counters; when the summary is due, its text (the counters restart).
+    pub async fn count_for_summary(&self, moved: Totals, at: Option<chrono::NaiveTime>) -> Option<String> {
+        at?;
+        let board = self.clone();
+        let job = move || {
+            let s = board.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let now = Local::now();
+            let mut counts = summary::load(&board.log_dir);
+            if let Some(pass) = &s.last_pass {
+                counts.add(pass, &moved, now);
+            }
+            let due = at.filter(|at| summary::due(now, *at, counts.last_sent));
+            let text = due.map(|_| summary::text(&counts, s.last_pass.as_ref(), &s.alerts, s.disk.as_ref()));
+            if text.is_some() {
+                counts = summary::Counts {
+                    last_sent: Some(now.date_naive()),
+                    ..Default::default()
+                };
+            }
+            if let Err(e) = summary::save(&board.log_dir, &counts) {
+                tracing::warn!("cannot keep the daily summary's counts: {e}");
+            }
+            text
+        };
+        tokio::task::spawn_blocking(job).await.ok().flatten()
+    }
+
+    /// `update` on the blocking pool: the write ends in an fsync.
+    pub async fn write_with(&self, change: impl FnOnce(&mut Status) + Send + 'static) {
+        let board = self.clone();
+        let _ = tokio::task::spawn_blocking(move || board.update(change)).await;
+    }
+
+    /// Applies `change` and replaces the file (small, and fsynced: a moment's blocking).
+    pub fn update(&self, change: impl FnOnce(&mut Status)) {
+        let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        change(&mut s);
+        s.updated_at = Local::now();
+        if self.daemon {
+            s.daemon = Some(self.activity.snapshot((self.queue_length)()));
+        }
+        s.notify = (self.notify_states)();
+        // Before the first pass there is nothing worth showing yet.
+        if s.last_pass.is_none() {
+            return;
+        }
+        if let Err(e) = status::write(&self.log_dir, &s) {
+            tracing::error!("cannot write {}: {e}", self.log_dir.join(status::FILE_NAME).display());
+        }
+    }
+
+    /// The daemon's status writer: after copies (and watcher state changes), waits a
+    /// moment for more, then writes once. Ends at shutdown.
+    pub async fn write_after_copies(self, mut shutdown: Shutdown) {
+        loop {
+            tokio::select! {
+                _ = self.activity.changed() => {}
+                _ = shutdown.wait() => return,
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(STATUS_BATCH) => {}
+                _ = shutdown.wait() => return,
+            }
+            self.write_with(|_| {}).await;
+        }
+    }
+}

@@ -6,11 +6,52 @@ use std::path::Path;
 use crate::alert::notify::channel::{host_of, Channel};
 use crate::config::{keys, Config};
 use crate::rules::window::Window;
-use crate::{store::scan, store::volume};
+use crate::store::scan;
+use crate::store::volume::{self, BackupState};
 
 /// Prints the report to stdout; true when nothing needs fixing.
 pub fn check(cfg: &Config) -> bool {
     problems(cfg, true).is_empty()
+}
+
+/// The `backup_dir` line: the folder, its disk's space when it is a folder, and what a
+/// pass will find there (`volume::backup_state`, the reading the pass acts on).
+fn backup_line(cfg: &Config) -> (String, bool) {
+    let backup = &cfg.backup_dir;
+    let state = volume::backup_state(backup, &cfg.log_dir);
+    let (mark, ok) = match &state {
+        BackupState::Marked { .. } => ("marked".to_string(), true),
+        BackupState::LostMarker => (
+            "has LOST its marker: is the backup disk mounted? if it was replaced on purpose, run adopt-backup".into(),
+            false,
+        ),
+        BackupState::BareMountPoint => (
+            "is an empty folder without the marker: if it is the new backup disk, run adopt-backup (a pass never adopts an empty folder: it could be the mount point of a disk that is not mounted)".into(),
+            false,
+        ),
+        BackupState::Unmarked => ("will be adopted and marked by the first pass".into(), true),
+        BackupState::Missing => ("is missing: is the backup disk connected?".into(), false),
+        BackupState::ToCreate => ("will be created by the first pass".into(), true),
+        BackupState::NoParent => (
+            "does not exist, nor does the folder holding it: is the backup disk connected?".into(),
+            false,
+        ),
+        BackupState::NotAFolder => ("exists but is not a folder".into(), false),
+        BackupState::Unreachable(e) => (format!("cannot be reached: {e}"), false),
+    };
+    if !backup.is_dir() {
+        return (format!("{} ({mark})", backup.display()), ok);
+    }
+    let space = match volume::disk_of(backup) {
+        Ok(d) => format!(
+            "{} free of {} ({:.2}%)",
+            volume::human(d.free_bytes),
+            volume::human(d.total_bytes),
+            d.free_percent
+        ),
+        Err(e) => format!("free space unknown: {e}"),
+    };
+    (format!("{} ({space}; {mark})", backup.display()), ok)
 }
 
 /// What must be fixed before cctv-mirror can do its job, one line each (`key: what`);
@@ -55,55 +96,8 @@ pub fn problems(cfg: &Config, print: bool) -> Vec<String> {
         ),
     }
 
-    let backup = &cfg.backup_dir;
-    if backup.is_dir() {
-        let space = match volume::disk_of(backup) {
-            Ok(d) => format!(
-                "{} free of {} ({:.2}%)",
-                volume::human(d.free_bytes),
-                volume::human(d.total_bytes),
-                d.free_percent
-            ),
-            Err(e) => format!("free space unknown: {e}"),
-        };
-        let (mark, ok) = if volume::marked(backup) {
-            ("marked", true)
-        } else if volume::was_marked(backup, &cfg.log_dir) {
-            (
-                "has LOST its marker: is the backup disk mounted? if it was replaced on purpose, run adopt-backup",
-                false,
-            )
-        } else if volume::looks_like_a_bare_mount_point(backup) {
-            (
-                "is an empty folder without the marker: if it is the new backup disk, run adopt-backup (a pass never adopts an empty folder: it could be the mount point of a disk that is not mounted)",
-                false,
-            )
-        } else {
-            ("will be adopted and marked by the first pass", true)
-        };
-        line("backup_dir", format!("{} ({space}; {mark})", backup.display()), ok);
-    } else if volume::was_marked(backup, &cfg.log_dir) {
-        line(
-            "backup_dir",
-            format!("{} is missing: is the backup disk connected?", backup.display()),
-            false,
-        );
-    } else if backup.parent().is_some_and(Path::is_dir) {
-        line(
-            "backup_dir",
-            format!("{} (will be created by the first pass)", backup.display()),
-            true,
-        );
-    } else {
-        line(
-            "backup_dir",
-            format!(
-                "{} and the folder holding it do not exist (is the backup disk connected?)",
-                backup.display()
-            ),
-            false,
-        );
-    }
+    let (value, ok) = backup_line(cfg);
+    line("backup_dir", value, ok);
 
     let existing = cfg.log_dir.ancestors().find(|p| p.exists());
     let log_ok = existing.is_some_and(Path::is_dir);

@@ -83,6 +83,64 @@ pub fn mark(backup_dir: &Path, log_dir: &Path) -> io::Result<()> {
     std::fs::write(log_dir.join(MARKED), format!("{}\n", backup_dir.display()))
 }
 
+/// What the backup folder is now: the one reading that the pass's guard
+/// (`ensure_backup_dir`) and `check` both act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackupState {
+    /// Carries its marker: the backup, there to write into. `recorded`: `log_dir`
+    /// already remembers it as marked.
+    Marked { recorded: bool },
+    /// Was marked and has lost its marker: the backup disk is not mounted (or was
+    /// replaced).
+    LostMarker,
+    /// Was marked and is gone: the backup disk is not connected.
+    Missing,
+    /// An empty folder, never marked: what the mount point of a disk that is not
+    /// mounted looks like; only `adopt-backup` makes it the backup.
+    BareMountPoint,
+    /// A folder holding something, never marked (an old backup): the first pass
+    /// adopts it.
+    Unmarked,
+    /// Not there, never marked, and the folder holding it exists: the first pass
+    /// creates it.
+    ToCreate,
+    /// Neither it nor the folder holding it exists.
+    NoParent,
+    /// Something that is not a folder is there.
+    NotAFolder,
+    /// It cannot be looked at; the reason.
+    Unreachable(String),
+}
+
+/// Reads the backup folder's state (a few `stat`s; nothing is written).
+pub fn backup_state(dir: &Path, log_dir: &Path) -> BackupState {
+    let before = was_marked(dir, log_dir);
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {
+            if marked(dir) {
+                BackupState::Marked { recorded: before }
+            } else if before {
+                BackupState::LostMarker
+            } else if looks_like_a_bare_mount_point(dir) {
+                BackupState::BareMountPoint
+            } else {
+                BackupState::Unmarked
+            }
+        }
+        Ok(_) => BackupState::NotAFolder,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if before {
+                BackupState::Missing
+            } else if dir.parent().is_some_and(|p| p.is_dir()) {
+                BackupState::ToCreate
+            } else {
+                BackupState::NoParent
+            }
+        }
+        Err(e) => BackupState::Unreachable(e.to_string()),
+    }
+}
+
 /// Whether the backup folder may be written into, marking it on first use. A missing
 /// folder is created (and marked) only on first use and only when the folder holding
 /// it exists; an existing folder is adopted on first use only when it holds something
@@ -90,57 +148,39 @@ pub fn mark(backup_dir: &Path, log_dir: &Path) -> io::Result<()> {
 /// lost its marker after it was marked is a volume that is not there. The last two
 /// stay untouched until `adopt-backup`.
 pub fn ensure_backup_dir(dir: &Path, log_dir: &Path) -> Result<Ready, String> {
-    let before = was_marked(dir, log_dir);
     let gone = |what: &str| {
         format!(
             "{} {what}: the backup disk is probably not connected or not mounted; nothing is written there until it is back (to start a new backup disk on purpose, run `cctv-mirror adopt-backup`)",
             dir.display()
         )
     };
-    match std::fs::metadata(dir) {
-        Ok(m) if m.is_dir() => {
-            if marked(dir) {
-                if !before {
-                    mark(dir, log_dir)
-                        .map_err(|e| format!("cannot record the marked backup in {}: {e}", log_dir.display()))?;
-                }
-                return Ok(Ready::Yes);
-            }
-            if before {
-                return Err(gone(&format!("has lost its marker {MARKER}")));
-            }
-            // An empty folder without a marker is what the mount point of a disk that
-            // is not mounted looks like: only the operator can say it is the backup.
-            if looks_like_a_bare_mount_point(dir) {
-                return Err(format!(
-                    "{} is an empty folder without the marker {MARKER}: it may be the mount point of a backup disk that is not mounted, so nothing is written there; if it is the new backup disk, run `cctv-mirror adopt-backup`",
-                    dir.display()
-                ));
-            }
-            mark(dir, log_dir).map_err(|e| format!("cannot mark {} as the backup: {e}", dir.display()))?;
-            Ok(Ready::Marked {
-                why: "adopted the existing folder as the backup (marker written)".into(),
-            })
-        }
-        Ok(_) => Err(format!("{} exists but is not a folder", dir.display())),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if before {
-                return Err(gone("is missing"));
-            }
-            let parent_ok = dir.parent().is_some_and(|p| p.is_dir());
-            if !parent_ok {
-                return Err(format!(
-                    "{} does not exist and neither does the folder holding it (is the backup disk connected?)",
-                    dir.display()
-                ));
-            }
+    let marking = |why: &str| {
+        mark(dir, log_dir)
+            .map(|()| Ready::Marked { why: why.into() })
+            .map_err(|e| format!("cannot mark {} as the backup: {e}", dir.display()))
+    };
+    match backup_state(dir, log_dir) {
+        BackupState::Marked { recorded: true } => Ok(Ready::Yes),
+        BackupState::Marked { recorded: false } => mark(dir, log_dir)
+            .map(|()| Ready::Yes)
+            .map_err(|e| format!("cannot record the marked backup in {}: {e}", log_dir.display())),
+        BackupState::LostMarker => Err(gone(&format!("has lost its marker {MARKER}"))),
+        BackupState::Missing => Err(gone("is missing")),
+        BackupState::BareMountPoint => Err(format!(
+            "{} is an empty folder without the marker {MARKER}: it may be the mount point of a backup disk that is not mounted, so nothing is written there; if it is the new backup disk, run `cctv-mirror adopt-backup`",
+            dir.display()
+        )),
+        BackupState::Unmarked => marking("adopted the existing folder as the backup (marker written)"),
+        BackupState::ToCreate => {
             std::fs::create_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-            mark(dir, log_dir).map_err(|e| format!("cannot mark {} as the backup: {e}", dir.display()))?;
-            Ok(Ready::Marked {
-                why: "created the backup folder (marker written)".into(),
-            })
+            marking("created the backup folder (marker written)")
         }
-        Err(e) => Err(format!("cannot reach {}: {e}", dir.display())),
+        BackupState::NoParent => Err(format!(
+            "{} does not exist and neither does the folder holding it (is the backup disk connected?)",
+            dir.display()
+        )),
+        BackupState::NotAFolder => Err(format!("{} exists but is not a folder", dir.display())),
+        BackupState::Unreachable(e) => Err(format!("cannot reach {}: {e}", dir.display())),
     }
 }
 
@@ -204,5 +244,33 @@ pub fn human(bytes: u64) -> String {
         format!("{bytes} B")
     } else {
         format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every state the guard and `check` act on, read from real folders.
+    #[test]
+    fn the_backup_folder_is_read_as_one_state() {
+        let t = tempfile::tempdir().unwrap();
+        let (b, logs) = (t.path().join("backup"), t.path().join("logs"));
+        let state = || backup_state(&b, &logs);
+        assert_eq!(state(), BackupState::ToCreate);
+        assert_eq!(backup_state(&t.path().join("no/backup"), &logs), BackupState::NoParent);
+        std::fs::create_dir(&b).unwrap();
+        assert_eq!(state(), BackupState::BareMountPoint);
+        std::fs::write(b.join("old.dav"), b"x").unwrap();
+        assert_eq!(state(), BackupState::Unmarked);
+        mark(&b, &logs).unwrap();
+        assert_eq!(state(), BackupState::Marked { recorded: true });
+        std::fs::remove_file(b.join(MARKER)).unwrap();
+        assert_eq!(state(), BackupState::LostMarker);
+        std::fs::remove_dir_all(&b).unwrap();
+        assert_eq!(state(), BackupState::Missing);
+        std::fs::write(&b, b"a file").unwrap();
+        assert_eq!(state(), BackupState::NotAFolder);
+        assert!(ensure_backup_dir(&b, &logs).is_err());
     }
 }

@@ -8,8 +8,8 @@
 //! shorter or different never touches the backup: its content is kept beside the
 //! original instead (`names::kept_beside`).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::fs::{self, File};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,7 +17,7 @@ use std::time::SystemTime;
 
 use crate::rules::names::{self, Names};
 use crate::store::durable::sync_dir;
-use crate::{store::scan, store::volume};
+use crate::store::volume;
 
 /// Bytes compared at the start and at the end of what the backup already holds before
 /// new bytes are appended. A replaced recording differs in its first frames (DHAV
@@ -26,7 +26,7 @@ use crate::{store::scan, store::volume};
 pub const VERIFY_WINDOW: u64 = 1 << 20;
 
 /// Copies move in chunks of this size so a shutdown is noticed within one chunk.
-const CHUNK: u64 = 32 << 20;
+pub(super) const CHUNK: u64 = 32 << 20;
 
 /// Where copies come from and go to, and the flag that asks copies in progress to stop.
 #[derive(Debug)]
@@ -136,13 +136,13 @@ impl CopyError {
     }
 }
 
-fn is_no_space(e: &io::Error) -> bool {
+pub(super) fn is_no_space(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::StorageFull || e.kind() == io::ErrorKind::QuotaExceeded
 }
 
 /// Errors that mean "someone else has this file open in a way that excludes us": the
 /// Windows sharing and lock violations (32, 33), EACCES, EBUSY.
-fn is_locked(e: &io::Error) -> bool {
+pub(super) fn is_locked(e: &io::Error) -> bool {
     matches!(e.kind(), io::ErrorKind::PermissionDenied | io::ErrorKind::ResourceBusy)
         || (cfg!(windows) && matches!(e.raw_os_error(), Some(32) | Some(33)))
 }
@@ -159,7 +159,7 @@ pub(super) struct Source {
 }
 
 /// The state of one existing destination relative to the source.
-enum Sync {
+pub(super) enum Sync {
     Appended(u64),
     Current,
     /// The destination cannot take this source: it is longer (`shorter`: the source is a
@@ -189,7 +189,7 @@ impl Mirror {
         }
     }
 
-    fn cancelled(&self) -> bool {
+    pub(super) fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }
 
@@ -402,100 +402,6 @@ impl Mirror {
             }
         }
     }
-
-    /// Appends what the source has beyond the backup, once the bytes the backup already
-    /// holds are known to match the source.
-    fn extend(&self, src: &File, len: u64, mtime: SystemTime, dst_path: &Path) -> Result<Sync, CopyError> {
-        let ctx = |what: &str| format!("{what} {}", dst_path.display());
-        let mut dst = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(dst_path)
-            .map_err(|e| CopyError::io(ctx("cannot open the backup"), e))?;
-        let dmeta = dst.metadata().map_err(|e| CopyError::io(ctx("cannot inspect"), e))?;
-        let have = dmeta.len();
-        let same_time = dmeta.modified().is_ok_and(|t| scan::same_mtime(t, mtime));
-        if have == len && same_time {
-            return Ok(Sync::Current);
-        }
-        let prefix_ok = same_prefix(src, &dst, len.min(have)).map_err(|e| {
-            if is_locked(&e) {
-                CopyError::SourceLocked(e)
-            } else {
-                CopyError::io(ctx("cannot compare with"), e)
-            }
-        })?;
-        if !prefix_ok {
-            return Ok(Sync::Incompatible { shorter: false });
-        }
-        if len < have {
-            return Ok(Sync::Incompatible { shorter: true });
-        }
-        let mut appended = 0;
-        if len > have {
-            let dir = dst_path.parent().expect("a backup path has a folder");
-            ensure_space(dir, len - have)?;
-            dst.seek(SeekFrom::Start(have))
-                .map_err(|e| CopyError::io(ctx("cannot seek"), e))?;
-            appended = self
-                .copy_range(src, have, len, &mut dst)
-                .map_err(|e| with_space(e, dir, len - have))?;
-            dst.flush().map_err(|e| CopyError::io(ctx("cannot write"), e))?;
-            if have + appended != len {
-                // What was appended is still source bytes in source order: the backup
-                // stays a true prefix. Its time is left old so the next pass resumes.
-                let _ = dst.sync_all();
-                return Err(CopyError::SourceChanged(format!(
-                    "read {appended} of {} new bytes",
-                    len - have
-                )));
-            }
-        }
-        dst.set_modified(mtime)
-            .map_err(|e| CopyError::io(ctx("cannot set the time of"), e))?;
-        dst.sync_all().map_err(|e| CopyError::io(ctx("cannot flush"), e))?;
-        Ok(if appended > 0 {
-            Sync::Appended(appended)
-        } else {
-            Sync::Current
-        })
-    }
-
-    /// Copies source bytes [from, to) to `out` at its current position, through the
-    /// kernel's copy path where there is one (std uses copy_file_range/sendfile on Linux),
-    /// a chunk at a time so shutdown is noticed. Returns the bytes copied, fewer than
-    /// asked when the source ended early.
-    fn copy_range(&self, src: &File, from: u64, to: u64, out: &mut File) -> Result<u64, CopyError> {
-        let mut reader = src;
-        reader
-            .seek(SeekFrom::Start(from))
-            .map_err(|e| CopyError::io("cannot seek in the source", e))?;
-        let mut done = 0;
-        while from + done < to {
-            if self.cancelled() {
-                return Err(CopyError::Cancelled);
-            }
-            let want = CHUNK.min(to - from - done);
-            let n = io::copy(&mut reader.take(want), out).map_err(|e| {
-                if is_no_space(&e) {
-                    CopyError::NoSpace {
-                        needed: to - from,
-                        available: 0,
-                    }
-                } else if is_locked(&e) {
-                    CopyError::SourceLocked(e)
-                } else {
-                    CopyError::io("copy failed", e)
-                }
-            })?;
-            done += n;
-            self.progress.fetch_add(n, Ordering::Relaxed);
-            if n < want {
-                break;
-            }
-        }
-        Ok(done)
-    }
 }
 
 /// Gives a whole, flushed temporary its final name, never over an existing file:
@@ -524,36 +430,8 @@ pub(super) fn is_file(path: &Path) -> Result<bool, CopyError> {
     }
 }
 
-/// Compares the head and the tail of the first `len` bytes of both files.
-fn same_prefix(a: &File, b: &File, len: u64) -> io::Result<bool> {
-    let head = VERIFY_WINDOW.min(len);
-    let tail_start = len.saturating_sub(VERIFY_WINDOW).max(head);
-    Ok(same_range(a, b, 0, head)? && same_range(a, b, tail_start, len - tail_start)?)
-}
-
-fn same_range(a: &File, b: &File, offset: u64, len: u64) -> io::Result<bool> {
-    if len == 0 {
-        return Ok(true);
-    }
-    match (read_range(a, offset, len)?, read_range(b, offset, len)?) {
-        (Some(x), Some(y)) => Ok(x == y),
-        _ => Ok(false),
-    }
-}
-
-/// The bytes [offset, offset+len) of a file, or None when it ends before that.
-fn read_range(mut f: &File, offset: u64, len: u64) -> io::Result<Option<Vec<u8>>> {
-    let mut buf = vec![0u8; len as usize];
-    f.seek(SeekFrom::Start(offset))?;
-    match f.read_exact(&mut buf) {
-        Ok(()) => Ok(Some(buf)),
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 /// Refuses before writing when the backup disk cannot hold `needed` more bytes.
-fn ensure_space(dir: &Path, needed: u64) -> Result<(), CopyError> {
+pub(super) fn ensure_space(dir: &Path, needed: u64) -> Result<(), CopyError> {
     match fs4::available_space(dir) {
         Ok(available) if available < needed => Err(CopyError::NoSpace { needed, available }),
         _ => Ok(()),
@@ -561,7 +439,7 @@ fn ensure_space(dir: &Path, needed: u64) -> Result<(), CopyError> {
 }
 
 /// Fills in the figures of a NoSpace raised by a failed write.
-fn with_space(e: CopyError, dir: &Path, needed: u64) -> CopyError {
+pub(super) fn with_space(e: CopyError, dir: &Path, needed: u64) -> CopyError {
     match e {
         CopyError::NoSpace { .. } => CopyError::NoSpace {
             needed,
@@ -574,6 +452,8 @@ fn with_space(e: CopyError, dir: &Path, needed: u64) -> CopyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::OpenOptions;
+    use std::io::Write;
 
     fn setup() -> (tempfile::TempDir, Mirror) {
         let t = tempfile::tempdir().unwrap();

@@ -3,6 +3,7 @@
 //! volume's guard and disk space (`volume`), and where a path or an opened file really
 //! is (`whereis`).
 
+pub mod append;
 pub mod batch;
 pub mod copy;
 pub mod delete;

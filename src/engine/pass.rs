@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::alert::{AlertKind, Raised};
 use crate::config::Config;
-use crate::engine::queue::{CopyQueue, Job, Report};
+use crate::engine::queue::{self, CopyQueue, Job, Report};
 use crate::engine::shutdown::Shutdown;
 use crate::report::status::PassSummary;
 use crate::rules::retention;
@@ -276,6 +276,15 @@ async fn copy(queue: &CopyQueue, shutdown: &mut Shutdown, jobs: Vec<plan::CopyJo
     let (reply, mut reports) = mpsc::unbounded_channel();
     let mut waiting = 0usize;
     for batch in batches::batches(jobs) {
+        // At most `queue::CAPACITY` of the pass's jobs wait or run at once: a first
+        // backfill of 100,000 recordings does not hold them all in memory.
+        while waiting >= queue::CAPACITY {
+            let Some(report) = next_report(&mut reports, shutdown).await else {
+                return;
+            };
+            waiting -= 1;
+            tally(out, report);
+        }
         let batch = batch
             .into_iter()
             .map(|job| Job {
@@ -292,12 +301,19 @@ async fn copy(queue: &CopyQueue, shutdown: &mut Shutdown, jobs: Vec<plan::CopyJo
     }
     drop(reply);
     while waiting > 0 {
-        let report = tokio::select! {
-            r = reports.recv() => match r { Some(r) => r, None => break },
-            _ = shutdown.wait() => return,
+        let Some(report) = next_report(&mut reports, shutdown).await else {
+            return;
         };
         waiting -= 1;
         tally(out, report);
+    }
+}
+
+/// The next report of the pass's jobs; None at shutdown, or if every sender is gone.
+async fn next_report(reports: &mut mpsc::UnboundedReceiver<Report>, shutdown: &mut Shutdown) -> Option<Report> {
+    tokio::select! {
+        r = reports.recv() => r,
+        _ = shutdown.wait() => None,
     }
 }
 

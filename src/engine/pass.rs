@@ -82,36 +82,7 @@ pub async fn pass(
     out.summary.log_file = log_file;
     tracing::info!(source = %cfg.source_dir.display(), backup = %cfg.backup_dir.display(), "pass started");
 
-    let (source_ok, backup_ok, log_dir) = (cfg.source_dir.clone(), cfg.backup_dir.clone(), cfg.log_dir.clone());
-    let names = cfg.names.clone();
-    // The two trees are walked at once: on a real site they are different disks.
-    let scans = tokio::task::spawn_blocking(move || {
-        std::thread::scope(|threads| {
-            let backup = threads.spawn(|| {
-                volume::ensure_backup_dir(&backup_ok, &log_dir).and_then(|ready| {
-                    if let volume::Ready::Marked { why } = ready {
-                        tracing::info!(path = %backup_ok.display(), "{why}");
-                    }
-                    scan::scan(&backup_ok, &names).map_err(|e| format!("cannot list {}: {e}", backup_ok.display()))
-                })
-            });
-            let source = if source_ok.is_dir() {
-                scan::scan(&source_ok, &names).map_err(|e| format!("cannot list {}: {e}", source_ok.display()))
-            } else {
-                Err(format!(
-                    "{} is missing or not a folder (is the recording disk mounted?)",
-                    source_ok.display()
-                ))
-            };
-            let backup = backup.join().unwrap_or_else(|_| Err("the backup scan failed".into()));
-            (source, backup)
-        })
-    })
-    .await;
-    let (source, backup) = match scans {
-        Ok(pair) => pair,
-        Err(e) => (Err(format!("scan failed: {e}")), Err(format!("scan failed: {e}"))),
-    };
+    let (source, backup) = scan_both(cfg).await;
     out.backup_available = backup.is_ok();
     match (source, backup) {
         (Err(why), backup) => {
@@ -145,25 +116,7 @@ pub async fn pass(
     }
 
     if out.backup_available {
-        match volume::disk_of(&cfg.backup_dir) {
-            Ok(disk) => {
-                if disk.free_percent < cfg.min_free_percent {
-                    raise(
-                        &mut out,
-                        AlertKind::LowDiskSpace,
-                        format!(
-                            "backup disk has {:.2}% free ({} of {}), below min_free_percent {}",
-                            disk.free_percent,
-                            volume::human(disk.free_bytes),
-                            volume::human(disk.total_bytes),
-                            cfg.min_free_percent
-                        ),
-                    );
-                }
-                out.disk = Some(disk);
-            }
-            Err(e) => tracing::warn!("cannot read the backup disk's free space: {e}"),
-        }
+        check_disk(cfg, &mut out);
     }
     let s = &out.summary;
     let free = out.disk.map_or("unknown".into(), |d| {
@@ -186,6 +139,64 @@ pub async fn pass(
     );
     out.summary.finished_at = Some(Local::now());
     out
+}
+
+/// Lists both trees at once (on a real site they are different disks), the backup
+/// only once its guard lets it be used; each an error line when it cannot be listed.
+async fn scan_both(cfg: &Config) -> (Result<Listing, String>, Result<Listing, String>) {
+    let (source_ok, backup_ok, log_dir) = (cfg.source_dir.clone(), cfg.backup_dir.clone(), cfg.log_dir.clone());
+    let names = cfg.names.clone();
+    // The two trees are walked at once: on a real site they are different disks.
+    let scans = tokio::task::spawn_blocking(move || {
+        std::thread::scope(|threads| {
+            let backup = threads.spawn(|| {
+                volume::ensure_backup_dir(&backup_ok, &log_dir).and_then(|ready| {
+                    if let volume::Ready::Marked { why } = ready {
+                        tracing::info!(path = %backup_ok.display(), "{why}");
+                    }
+                    scan::scan(&backup_ok, &names).map_err(|e| format!("cannot list {}: {e}", backup_ok.display()))
+                })
+            });
+            let source = if source_ok.is_dir() {
+                scan::scan(&source_ok, &names).map_err(|e| format!("cannot list {}: {e}", source_ok.display()))
+            } else {
+                Err(format!(
+                    "{} is missing or not a folder (is the recording disk mounted?)",
+                    source_ok.display()
+                ))
+            };
+            let backup = backup.join().unwrap_or_else(|_| Err("the backup scan failed".into()));
+            (source, backup)
+        })
+    })
+    .await;
+    match scans {
+        Ok(pair) => pair,
+        Err(e) => (Err(format!("scan failed: {e}")), Err(format!("scan failed: {e}"))),
+    }
+}
+
+/// Reads the backup disk's free space; below `min_free_percent`, `low_disk_space`.
+fn check_disk(cfg: &Config, out: &mut PassResult) {
+    match volume::disk_of(&cfg.backup_dir) {
+        Ok(disk) => {
+            if disk.free_percent < cfg.min_free_percent {
+                raise(
+                    out,
+                    AlertKind::LowDiskSpace,
+                    format!(
+                        "backup disk has {:.2}% free ({} of {}), below min_free_percent {}",
+                        disk.free_percent,
+                        volume::human(disk.free_bytes),
+                        volume::human(disk.total_bytes),
+                        cfg.min_free_percent
+                    ),
+                );
+            }
+            out.disk = Some(disk);
+        }
+        Err(e) => tracing::warn!("cannot read the backup disk's free space: {e}"),
+    }
 }
 
 /// The part of a pass that needs both trees.

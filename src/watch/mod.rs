@@ -217,30 +217,12 @@ pub async fn run(
                 let cfg2 = cfg.clone();
                 let Ok(actions) = tokio::task::spawn_blocking(move || triage(&cfg2, batch)).await else { continue };
                 for action in actions {
-                    match action {
-                        Action::Submit(path, stage, why) => {
-                            active.remove(&path);
-                            w.submit(&path, stage, why).await;
-                        }
-                        Action::Track(path, meta, touched) => match active.entry(path) {
-                            Entry::Vacant(v) => {
-                                let mut a = Active::new(Instant::now(), &cfg);
-                                a.last = meta;
-                                v.insert(a);
-                            }
-                            // Not still at the next look, whatever its size says; the
-                            // look itself is not put off, or steady events would put it
-                            // off forever.
-                            Entry::Occupied(mut o) => o.get_mut().touched |= touched,
-                        },
-                        Action::Forget(path) => { active.remove(&path); }
-                        Action::SourceGone => {
-                            tracing::warn!(path = %cfg.source_dir.display(), "the source folder is gone; checking at once");
-                            watcher = None;
-                            active.clear();
-                            activity.set_watcher(WatcherState::WaitingForSource);
-                            pass_now.notify_one();
-                        }
+                    if act(&w, action, &mut active).await {
+                        tracing::warn!(path = %cfg.source_dir.display(), "the source folder is gone; checking at once");
+                        watcher = None;
+                        active.clear();
+                        activity.set_watcher(WatcherState::WaitingForSource);
+                        pass_now.notify_one();
                     }
                 }
             }
@@ -254,6 +236,32 @@ pub async fn run(
         }
     }
     activity.set_watcher(WatcherState::Off);
+}
+
+/// Carries out one piece of news on the active map and the queue; true when it says
+/// the source folder itself is gone (the caller drops the watch).
+async fn act(w: &Watch, action: Action, active: &mut HashMap<PathBuf, Active>) -> bool {
+    match action {
+        Action::Submit(path, stage, why) => {
+            active.remove(&path);
+            w.submit(&path, stage, why).await;
+        }
+        Action::Track(path, meta, touched) => match active.entry(path) {
+            Entry::Vacant(v) => {
+                let mut a = Active::new(Instant::now(), &w.cfg);
+                a.last = meta;
+                v.insert(a);
+            }
+            // Not still at the next look, whatever its size says; the look itself is
+            // not put off, or steady events would put it off forever.
+            Entry::Occupied(mut o) => o.get_mut().touched |= touched,
+        },
+        Action::Forget(path) => {
+            active.remove(&path);
+        }
+        Action::SourceGone => return true,
+    }
+    false
 }
 
 /// What the watcher task does about one piece of news, decided off the async threads.

@@ -74,7 +74,9 @@ pub enum Outcome {
     },
 }
 
-/// Why a sync did not finish. Every variant is per-file: logged, counted, retried.
+/// Why a sync did not finish. Most variants concern this file only: logged, counted,
+/// retried by the next pass. Two are not: `BackupUnavailable` (the volume is gone; the
+/// pass raises one alert, not one per file) and `Cancelled` (shutdown; not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum CopyError {
     #[error("source vanished before it could be copied")]

@@ -331,31 +331,21 @@ async fn next_report(reports: &mut mpsc::UnboundedReceiver<Report>, shutdown: &m
 /// What one finished copy adds to the pass's counts and alerts.
 fn tally(out: &mut PassResult, report: Report) {
     let s = &mut out.summary;
+    if let Ok(outcome) = &report.result {
+        s.bytes_copied += outcome.bytes();
+    }
     match report.result {
-        Ok(Outcome::Copied { bytes }) => {
-            s.copied += 1;
-            s.bytes_copied += bytes;
-        }
-        Ok(Outcome::Appended { bytes }) => {
-            s.updated += 1;
-            s.bytes_copied += bytes;
-        }
-        Ok(Outcome::Following { bytes, .. }) => {
-            s.following += 1;
-            s.bytes_copied += bytes;
-        }
-        Ok(Outcome::Completed { bytes }) => {
-            s.completed += 1;
-            s.bytes_copied += bytes;
-        }
+        Ok(Outcome::Copied { .. }) => s.copied += 1,
+        Ok(Outcome::Appended { .. }) => s.updated += 1,
+        Ok(Outcome::Following { .. }) => s.following += 1,
+        Ok(Outcome::Completed { .. }) => s.completed += 1,
         Ok(Outcome::Current) => s.up_to_date += 1,
         Ok(Outcome::Kept {
             differs,
             beside,
-            bytes,
             detail,
+            ..
         }) => {
-            s.bytes_copied += bytes;
             let mut msg = format!("{}: backup kept as it was: {detail}", report.rel.display());
             if let (true, Some(b)) = (differs, beside) {
                 msg.push_str(&format!("; the source's version is kept beside it as {}", b.display()));

@@ -100,12 +100,8 @@ impl Activity {
     /// Counts one finished copy job.
     pub fn record(&self, rel: &Path, result: &Result<Outcome, CopyError>) {
         let written = match result {
-            Ok(Outcome::Copied { bytes }) => Some(("copied", *bytes)),
-            Ok(Outcome::Appended { bytes }) => Some(("appended", *bytes)),
-            Ok(Outcome::Following { bytes, .. }) if *bytes > 0 => Some(("following", *bytes)),
-            Ok(Outcome::Completed { bytes }) => Some(("completed", *bytes)),
-            Ok(Outcome::Kept { bytes, .. }) if *bytes > 0 => Some(("kept_beside", *bytes)),
-            _ => None,
+            Ok(o) => o.wrote().map(|what| (what, o.bytes())),
+            Err(_) => None,
         };
         let failed = matches!(result, Err(e) if !matches!(e, CopyError::Cancelled));
         if written.is_none() && !failed {

@@ -74,6 +74,33 @@ pub enum Outcome {
     },
 }
 
+impl Outcome {
+    /// The bytes it wrote into the backup.
+    pub fn bytes(&self) -> u64 {
+        match self {
+            Outcome::Copied { bytes }
+            | Outcome::Appended { bytes }
+            | Outcome::Following { bytes, .. }
+            | Outcome::Completed { bytes }
+            | Outcome::Kept { bytes, .. } => *bytes,
+            Outcome::Current => 0,
+        }
+    }
+
+    /// What it did to the backup, in the words of `status.json`'s `last_copy.outcome`;
+    /// None when it wrote nothing there.
+    pub fn wrote(&self) -> Option<&'static str> {
+        match self {
+            Outcome::Copied { .. } => Some("copied"),
+            Outcome::Appended { .. } => Some("appended"),
+            Outcome::Completed { .. } => Some("completed"),
+            Outcome::Following { bytes, .. } if *bytes > 0 => Some("following"),
+            Outcome::Kept { bytes, .. } if *bytes > 0 => Some("kept_beside"),
+            _ => None,
+        }
+    }
+}
+
 /// Why a sync did not finish. Most variants concern this file only: logged, counted,
 /// retried by the next pass. Two are not: `BackupUnavailable` (the volume is gone; the
 /// pass raises one alert, not one per file) and `Cancelled` (shutdown; not an error).

@@ -181,15 +181,20 @@ fn the_watcher_copies_with_the_clock_jumped_ahead() {
     }
     let env = Env::new(serde_json::json!({ "reconcile_interval_secs": 3600 }));
     env.record(&dated(today(), "before.dav"), b"before");
+    // faketime runs the program as its child: both get a process group of their own,
+    // so the stop reaches the daemon itself, not only faketime.
+    use std::os::unix::process::CommandExt;
     let daemon = std::process::Command::new("faketime")
         .args(["-f", "+400d", BIN, "run", "--config"])
         .arg(&env.config)
         .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
+        .process_group(0)
         .spawn()
         .unwrap();
-    let _daemon = Daemon(daemon);
+    let mut daemon = Daemon(daemon);
+    let group = format!("-{}", daemon.id());
     wait_until(60, "the first pass", || {
         env.backup.join(dated(today(), "before.dav")).exists()
     });
@@ -199,6 +204,20 @@ fn the_watcher_copies_with_the_clock_jumped_ahead() {
     env.record(&dated(today(), "after.dav"), b"after");
     wait_until(30, "the watcher's copy (the tick is an hour away)", || {
         env.backup.join(dated(today(), "after.dav")).exists()
+    });
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", "--", &group])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    wait_until(60, "faketime to end", || daemon.try_wait().unwrap().is_some());
+    let config = env.config.display().to_string();
+    wait_until(60, "the daemon itself to end", || {
+        !std::process::Command::new("pgrep")
+            .args(["-f", &config])
+            .status()
+            .unwrap()
+            .success()
     });
 }
 

@@ -105,17 +105,7 @@ pub async fn run(
     // (overflow, watcher error, source folder gone or back); the tick loop waits on it.
     let pass_now = Arc::new(Notify::new());
 
-    let (stop_tx, mut shutdown) = Shutdown::new();
-    let cancel = mirror.cancel.clone();
-    let told = supervisor.clone();
-    tokio::spawn(async move {
-        stop.await;
-        tracing::info!("stop requested: finishing up");
-        told.stopping();
-        // Copies in flight notice this within one chunk and discard their temporaries.
-        cancel.store(true, Ordering::Relaxed);
-        let _ = stop_tx.send(true);
-    });
+    let mut shutdown = forward_stop(stop, supervisor.clone(), mirror.cancel.clone());
 
     let daemon = mode != Mode::Once;
     let notifier = Notifier::start(&cfg.notify, &cfg.log_dir);
@@ -139,14 +129,7 @@ pub async fn run(
     let mut watcher = None;
     let mut announced = false;
     loop {
-        let started = Local::now();
-        let log_file = match log.start(&cfg.log_dir, started) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                tracing::error!("cannot open this pass's log file in {}: {e}", cfg.log_dir.display());
-                None
-            }
-        };
+        let log_file = open_pass_log(&log, &cfg);
         // Started once the first log file is open, so even its first lines are filed.
         if daemon && !announced {
             announced = true;
@@ -187,16 +170,70 @@ pub async fn run(
             break;
         }
     }
-    if let Some(w) = watcher {
+    let tasks = Tasks {
+        watcher,
+        workers,
+        writer,
+    };
+    wind_down(tasks, queue, notifier, &board, daemon, &*supervisor).await;
+    Ok(())
+}
+
+/// Resolves `stop` into the shutdown every task waits on: tells the supervisor, and
+/// has copies in flight stop within one chunk and discard their temporaries.
+fn forward_stop(
+    stop: impl Future<Output = ()> + Send + 'static,
+    supervisor: Arc<dyn Supervisor>,
+    cancel: Arc<std::sync::atomic::AtomicBool>,
+) -> Shutdown {
+    let (stop_tx, shutdown) = Shutdown::new();
+    tokio::spawn(async move {
+        stop.await;
+        tracing::info!("stop requested: finishing up");
+        supervisor.stopping();
+        cancel.store(true, Ordering::Relaxed);
+        let _ = stop_tx.send(true);
+    });
+    shutdown
+}
+
+/// Opens the log file of a pass starting now; None (and an error line) when it cannot.
+fn open_pass_log(log: &RunLog, cfg: &Config) -> Option<std::path::PathBuf> {
+    match log.start(&cfg.log_dir, Local::now()) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::error!("cannot open this pass's log file in {}: {e}", cfg.log_dir.display());
+            None
+        }
+    }
+}
+
+/// The tasks a run waits for at its end.
+struct Tasks {
+    watcher: Option<tokio::task::JoinHandle<()>>,
+    workers: tokio::task::JoinHandle<()>,
+    writer: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// The end of a run: the watcher, then the copies, then the status writer end; what the
+/// notifier still holds is tried once more, briefly (the rest is kept in log_dir for
+/// the next run); `status.json` says the last word.
+async fn wind_down(
+    tasks: Tasks,
+    queue: CopyQueue,
+    notifier: Notifier,
+    board: &Board,
+    daemon: bool,
+    supervisor: &dyn Supervisor,
+) {
+    if let Some(w) = tasks.watcher {
         let _ = w.await;
     }
     drop(queue);
-    let _ = workers.await;
-    if let Some(w) = writer {
+    let _ = tasks.workers.await;
+    if let Some(w) = tasks.writer {
         let _ = w.await;
     }
-    // The last word: what is waiting is tried once more, briefly; the rest is kept
-    // in log_dir for the next run.
     let wait = if daemon {
         Duration::from_secs(5)
     } else {
@@ -210,7 +247,6 @@ pub async fn run(
     } else {
         board.write_with(|_| {}).await;
     }
-    Ok(())
 }
 
 /// Logs the life cycle's events and hands them to the notifiers; pings the

@@ -398,40 +398,9 @@ impl Watch {
                 }
                 a.probe_due = Some(now + PROBE_EVERY);
             }
-            if a.due <= now {
-                // Seen to change between two looks: only then is it followed, so a
-                // file written once (a burst, a copy-in) is never given a .partial.
-                a.growing = a.last.is_some_and(|l| l != meta);
-                let still = a.last == Some(meta) && !a.touched;
-                a.last = Some(meta);
-                a.touched = false;
-                a.due = now + cfg.settle;
-                if still && !named_in_progress {
-                    if readable {
-                        active.remove(&path);
-                        self.submit(&path, Stage::Finished, "unchanged for settle_secs").await;
-                        continue;
-                    }
-                    if let Some(wait) = self.locked_again(&path, a, Stage::Finished) {
-                        a.due = now + wait;
-                    } else {
-                        active.remove(&path);
-                    }
-                    continue;
-                }
-                if !still {
-                    a.quiet_since = None;
-                } else if named_in_progress {
-                    // A recorder's in-progress name that stopped growing (a paused or
-                    // crashed recorder): once its copy has caught up, stop looking; a
-                    // rename is reported, and a pass hints it again if it grows.
-                    let quiet_since = *a.quiet_since.get_or_insert(now);
-                    let caught_up = cfg.live_sync.is_none() || a.followed_size == Some(meta.size);
-                    if caught_up && now.duration_since(quiet_since) >= FORGET_QUIET {
-                        active.remove(&path);
-                        continue;
-                    }
-                }
+            if a.due <= now && self.settle_look(&path, a, meta, readable, named_in_progress, now).await {
+                active.remove(&path);
+                continue;
             }
             if let (Some(follow_due), Some(every)) = (a.follow_due, cfg.live_sync) {
                 if follow_due <= now {
@@ -443,6 +412,54 @@ impl Watch {
                 }
             }
         }
+    }
+
+    /// The look `settle_secs` after the last: a file unchanged since is finished (or,
+    /// locked, tried again later); a recorder's in-progress name quiet for long is let
+    /// go. True when the file leaves the active map.
+    async fn settle_look(
+        &self,
+        path: &Path,
+        a: &mut Active,
+        meta: FileMeta,
+        readable: bool,
+        named_in_progress: bool,
+        now: Instant,
+    ) -> bool {
+        let cfg = &self.cfg;
+        // Seen to change between two looks: only then is it followed, so a
+        // file written once (a burst, a copy-in) is never given a .partial.
+        a.growing = a.last.is_some_and(|l| l != meta);
+        let still = a.last == Some(meta) && !a.touched;
+        a.last = Some(meta);
+        a.touched = false;
+        a.due = now + cfg.settle;
+        if still && !named_in_progress {
+            if readable {
+                self.submit(path, Stage::Finished, "unchanged for settle_secs").await;
+                return true;
+            }
+            return match self.locked_again(path, a, Stage::Finished) {
+                Some(wait) => {
+                    a.due = now + wait;
+                    false
+                }
+                None => true,
+            };
+        }
+        if !still {
+            a.quiet_since = None;
+        } else if named_in_progress {
+            // A recorder's in-progress name that stopped growing (a paused or
+            // crashed recorder): once its copy has caught up, stop looking; a
+            // rename is reported, and a pass hints it again if it grows.
+            let quiet_since = *a.quiet_since.get_or_insert(now);
+            let caught_up = cfg.live_sync.is_none() || a.followed_size == Some(meta.size);
+            if caught_up && now.duration_since(quiet_since) >= FORGET_QUIET {
+                return true;
+            }
+        }
+        false
     }
 
     /// Counts a locked try of `path`; the pause before the next, or None when a

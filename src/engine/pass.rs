@@ -17,7 +17,7 @@ use crate::report::status::PassSummary;
 use crate::rules::retention;
 use crate::rules::window::Window;
 use crate::rules::{batches, plan};
-use crate::store::copy::{CopyError, Outcome};
+use crate::store::copy::{CopyError, FileError, Outcome};
 use crate::store::delete;
 use crate::store::scan::{self, Listing};
 use crate::store::volume::{self, Disk};
@@ -352,7 +352,7 @@ fn tally(out: &mut PassResult, report: Report) {
             }
             out.raised.push(Raised::new(AlertKind::SourceShrunk, msg));
         }
-        Err(CopyError::NoSpace { needed, available }) => {
+        Err(CopyError::File(FileError::NoSpace { needed, available })) => {
             s.errors += 1;
             out.space_wanted = Some(out.space_wanted.map_or(needed, |w| w.min(needed)));
             let msg = format!(
@@ -365,7 +365,7 @@ fn tally(out: &mut PassResult, report: Report) {
         }
         Err(CopyError::Cancelled) => {}
         // The volume went away during the pass: one alert, not an error per file.
-        Err(CopyError::BackupUnavailable(why)) => {
+        Err(CopyError::BackupGone(why)) => {
             if out.backup_available {
                 out.backup_available = false;
                 let msg =

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::alert::AlertKind;
 use crate::report::activity::Activity;
-use crate::store::copy::{CopyError, Mirror, Outcome, Stage};
+use crate::store::copy::{CopyError, FileError, Mirror, Outcome, Stage};
 
 /// One finished job.
 #[derive(Debug, Clone)]
@@ -255,10 +255,10 @@ fn log_result(job: &Job, result: &Result<Outcome, CopyError>) {
         Err(CopyError::Cancelled) => {
             tracing::info!(%path, "copy stopped by shutdown; will resume at next start")
         }
-        Err(CopyError::BackupUnavailable(_)) => {
+        Err(CopyError::BackupGone(_)) => {
             tracing::warn!(alert = %AlertKind::BackupUnavailable, %path, "not copied: {}", result.as_ref().unwrap_err())
         }
-        Err(CopyError::NoSpace { .. }) => {
+        Err(CopyError::File(FileError::NoSpace { .. })) => {
             tracing::warn!(alert = %AlertKind::LowDiskSpace, %path, "not copied: {}", result.as_ref().unwrap_err())
         }
         Err(e) => tracing::warn!(%path, "not copied, tried again later: {e}"),

@@ -32,7 +32,7 @@ impl Mirror {
         }
         let prefix_ok = same_prefix(src, &dst, len.min(have)).map_err(|e| {
             if is_locked(&e) {
-                CopyError::SourceLocked(e)
+                CopyError::locked(e)
             } else {
                 CopyError::io(ctx("cannot compare with"), e)
             }
@@ -57,7 +57,7 @@ impl Mirror {
                 // What was appended is still source bytes in source order: the backup
                 // stays a true prefix. Its time is left old so the next pass resumes.
                 let _ = dst.sync_all();
-                return Err(CopyError::SourceChanged(format!(
+                return Err(CopyError::changed(format!(
                     "read {appended} of {} new bytes",
                     len - have
                 )));
@@ -90,12 +90,9 @@ impl Mirror {
             let want = CHUNK.min(to - from - done);
             let n = io::copy(&mut reader.take(want), out).map_err(|e| {
                 if is_no_space(&e) {
-                    CopyError::NoSpace {
-                        needed: to - from,
-                        available: 0,
-                    }
+                    CopyError::no_space(to - from, 0)
                 } else if is_locked(&e) {
-                    CopyError::SourceLocked(e)
+                    CopyError::locked(e)
                 } else {
                     CopyError::io("copy failed", e)
                 }

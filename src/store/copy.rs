@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::rules::names::{self, Names};
+pub use crate::store::copy_error::{CopyError, FileError};
 use crate::store::durable::sync_dir;
 use crate::store::volume;
 
@@ -97,70 +98,6 @@ impl Outcome {
             Outcome::Following { bytes, .. } if *bytes > 0 => Some("following"),
             Outcome::Kept { bytes, .. } if *bytes > 0 => Some("kept_beside"),
             _ => None,
-        }
-    }
-}
-
-/// Why a sync did not finish. Most variants concern this file only: logged, counted,
-/// retried by the next pass. Two are not: `BackupUnavailable` (the volume is gone; the
-/// pass raises one alert, not one per file) and `Cancelled` (shutdown; not an error).
-#[derive(Debug, thiserror::Error)]
-pub enum CopyError {
-    #[error("source vanished before it could be copied")]
-    SourceVanished,
-    #[error("source is locked or not readable now ({0})")]
-    SourceLocked(io::Error),
-    #[error("source changed while it was copied ({0})")]
-    SourceChanged(String),
-    #[error("not enough space on the backup disk: {needed} bytes needed, {available} available")]
-    NoSpace { needed: u64, available: u64 },
-    #[error("stopped by shutdown; nothing partial was left")]
-    Cancelled,
-    #[error("the backup volume is not available ({0}); nothing was written")]
-    BackupUnavailable(String),
-    #[error("{context}: {err}")]
-    Io { context: String, err: io::Error },
-}
-
-/// For reports to several askers. An I/O error keeps its kind, OS code and message.
-impl Clone for CopyError {
-    fn clone(&self) -> CopyError {
-        let copy = |e: &io::Error| match e.raw_os_error() {
-            Some(code) => io::Error::from_raw_os_error(code),
-            None => io::Error::new(e.kind(), e.to_string()),
-        };
-        match self {
-            CopyError::SourceVanished => CopyError::SourceVanished,
-            CopyError::SourceLocked(e) => CopyError::SourceLocked(copy(e)),
-            CopyError::SourceChanged(s) => CopyError::SourceChanged(s.clone()),
-            CopyError::NoSpace { needed, available } => CopyError::NoSpace {
-                needed: *needed,
-                available: *available,
-            },
-            CopyError::Cancelled => CopyError::Cancelled,
-            CopyError::BackupUnavailable(s) => CopyError::BackupUnavailable(s.clone()),
-            CopyError::Io { context, err } => CopyError::Io {
-                context: context.clone(),
-                err: copy(err),
-            },
-        }
-    }
-}
-
-impl CopyError {
-    pub(super) fn io(context: impl Into<String>, err: io::Error) -> CopyError {
-        if is_no_space(&err) {
-            return CopyError::NoSpace {
-                needed: 0,
-                available: 0,
-            };
-        }
-        if volume::is_volume_error(&err) {
-            return CopyError::BackupUnavailable(format!("{}: {err}", context.into()));
-        }
-        CopyError::Io {
-            context: context.into(),
-            err,
         }
     }
 }
@@ -294,7 +231,7 @@ impl Mirror {
         // Checked before every job: an unmounted volume leaves a bare mount point, and
         // nothing may be written there.
         if !volume::marked(&self.backup_dir) {
-            return Err(CopyError::BackupUnavailable(format!(
+            return Err(CopyError::BackupGone(format!(
                 "{} has no {} marker",
                 self.backup_dir.display(),
                 volume::MARKER
@@ -309,8 +246,8 @@ impl Mirror {
         let stage = if named_in_progress { Stage::Recording } else { stage };
         let src_path = self.source_dir.join(rel);
         let src = File::open(&src_path).map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound => CopyError::SourceVanished,
-            _ if is_locked(&e) => CopyError::SourceLocked(e),
+            io::ErrorKind::NotFound => CopyError::vanished(),
+            _ if is_locked(&e) => CopyError::locked(e),
             _ => CopyError::io("cannot open the source", e),
         })?;
         let meta = src
@@ -357,7 +294,7 @@ impl Mirror {
             }
             // Whole, fsynced and matching the finished source: it may take its name.
             if fs::symlink_metadata(&finished).is_ok() {
-                return Err(CopyError::SourceChanged("the backup file appeared meanwhile".into()));
+                return Err(CopyError::changed("the backup file appeared meanwhile"));
             }
             fs::rename(&partial, &finished)
                 .map_err(|e| CopyError::io("cannot give the in-progress copy its final name", e))?;
@@ -407,7 +344,7 @@ impl Mirror {
             let mut out = File::create(&tmp).map_err(|e| CopyError::io("cannot create the temporary", e))?;
             let copied = self.copy_range(src, 0, len, &mut out)?;
             if copied != len {
-                return Err(CopyError::SourceChanged(format!("read {copied} of {len} bytes")));
+                return Err(CopyError::changed(format!("read {copied} of {len} bytes")));
             }
             out.set_modified(mtime)
                 .map_err(|e| CopyError::io("cannot set the copy's time", e))?;
@@ -437,7 +374,7 @@ impl Mirror {
 /// another copy reaching this name first wins and is kept.
 pub(super) fn settle(tmp: &Path, dst_path: &Path) -> Result<(), CopyError> {
     if fs::symlink_metadata(dst_path).is_ok() {
-        return Err(CopyError::SourceChanged("the backup file appeared meanwhile".into()));
+        return Err(CopyError::changed("the backup file appeared meanwhile"));
     }
     fs::rename(tmp, dst_path).map_err(|e| CopyError::io("cannot rename the temporary into place", e))
 }
@@ -462,7 +399,7 @@ pub(super) fn is_file(path: &Path) -> Result<bool, CopyError> {
 /// Refuses before writing when the backup disk cannot hold `needed` more bytes.
 pub(super) fn ensure_space(dir: &Path, needed: u64) -> Result<(), CopyError> {
     match fs4::available_space(dir) {
-        Ok(available) if available < needed => Err(CopyError::NoSpace { needed, available }),
+        Ok(available) if available < needed => Err(CopyError::no_space(needed, available)),
         _ => Ok(()),
     }
 }
@@ -470,10 +407,9 @@ pub(super) fn ensure_space(dir: &Path, needed: u64) -> Result<(), CopyError> {
 /// Fills in the figures of a NoSpace raised by a failed write.
 pub(super) fn with_space(e: CopyError, dir: &Path, needed: u64) -> CopyError {
     match e {
-        CopyError::NoSpace { .. } => CopyError::NoSpace {
-            needed,
-            available: fs4::available_space(dir).unwrap_or(0),
-        },
+        CopyError::File(FileError::NoSpace { .. }) => {
+            CopyError::no_space(needed, fs4::available_space(dir).unwrap_or(0))
+        }
         other => other,
     }
 }
@@ -650,7 +586,7 @@ mod tests {
         fs::write(m.source_dir.join("a.dav"), b"data").unwrap();
         fs::remove_file(m.backup_dir.join(volume::MARKER)).unwrap();
         let out = m.sync(Path::new("a.dav"), Stage::Finished);
-        assert!(matches!(out, Err(CopyError::BackupUnavailable(_))), "{out:?}");
+        assert!(matches!(out, Err(CopyError::BackupGone(_))), "{out:?}");
         assert_eq!(fs::read_dir(&m.backup_dir).unwrap().count(), 0);
     }
 
@@ -659,10 +595,13 @@ mod tests {
     fn device_errors_mean_the_backup_volume_is_unavailable() {
         for code in [5, 107, 116] {
             let e = CopyError::io("write", io::Error::from_raw_os_error(code));
-            assert!(matches!(e, CopyError::BackupUnavailable(_)), "{code}: {e:?}");
+            assert!(matches!(e, CopyError::BackupGone(_)), "{code}: {e:?}");
         }
         let e = CopyError::io("open", io::Error::from_raw_os_error(2));
-        assert!(matches!(e, CopyError::Io { .. }), "ENOENT is one file's problem");
+        assert!(
+            matches!(e, CopyError::File(FileError::Io { .. })),
+            "ENOENT is one file's problem"
+        );
     }
 
     #[test]

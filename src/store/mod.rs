@@ -6,6 +6,7 @@
 pub mod append;
 pub mod batch;
 pub mod copy;
+pub mod copy_error;
 pub mod delete;
 pub mod durable;
 pub mod emptied;

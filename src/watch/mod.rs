@@ -29,7 +29,7 @@ use crate::engine::shutdown::Shutdown;
 use crate::report::activity::{Activity, WatcherState};
 use crate::rules::names;
 use crate::rules::window::Window;
-use crate::store::copy::{CopyError, Stage};
+use crate::store::copy::{CopyError, FileError, Stage};
 use crate::store::probe;
 use crate::store::scan::{self, FileMeta};
 use events::{start, Watcher};
@@ -493,12 +493,12 @@ impl Watch {
         match report.result {
             // The volume went away between passes: a pass now raises the alert and
             // then watches for its return. Once per outage, not once per job.
-            Err(CopyError::BackupUnavailable(_)) => {
+            Err(CopyError::BackupGone(_)) => {
                 if !std::mem::replace(&mut self.volume_away, true) {
                     self.pass_now.notify_one();
                 }
             }
-            Err(CopyError::SourceLocked(_)) => {
+            Err(CopyError::File(FileError::SourceLocked(_))) => {
                 let a = active
                     .entry(path.clone())
                     .or_insert_with(|| Active::new(now, &self.cfg));
@@ -516,7 +516,7 @@ impl Watch {
                 }
             }
             // It moved under the copy: look again once it holds still.
-            Err(CopyError::SourceChanged(_)) => {
+            Err(CopyError::File(FileError::SourceChanged(_))) => {
                 active.entry(path).or_insert_with(|| Active::new(now, &self.cfg));
             }
             Ok(_) => {

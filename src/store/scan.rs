@@ -102,6 +102,17 @@ impl Folder {
     }
 }
 
+/// Recordings gathered before they join the map: small enough that the gathering
+/// costs little memory beside the map, large enough that joining stays cheap.
+const CHUNK: usize = 4096;
+
+/// Moves the gathered recordings (in path order, after every key of `map`) into `map`.
+/// Built from sorted runs, the map is packed full and nothing is searched per file.
+fn settle_into(map: &mut BTreeMap<PathBuf, Recording>, gathered: &mut Vec<(PathBuf, Recording)>) {
+    let mut chunk: BTreeMap<PathBuf, Recording> = gathered.drain(..).collect();
+    map.append(&mut chunk);
+}
+
 /// Lists `root`. Fails only when `root` itself cannot be listed; problems below it are
 /// collected in `Listing::errors`.
 pub fn scan(root: &Path, names: &Names) -> io::Result<Listing> {
@@ -129,11 +140,13 @@ pub fn scan(root: &Path, names: &Names) -> io::Result<Listing> {
         } else if kind.is_file() {
             if let Some(rec) = file(&entry, &name, rel, date, names, &mut listing) {
                 recordings.push(rec);
+                if recordings.len() == CHUNK {
+                    settle_into(&mut listing.recordings, &mut recordings);
+                }
             }
         }
     }
-    // Already in order: collecting sorts nothing.
-    listing.recordings = recordings.into_iter().collect();
+    settle_into(&mut listing.recordings, &mut recordings);
     Ok(listing)
 }
 

@@ -14,6 +14,31 @@ pub fn check(cfg: &Config) -> bool {
     problems(cfg, true).is_empty()
 }
 
+/// The `source_dir` line: the folder and how many recordings it holds, in the window.
+fn source_line(cfg: &Config) -> (String, bool) {
+    match scan::scan(&cfg.source_dir, &cfg.names) {
+        Ok(listing) => {
+            let window = Window::of(chrono::Local::now().date_naive(), cfg.retention_days, &[&listing]);
+            let recent = listing.recordings.values().filter(|r| window.contains(r.date)).count();
+            let note = format!(
+                "{} ({} recordings, {} since {})",
+                cfg.source_dir.display(),
+                listing.recordings.len(),
+                recent,
+                window.cutoff
+            );
+            (note, true)
+        }
+        Err(e) => (
+            format!(
+                "{} cannot be read: {e} (run waits for it and raises source_unavailable)",
+                cfg.source_dir.display()
+            ),
+            false,
+        ),
+    }
+}
+
 /// The `backup_dir` line: the folder, its disk's space when it is a folder, and what a
 /// pass will find there (`volume::backup_state`, the reading the pass acts on).
 fn backup_line(cfg: &Config) -> (String, bool) {
@@ -73,28 +98,8 @@ pub fn problems(cfg: &Config, print: bool) -> Vec<String> {
     };
     line("configuration", cfg.file.display().to_string(), true);
 
-    match scan::scan(&cfg.source_dir, &cfg.names) {
-        Ok(listing) => {
-            let window = Window::of(chrono::Local::now().date_naive(), cfg.retention_days, &[&listing]);
-            let recent = listing.recordings.values().filter(|r| window.contains(r.date)).count();
-            let note = format!(
-                "{} ({} recordings, {} since {})",
-                cfg.source_dir.display(),
-                listing.recordings.len(),
-                recent,
-                window.cutoff
-            );
-            line("source_dir", note, true);
-        }
-        Err(e) => line(
-            "source_dir",
-            format!(
-                "{} cannot be read: {e} (run waits for it and raises source_unavailable)",
-                cfg.source_dir.display()
-            ),
-            false,
-        ),
-    }
+    let (value, ok) = source_line(cfg);
+    line("source_dir", value, ok);
 
     let (value, ok) = backup_line(cfg);
     line("backup_dir", value, ok);

@@ -12,8 +12,11 @@ use serde::Deserialize;
 use crate::alert::notify::settings::{self, Notify, RawNotify};
 
 pub mod keys;
+mod serde_error;
+
 use crate::rules::names::Names;
 use crate::store::whereis::really_within;
+use serde_error::describe_serde_error;
 
 /// What the file says, before any check beyond JSON types.
 #[derive(Debug, Deserialize)]
@@ -159,55 +162,6 @@ impl Config {
         let de = &mut serde_json::Deserializer::from_str(text);
         let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(describe_serde_error)?;
         validate(raw, base)
-    }
-}
-
-/// Turns serde's message into (key, problem) in the operator's words.
-fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> (Option<String>, String) {
-    let path = e.path().to_string();
-    let inner = e.into_inner();
-    let (line, column) = (inner.line(), inner.column());
-    let msg = inner.to_string();
-    // serde_json appends " at line L column C"; we say it our own way.
-    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    use serde_json::error::Category;
-    match inner.classify() {
-        Category::Syntax | Category::Eof => (None, format!("not valid JSON at line {line}, column {column}: {msg}")),
-        Category::Io => (None, format!("cannot read the configuration file: {msg}")),
-        Category::Data => {
-            if let Some(field) = msg
-                .strip_prefix("unknown field `")
-                .and_then(|rest| rest.split('`').next())
-            {
-                // Inside a section (`notify.email`): serde lists that section's keys.
-                if let Some(section) = path
-                    .rsplit_once('.')
-                    .map(|(s, _)| s)
-                    .filter(|s| !s.is_empty() && *s != "?")
-                {
-                    let known = msg.split(", expected ").nth(1).unwrap_or("");
-                    return (
-                        Some(format!("{section}.{field}")),
-                        format!(
-                            "unknown key (line {line}); the known keys there are {}",
-                            known.trim_start_matches("one of ").replace('`', "")
-                        ),
-                    );
-                }
-                return (
-                    Some(field.to_string()),
-                    format!("unknown key (line {line}); the known keys are {}", keys::names()),
-                );
-            }
-            if let Some(field) = msg
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.split('`').next())
-            {
-                return (Some(field.to_string()), "is required but missing".to_string());
-            }
-            let key = if path == "." { None } else { Some(path) };
-            (key, format!("{msg} (line {line}, column {column})"))
-        }
     }
 }
 

@@ -128,6 +128,13 @@ pub async fn run(
     let watching = matches!(mode, Mode::Daemon { watch: true });
     let mut watcher = None;
     let mut announced = false;
+    let told = Told {
+        cfg: &cfg,
+        notifier: &notifier,
+        board: &board,
+        activity: &activity,
+        supervisor: &*supervisor,
+    };
     loop {
         let log_file = open_pass_log(&log, &cfg);
         // Started once the first log file is open, so even its first lines are filed.
@@ -148,15 +155,7 @@ pub async fn run(
             .space_wanted
             .filter(|_| result.backup_available)
             .map(|wanted| move |dir: &std::path::Path| volume::disk_of(dir).is_ok_and(|d| d.free_bytes >= wanted));
-        let (events, any_active) = board
-            .after_pass(result, if daemon { "running" } else { "finished" })
-            .await;
-        let totals = activity.snapshot(0).since_start;
-        let moved = summary::moved(&totals, &last_totals);
-        last_totals = totals;
-        announce(&cfg, &notifier, &board, (&events, any_active), moved).await;
-        supervisor.alerts_changed(&events);
-        supervisor.pass_finished(&line);
+        told.pass(result, &line, &mut last_totals, daemon).await;
         if !daemon || shutdown.is_set() {
             break;
         }
@@ -177,6 +176,33 @@ pub async fn run(
     };
     wind_down(tasks, queue, notifier, &board, daemon, &*supervisor).await;
     Ok(())
+}
+
+/// Who hears of a finished pass.
+struct Told<'a> {
+    cfg: &'a Config,
+    notifier: &'a Notifier,
+    board: &'a Board,
+    activity: &'a Activity,
+    supervisor: &'a dyn Supervisor,
+}
+
+impl Told<'_> {
+    /// Records a finished pass: `status.json` and the alert life cycle, the
+    /// notifications it calls for (with the copies since the last), and the
+    /// supervisor's view of it.
+    async fn pass(&self, result: pass::PassResult, line: &str, last_totals: &mut Totals, daemon: bool) {
+        let (events, any_active) = self
+            .board
+            .after_pass(result, if daemon { "running" } else { "finished" })
+            .await;
+        let totals = self.activity.snapshot(0).since_start;
+        let moved = summary::moved(&totals, last_totals);
+        *last_totals = totals;
+        announce(self.cfg, self.notifier, self.board, (&events, any_active), moved).await;
+        self.supervisor.alerts_changed(&events);
+        self.supervisor.pass_finished(line);
+    }
 }
 
 /// Resolves `stop` into the shutdown every task waits on: tells the supervisor, and

@@ -175,25 +175,9 @@ pub async fn run(
     let mut active: HashMap<PathBuf, Active> = HashMap::new();
     loop {
         if watcher.is_none() {
-            let (cfg2, tx2, pass2) = (cfg.clone(), tx.clone(), pass_now.clone());
-            // watch() walks the whole tree to add its watches: blocking work.
-            match tokio::task::spawn_blocking(move || start(&cfg2, tx2, pass2)).await {
-                Ok(Ok(started)) => {
-                    tracing::info!(path = %cfg.source_dir.display(), "watching the source folder");
-                    watcher = Some(started);
-                    activity.set_watcher(WatcherState::Watching);
-                    // Whatever happened while unwatched is found by a pass (at start,
-                    // by the first pass, which waits for this).
-                    if first_try.is_none() {
-                        pass_now.notify_one();
-                    }
-                }
-                Ok(Err(e)) => {
-                    activity.set_watcher(WatcherState::WaitingForSource);
-                    tracing::debug!("cannot watch {} yet: {e}", cfg.source_dir.display());
-                }
-                Err(e) => tracing::error!("the watcher could not start: {e}"),
-            }
+            // Whatever happened while unwatched is found by a pass (at start, by the
+            // first pass, which waits for this).
+            watcher = try_watch(&cfg, &tx, &pass_now, &activity, first_try.is_none()).await;
             if let Some(tx) = first_try.take() {
                 let _ = tx.send(());
             }
@@ -238,6 +222,37 @@ pub async fn run(
         }
     }
     activity.set_watcher(WatcherState::Off);
+}
+
+/// Tries to put the watch on the source folder (blocking work: notify walks the tree);
+/// once it is on, asks for a pass when `pass_after` (the first pass covers the start).
+async fn try_watch(
+    cfg: &Arc<Config>,
+    tx: &mpsc::Sender<Seen>,
+    pass_now: &Arc<Notify>,
+    activity: &Activity,
+    pass_after: bool,
+) -> Option<Watcher> {
+    let (cfg2, tx2, pass2) = (cfg.clone(), tx.clone(), pass_now.clone());
+    match tokio::task::spawn_blocking(move || start(&cfg2, tx2, pass2)).await {
+        Ok(Ok(started)) => {
+            tracing::info!(path = %cfg.source_dir.display(), "watching the source folder");
+            activity.set_watcher(WatcherState::Watching);
+            if pass_after {
+                pass_now.notify_one();
+            }
+            Some(started)
+        }
+        Ok(Err(e)) => {
+            activity.set_watcher(WatcherState::WaitingForSource);
+            tracing::debug!("cannot watch {} yet: {e}", cfg.source_dir.display());
+            None
+        }
+        Err(e) => {
+            tracing::error!("the watcher could not start: {e}");
+            None
+        }
+    }
 }
 
 /// What the watcher task needs to hand out jobs.

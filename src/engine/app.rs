@@ -44,6 +44,15 @@ pub enum Fatal {
     LogDir { path: String, err: std::io::Error },
 }
 
+impl Fatal {
+    fn log_dir(cfg: &Config, err: std::io::Error) -> Fatal {
+        Fatal::LogDir {
+            path: cfg.log_dir.display().to_string(),
+            err,
+        }
+    }
+}
+
 /// How often a daemon looks again for a backup volume that was not there, or for room
 /// on a backup disk that was full.
 const VOLUME_RETRY: Duration = Duration::from_secs(5);
@@ -89,10 +98,7 @@ pub async fn run(
     stop: impl Future<Output = ()> + Send + 'static,
     supervisor: Arc<dyn Supervisor>,
 ) -> Result<(), Fatal> {
-    std::fs::create_dir_all(&cfg.log_dir).map_err(|err| Fatal::LogDir {
-        path: cfg.log_dir.display().to_string(),
-        err,
-    })?;
+    std::fs::create_dir_all(&cfg.log_dir).map_err(|err| Fatal::log_dir(&cfg, err))?;
     let mirror = Arc::new(Mirror::new(
         cfg.source_dir.clone(),
         cfg.backup_dir.clone(),
@@ -118,23 +124,13 @@ pub async fn run(
     );
     let writer = daemon.then(|| tokio::spawn(board.clone().write_after_copies(shutdown.clone())));
     let mut last_totals = Totals::default();
-    let mut pulse = Pulse {
-        busy: Box::new(queue.length_probe()),
-        progress: mirror.progress.clone(),
-        seen: 0,
-    };
+    let mut pulse = Pulse::new(Box::new(queue.length_probe()), mirror.progress.clone());
     let (hints, inbox) = watch::inbox();
     let mut inbox = Some(inbox);
     let watching = matches!(mode, Mode::Daemon { watch: true });
     let mut watcher = None;
     let mut announced = false;
-    let told = Told {
-        cfg: &cfg,
-        notifier: &notifier,
-        board: &board,
-        activity: &activity,
-        supervisor: &*supervisor,
-    };
+    let told = Told::new(&cfg, &notifier, &board, &activity, &*supervisor);
     loop {
         let log_file = open_pass_log(&log, &cfg);
         // Started once the first log file is open, so even its first lines are filed.
@@ -187,7 +183,23 @@ struct Told<'a> {
     supervisor: &'a dyn Supervisor,
 }
 
-impl Told<'_> {
+impl<'a> Told<'a> {
+    fn new(
+        cfg: &'a Config,
+        notifier: &'a Notifier,
+        board: &'a Board,
+        activity: &'a Activity,
+        supervisor: &'a dyn Supervisor,
+    ) -> Told<'a> {
+        Told {
+            cfg,
+            notifier,
+            board,
+            activity,
+            supervisor,
+        }
+    }
+
     /// Records a finished pass: `status.json` and the alert life cycle, the
     /// notifications it calls for (with the copies since the last), and the
     /// supervisor's view of it.

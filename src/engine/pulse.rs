@@ -49,12 +49,21 @@ pub async fn alive_while<F: Future>(pass: F, pulse: &mut Pulse, supervisor: &dyn
 /// What the daemon loop knows at a beat: copies queued or in flight, and the bytes
 /// copies have moved (`Mirror::progress`), to tell progress from a hang.
 pub struct Pulse {
-    pub busy: Box<dyn Fn() -> usize + Send + Sync>,
-    pub progress: Arc<AtomicU64>,
-    pub seen: u64,
+    busy: Box<dyn Fn() -> usize + Send + Sync>,
+    progress: Arc<AtomicU64>,
+    seen: u64,
 }
 
 impl Pulse {
+    /// `busy` counts copies queued or in flight; `progress` is `Mirror::progress`.
+    pub fn new(busy: Box<dyn Fn() -> usize + Send + Sync>, progress: Arc<AtomicU64>) -> Pulse {
+        Pulse {
+            busy,
+            progress,
+            seen: 0,
+        }
+    }
+
     /// True when the daemon may prove life now (`supervisor::healthy`); `in_pass`
     /// counts a running pass as busy.
     pub fn beat(&mut self, in_pass: bool) -> bool {

@@ -18,6 +18,7 @@ use std::time::SystemTime;
 use crate::rules::names::{self, Names};
 pub use crate::store::copy_error::{CopyError, FileError};
 use crate::store::durable::sync_dir;
+pub use crate::store::outcome::Outcome;
 use crate::store::volume;
 
 /// Bytes compared at the start and at the end of what the backup already holds before
@@ -48,58 +49,6 @@ pub struct Mirror {
 pub enum Stage {
     Recording,
     Finished,
-}
-
-/// What a sync did to the backup.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// A new finished copy of `bytes` bytes.
-    Copied { bytes: u64 },
-    /// `bytes` new bytes appended to a finished copy the source had outgrown.
-    Appended { bytes: u64 },
-    /// The in-progress copy followed its growing source by `bytes` bytes (`started`:
-    /// it was created now).
-    Following { bytes: u64, started: bool },
-    /// The in-progress copy got its last `bytes` bytes and its final name.
-    Completed { bytes: u64 },
-    /// Already current (at most its modification time was refreshed).
-    Current,
-    /// The source is shorter than or different from the backup, which was left as it
-    /// was. When the source holds content the backup lacks, that content is now kept
-    /// beside it at `beside` (relative path), having written `bytes` there.
-    Kept {
-        differs: bool,
-        beside: Option<PathBuf>,
-        bytes: u64,
-        detail: String,
-    },
-}
-
-impl Outcome {
-    /// The bytes it wrote into the backup.
-    pub fn bytes(&self) -> u64 {
-        match self {
-            Outcome::Copied { bytes }
-            | Outcome::Appended { bytes }
-            | Outcome::Following { bytes, .. }
-            | Outcome::Completed { bytes }
-            | Outcome::Kept { bytes, .. } => *bytes,
-            Outcome::Current => 0,
-        }
-    }
-
-    /// What it did to the backup, in the words of `status.json`'s `last_copy.outcome`;
-    /// None when it wrote nothing there.
-    pub fn wrote(&self) -> Option<&'static str> {
-        match self {
-            Outcome::Copied { .. } => Some("copied"),
-            Outcome::Appended { .. } => Some("appended"),
-            Outcome::Completed { .. } => Some("completed"),
-            Outcome::Following { bytes, .. } if *bytes > 0 => Some("following"),
-            Outcome::Kept { bytes, .. } if *bytes > 0 => Some("kept_beside"),
-            _ => None,
-        }
-    }
 }
 
 pub(super) fn is_no_space(e: &io::Error) -> bool {

@@ -1,7 +1,9 @@
 //! The only code that touches the source and backup trees: walking them (`scan`),
-//! copying into the backup (`copy`), deleting from it (`delete`, `emptied`), the backup
-//! volume's guard and disk space (`volume`), and where a path or an opened file really
-//! is (`whereis`).
+//! copying into the backup (`copy`, with `append` for growing a copy in place and
+//! `batch`/`durable` for many new copies made durable together; what a copy did is an
+//! `outcome`, why it failed a `copy_error`), deleting from it (`delete`, `emptied`),
+//! the backup folder's state, guard and disk space (`volume`), where a path or an
+//! opened file really is (`whereis`), and whether a writer still holds a file (`probe`).
 
 pub mod append;
 pub mod batch;
@@ -10,6 +12,7 @@ pub mod copy_error;
 pub mod delete;
 pub mod durable;
 pub mod emptied;
+pub mod outcome;
 pub mod probe;
 pub mod scan;
 pub mod volume;

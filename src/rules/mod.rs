@@ -1,5 +1,9 @@
 //! Pure decisions: rules that take their facts as arguments (names and paths as text,
-//! listings, `now`) and touch no file, so they are unit- and property-tested on any OS.
+//! listings, bytes, `now`) and touch no file, so they are unit- and property-tested on
+//! any OS: names and dates (`names`), names that fit the disk (`fit`), paths compared
+//! the OS's way (`paths`), the window (`window`), the copy plan (`plan`) and its
+//! batches (`batches`), the retention plan (`retention`), and a recording's time span
+//! and camera (`span`).
 
 pub mod batches;
 pub mod fit;
@@ -7,4 +11,5 @@ pub mod names;
 pub mod paths;
 pub mod plan;
 pub mod retention;
+pub mod span;
 pub mod window;

@@ -162,20 +162,30 @@ pub fn date_from_path(rel: &Path) -> Option<NaiveDate> {
 /// The day the recordings directly inside `folder` belong to (see `date_from_path`):
 /// a scan works it out once per folder.
 pub fn date_of_folder(folder: &Path) -> Option<NaiveDate> {
-    let folders: Vec<&str> = folder
-        .components()
+    day_in(&folder_names(folder)).map(|(date, _)| date)
+}
+
+/// The plain names of `path`'s parts, in order (`.`, `..`, roots and prefixes left
+/// out; a part that is not UTF-8 too).
+pub fn folder_names(path: &Path) -> Vec<&str> {
+    path.components()
         .filter_map(|c| match c {
             Component::Normal(s) => s.to_str(),
             _ => None,
         })
-        .collect();
+        .collect()
+}
+
+/// The day these folders give (see `date_from_path`), with the index just after the
+/// folders that give it.
+pub fn day_in(folders: &[&str]) -> Option<(NaiveDate, usize)> {
     for (i, f) in folders.iter().enumerate() {
         if let Some(d) = dashed_date(f) {
-            return Some(d);
+            return Some((d, i + 1));
         }
         if let [y, m, d] = folders.get(i..i + 3).unwrap_or(&[]) {
             if let Some(date) = ymd(y, m, d) {
-                return Some(date);
+                return Some((date, i + 3));
             }
         }
     }

@@ -15,11 +15,11 @@
 //! 4. Otherwise the times are unknown: counted, never guessed.
 
 use std::ffi::OsStr;
-use std::path::{Component, Path};
+use std::path::Path;
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 
-use crate::rules::names::date_from_path;
+use crate::rules::names::{date_from_path, day_in, folder_names};
 
 /// From `start` up to (not including) `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,15 +107,9 @@ pub fn kind(rel: &Path) -> Option<char> {
 /// (`ch07`, `NVR1/001`), without a recorder's trailing `dav/HH` pair; for a
 /// `NAME_chN_…` name with no such folder, `NAME_chN`.
 pub fn camera(rel: &Path) -> Option<String> {
-    let parts: Vec<&str> = rel
-        .components()
-        .filter_map(|c| match c {
-            Component::Normal(s) => s.to_str(),
-            _ => None,
-        })
-        .collect();
+    let parts = folder_names(rel);
     let (file, folders) = parts.split_last()?;
-    let after_day = day_end(folders).map_or(&[][..], |i| &folders[i..]);
+    let after_day = day_in(folders).map_or(&[][..], |(_, i)| &folders[i..]);
     let mut cam: Vec<&str> = after_day.to_vec();
     if let [.., d, h] = cam[..] {
         if d.eq_ignore_ascii_case("dav") && h.len() == 2 && h.bytes().all(|b| b.is_ascii_digit()) {
@@ -129,14 +123,6 @@ pub fn camera(rel: &Path) -> Option<String> {
     let ch = stem.find("_ch")?;
     let digits = stem[ch + 3..].bytes().take_while(u8::is_ascii_digit).count();
     (digits > 0).then(|| stem[..ch + 3 + digits].to_string())
-}
-
-/// The index just after the folders that give the day (`YYYY/MM/DD` or `YYYY-MM-DD`).
-fn day_end(folders: &[&str]) -> Option<usize> {
-    (0..folders.len()).find_map(|i| {
-        let prefix: std::path::PathBuf = folders[..=i].iter().collect();
-        date_from_path(&prefix.join("x")).map(|_| i + 1)
-    })
 }
 
 /// How many bytes of a file's head and tail `from_frames` needs.

@@ -67,6 +67,79 @@ pub enum Command {
         #[arg(long, short, value_name = "PATH", default_value = "config.json")]
         config: PathBuf,
     },
+    /// Prove the backup's coverage: per camera and day, the seconds recorded and the
+    /// gaps, and a verdict (complete only when every camera covers every day).
+    Report {
+        /// The configuration file; relative paths in it are relative to its folder.
+        #[arg(long, short, value_name = "PATH", default_value = "config.json")]
+        config: PathBuf,
+        /// How many days, ending today (default: retention_days).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        days: Option<u32>,
+        /// text (for a console), json (docs/report.md) or html (one file to print or send).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Write the report to this file instead of the console.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// One screen on the daemon's health: alive or not, last pass, alerts, free space,
+    /// coverage. Exit 0 healthy, 3 when something needs attention, 2 bad config.
+    Status {
+        /// The configuration file; relative paths in it are relative to its folder.
+        #[arg(long, short, value_name = "PATH", default_value = "config.json")]
+        config: PathBuf,
+        /// Print the same as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-read the backup's recordings and check them against the manifest (bit rot)
+    /// and their DHAV frames (truncation). Exit 0 clean, 3 problems found.
+    Verify {
+        /// The configuration file; relative paths in it are relative to its folder.
+        #[arg(long, short, value_name = "PATH", default_value = "config.json")]
+        config: PathBuf,
+        /// Only recordings of the last N days (default: all).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        days: Option<u32>,
+        /// Only the K-th of N disjoint slices (e.g. 3/7); every recording is in exactly one.
+        #[arg(long, value_name = "K/N")]
+        slice: Option<String>,
+        /// Print the result as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a simulated recorder's site (recordings of valid DHAV frames, a few gaps,
+    /// and a config.json for it) to try cctv-mirror without a recorder.
+    Demo {
+        /// Where to write it.
+        #[arg(long, value_name = "DIR", default_value = "demo")]
+        dir: PathBuf,
+        /// How many cameras.
+        #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+        cameras: u32,
+        /// How many days of past recordings, ending today.
+        #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=400))]
+        days: u32,
+        /// Keep recording until stopped: one growing file per camera.
+        #[arg(long)]
+        live: bool,
+        /// With --live: delete the whole source tree after SECS, as the platform does
+        /// after an error.
+        #[arg(long, value_name = "SECS", requires = "live")]
+        wipe_after: Option<u64>,
+        /// With --live: a new segment every SECS.
+        #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
+        segment_secs: u64,
+    },
+}
+
+/// The forms `report` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Html,
 }
 
 /// `cctv-mirror service …`. Exit codes: 0 done (for `status`: running), 1 the service

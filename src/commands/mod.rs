@@ -10,8 +10,12 @@ use crate::engine::app::{self, Mode};
 use crate::{engine::shutdown, exit, store::volume};
 
 pub mod check;
+pub mod demo;
 pub mod notify_test;
+pub mod report;
 pub mod service;
+pub mod status;
+pub mod verify;
 
 /// Runs the parsed command line.
 pub fn dispatch(opts: Opts) -> ExitCode {
@@ -64,6 +68,43 @@ pub fn dispatch(opts: Opts) -> ExitCode {
             Some(cfg) => notify_test::run(&cfg),
             None => ExitCode::from(exit::BAD_CONFIG),
         },
+        Command::Report {
+            config,
+            days,
+            format,
+            output,
+        } => match load(&config) {
+            Some(cfg) => report::run(&cfg, days, format, output.as_deref()),
+            None => ExitCode::from(exit::BAD_CONFIG),
+        },
+        Command::Status { config, json } => match load(&config) {
+            Some(cfg) => status::run(&cfg, json),
+            None => ExitCode::from(exit::BAD_CONFIG),
+        },
+        Command::Verify {
+            config,
+            days,
+            slice,
+            json,
+        } => match load(&config) {
+            Some(cfg) => verify::run(&cfg, days, slice.as_deref(), json),
+            None => ExitCode::from(exit::BAD_CONFIG),
+        },
+        Command::Demo {
+            dir,
+            cameras,
+            days,
+            live,
+            wipe_after,
+            segment_secs,
+        } => demo::run(&demo::Options {
+            dir,
+            cameras,
+            days,
+            live,
+            wipe_after,
+            segment_secs,
+        }),
     }
 }
 

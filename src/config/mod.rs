@@ -43,6 +43,10 @@ struct RawConfig {
     live_sync_secs: i64,
     #[serde(default = "default_log_retention_days")]
     log_retention_days: i64,
+    #[serde(default = "default_gap_tolerance_secs")]
+    gap_tolerance_secs: i64,
+    #[serde(default = "default_scrub_days")]
+    scrub_days: i64,
     /// None: the default, `.dav_` where `dav` is an extension.
     #[serde(default)]
     in_progress_suffixes: Option<Vec<String>>,
@@ -79,6 +83,12 @@ fn default_live_sync_secs() -> i64 {
 fn default_log_retention_days() -> i64 {
     keys::key("log_retention_days").number() as i64
 }
+fn default_gap_tolerance_secs() -> i64 {
+    keys::key("gap_tolerance_secs").number() as i64
+}
+fn default_scrub_days() -> i64 {
+    keys::key("scrub_days").number() as i64
+}
 
 /// The validated settings.
 #[derive(Debug, Clone)]
@@ -104,6 +114,10 @@ pub struct Config {
     pub live_sync: Option<Duration>,
     /// How many days of pass logs to keep; 0 keeps them all.
     pub log_retention_days: u32,
+    /// Coverage: uncovered stretches up to this long are not gaps.
+    pub gap_tolerance_secs: u32,
+    /// The nightly verification's slices (0: none).
+    pub scrub_days: u32,
     /// The site's name in every notification (default: the host name).
     pub site_name: String,
     /// Where alerts go besides the logs.
@@ -174,6 +188,8 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         ("settle_secs", raw.settle_secs as f64),
         ("live_sync_secs", raw.live_sync_secs as f64),
         ("log_retention_days", raw.log_retention_days as f64),
+        ("gap_tolerance_secs", raw.gap_tolerance_secs as f64),
+        ("scrub_days", raw.scrub_days as f64),
         ("min_free_percent", raw.min_free_percent),
     ] {
         if let Some(problem) = keys::key(name).check(v) {
@@ -206,6 +222,8 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         settle: Duration::from_secs(raw.settle_secs as u64),
         live_sync: (raw.live_sync_secs > 0).then(|| Duration::from_secs(raw.live_sync_secs as u64)),
         log_retention_days: raw.log_retention_days as u32,
+        gap_tolerance_secs: raw.gap_tolerance_secs as u32,
+        scrub_days: raw.scrub_days as u32,
         site_name,
         notify,
         allow_mass_delete: false,
@@ -350,6 +368,8 @@ impl Config {
             "settle_secs" => n(self.settle.as_secs()),
             "live_sync_secs" => n(self.live_sync.map_or(0, |d| d.as_secs())),
             "log_retention_days" => n(self.log_retention_days.into()),
+            "gap_tolerance_secs" => n(self.gap_tolerance_secs.into()),
+            "scrub_days" => n(self.scrub_days.into()),
             "site_name" => self.site_name.clone(),
             "in_progress_suffixes" => list(&self.names.in_progress_suffixes),
             _ => return None,

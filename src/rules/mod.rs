@@ -3,9 +3,10 @@
 //! any OS: names and dates (`names`), names that fit the disk (`fit`), paths compared
 //! the OS's way (`paths`), the window (`window`), the copy plan (`plan`) and its
 //! batches (`batches`), the retention plan (`retention`), and a recording's time span
-//! and camera (`span`).
+//! and camera (`span`), and the coverage they add up to (`coverage`).
 
 pub mod batches;
+pub mod coverage;
 pub mod fit;
 pub mod names;
 pub mod paths;

@@ -44,12 +44,18 @@ pub enum Source {
 
 /// The span its path says, if it says one (forms 1 and 2).
 pub fn from_name(rel: &Path) -> Option<Span> {
+    from_name_on(rel, None)
+}
+
+/// As `from_name`, with the day `fallback` for an `HH.MM.SS-HH.MM.SS` name whose
+/// folders give none (a recorder that keeps no day folders: the day its scan gave it).
+pub fn from_name_on(rel: &Path, fallback: Option<NaiveDate>) -> Option<Span> {
     let name = rel.file_name().and_then(OsStr::to_str)?;
     let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
     if let Some(span) = from_nvr_name(stem) {
         return Some(span);
     }
-    let day = date_from_path(rel)?;
+    let day = date_from_path(rel).or(fallback)?;
     let times = stem.split('[').next()?;
     let (from, to) = times.split_once('-')?;
     let (from, to) = (clock(from)?, clock(to)?);
@@ -104,12 +110,12 @@ pub fn kind(rel: &Path) -> Option<char> {
 }
 
 /// The camera a recording belongs to: the folders between its day and the file
-/// (`ch07`, `NVR1/001`), without a recorder's trailing `dav/HH` pair; for a
-/// `NAME_chN_…` name with no such folder, `NAME_chN`.
+/// (`ch07`, `NVR1/001`; all its folders when none is a day), without a recorder's
+/// trailing `dav/HH` pair; for a `NAME_chN_…` name with no such folder, `NAME_chN`.
 pub fn camera(rel: &Path) -> Option<String> {
     let parts = folder_names(rel);
     let (file, folders) = parts.split_last()?;
-    let after_day = day_in(folders).map_or(&[][..], |(_, i)| &folders[i..]);
+    let after_day = day_in(folders).map_or(folders, |(_, i)| &folders[i..]);
     let mut cam: Vec<&str> = after_day.to_vec();
     if let [.., d, h] = cam[..] {
         if d.eq_ignore_ascii_case("dav") && h.len() == 2 && h.bytes().all(|b| b.is_ascii_digit()) {
@@ -236,6 +242,12 @@ mod tests {
             "crosses midnight"
         );
         assert_eq!(p("ch1/08.00.00-08.59.59[R].dav"), None, "no day folders");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 26);
+        assert_eq!(
+            from_name_on(Path::new("ch1/08.00.00-08.59.59[R].dav"), day),
+            span("2026-11-26 08:00:00", "2026-11-26 09:00:00"),
+            "the scan's day when the folders give none"
+        );
         assert_eq!(p("2026/11/26/8.00.00-08.59.59.dav"), None);
         assert_eq!(p("2026/11/26/25.00.00-26.00.00.dav"), None);
         assert_eq!(p("2026/11/26/index.dav"), None);
@@ -273,6 +285,7 @@ mod tests {
             Some("NVR_ch12")
         );
         assert_eq!(c("2026/11/26/08.00.00-08.59.59.dav"), None);
+        assert_eq!(c("camera-01/08.00.00-08.59.59.dav").as_deref(), Some("camera-01"));
         let k = |s: &str| kind(Path::new(s));
         assert_eq!(k("a/08.00.00-08.59.59[A][0@0][0].dav"), Some('A'));
         assert_eq!(k("a/08.00.00-08.59.59.dav"), None);

@@ -3,7 +3,8 @@
 //! `batch`/`durable` for many new copies made durable together; what a copy did is an
 //! `outcome`, why it failed a `copy_error`), deleting from it (`delete`, `emptied`),
 //! the backup folder's state, guard and disk space (`volume`), where a path or an
-//! opened file really is (`whereis`), and whether a writer still holds a file (`probe`).
+//! opened file really is (`whereis`), whether a writer still holds a file (`probe`), and the time spans of the
+//! recordings listed, from names or frames (`spans`).
 
 pub mod append;
 pub mod batch;
@@ -15,5 +16,6 @@ pub mod emptied;
 pub mod outcome;
 pub mod probe;
 pub mod scan;
+pub mod spans;
 pub mod volume;
 pub mod whereis;

@@ -1,0 +1,98 @@
+//! `cctv-mirror report`: lists the backup (and the source, for what is not backed up
+//! yet) without writing anything, and prints or writes the coverage report. Exit 0
+//! when the coverage is complete, 3 when it is not, 1 when the backup cannot be read.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::Local;
+
+use crate::cli::ReportFormat;
+use crate::config::Config;
+use crate::exit;
+use crate::report::coverage::{self, html, text, Document};
+use crate::store::scan::{self, Listing};
+use crate::store::spans::SpanCache;
+use crate::store::volume::{self, BackupState};
+
+pub fn run(cfg: &Config, days: Option<u32>, format: ReportFormat, output: Option<&Path>) -> ExitCode {
+    let (backup, source) = match list(cfg) {
+        Ok(pair) => pair,
+        Err(why) => {
+            eprintln!("error: {why}");
+            return ExitCode::from(exit::CANNOT_RUN);
+        }
+    };
+    let days = days.unwrap_or(cfg.retention_days);
+    let doc = coverage::build(
+        cfg,
+        (&backup, source.as_ref()),
+        &mut SpanCache::default(),
+        Local::now(),
+        days,
+    );
+    let body = match format {
+        ReportFormat::Text => text::render(&doc),
+        ReportFormat::Json => coverage::to_json(&doc),
+        ReportFormat::Html => html::page(&doc),
+    };
+    if let Err(e) = emit(&body, output) {
+        eprintln!(
+            "error: cannot write {}: {e}",
+            output.map_or("the report".into(), |p| p.display().to_string())
+        );
+        return ExitCode::from(exit::CANNOT_RUN);
+    }
+    if let Some(path) = output {
+        eprintln!("{} ({})", doc.verdict.sentence, path.display());
+    }
+    ExitCode::from(verdict_code(&doc))
+}
+
+/// 0 complete, 3 not.
+pub fn verdict_code(doc: &Document) -> u8 {
+    if doc.verdict.counts.complete {
+        exit::OK
+    } else {
+        exit::PROBLEMS
+    }
+}
+
+fn emit(body: &str, output: Option<&Path>) -> std::io::Result<()> {
+    match output {
+        Some(path) => std::fs::write(path, body),
+        None => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(body.as_bytes())?;
+            out.flush()
+        }
+    }
+}
+
+/// Both trees, listed at once; the backup only when it is the backup (never created or
+/// marked here), the source when it can be listed.
+fn list(cfg: &Config) -> Result<(Listing, Option<Listing>), String> {
+    let dir = cfg.backup_dir.display();
+    match volume::backup_state(&cfg.backup_dir, &cfg.log_dir) {
+        BackupState::Marked { .. } | BackupState::Unmarked => {}
+        BackupState::ToCreate => return Ok((Listing::default(), scan::scan(&cfg.source_dir, &cfg.names).ok())),
+        BackupState::LostMarker => return Err(format!("{dir} has lost its marker: is the backup disk mounted?")),
+        BackupState::Missing | BackupState::NoParent => {
+            return Err(format!("{dir} is missing: is the backup disk connected?"))
+        }
+        BackupState::BareMountPoint => {
+            return Err(format!(
+                "{dir} is an empty, unmarked folder: is the backup disk mounted?"
+            ))
+        }
+        BackupState::NotAFolder => return Err(format!("{dir} is not a folder")),
+        BackupState::Unreachable(e) => return Err(format!("cannot reach {dir}: {e}")),
+    }
+    std::thread::scope(|threads| {
+        let source = threads.spawn(|| scan::scan(&cfg.source_dir, &cfg.names).ok());
+        let backup = scan::scan(&cfg.backup_dir, &cfg.names)
+            .map_err(|e| format!("cannot list {}: {e}", cfg.backup_dir.display()))?;
+        Ok((backup, source.join().ok().flatten()))
+    })
+}

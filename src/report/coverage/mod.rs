@@ -1,0 +1,227 @@
+//! The coverage report as a document: the JSON schema of docs/report.md (version 1),
+//! built from `rules::coverage`, and written as text (`text`), JSON or one
+//! self-contained HTML page (`html`). The daemon keeps `log_dir/coverage.json` and
+//! `coverage.html` with it after each pass; `report` and `status` show it.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+
+use chrono::{DateTime, Local, NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use crate::rules::coverage::{self, human_secs, Coverage};
+use crate::store::scan::Listing;
+use crate::store::spans::{self, SpanCache};
+
+pub mod html;
+pub mod text;
+
+/// What the document says it is; a reader checks both before trusting the rest.
+pub const SCHEMA: &str = "cctv-mirror/coverage";
+pub const VERSION: u32 = 1;
+/// The daemon's copies in `log_dir`.
+pub const JSON_FILE: &str = "coverage.json";
+pub const HTML_FILE: &str = "coverage.html";
+
+/// The whole report (docs/report.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Document {
+    pub schema: String,
+    pub version: u32,
+    pub site: String,
+    pub generated_at: DateTime<Local>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub backup_dir: String,
+    /// The newest instant any camera has reached.
+    pub newest: Option<NaiveDateTime>,
+    pub gap_tolerance_secs: i64,
+    /// Whether the source could be listed (else `source_only` is 0 for want of it).
+    pub source_listed: bool,
+    pub verdict: Verdict,
+    pub cameras: Vec<Camera>,
+}
+
+/// The verdict: a sentence, and the counts it is made of (`rules::coverage::Verdict`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Verdict {
+    pub sentence: String,
+    #[serde(flatten)]
+    pub counts: coverage::Verdict,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Camera {
+    pub camera: String,
+    pub days: Vec<Day>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Day {
+    pub date: NaiveDate,
+    pub covered_secs: i64,
+    pub expected_secs: i64,
+    pub complete: bool,
+    pub gaps: Vec<Gap>,
+    pub recordings: u32,
+    pub bytes: u64,
+    /// Copies of growing recordings still being made.
+    pub in_progress: u32,
+    pub unknown_times: u32,
+    pub source_only: u32,
+    /// Recordings by type letter (R, M, A, I; `?` when the name gives none).
+    pub types: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gap {
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+    pub secs: i64,
+}
+
+/// Who the report is for and when it was made.
+pub struct Heading<'a> {
+    pub site: &'a str,
+    pub backup_dir: &'a Path,
+    pub generated_at: DateTime<Local>,
+    pub source_listed: bool,
+}
+
+impl Document {
+    pub fn new(heading: &Heading, c: &Coverage) -> Document {
+        Document {
+            schema: SCHEMA.into(),
+            version: VERSION,
+            site: heading.site.into(),
+            generated_at: heading.generated_at,
+            from: c.from,
+            to: c.to,
+            backup_dir: heading.backup_dir.display().to_string(),
+            newest: c.newest,
+            gap_tolerance_secs: c.tolerance_secs,
+            source_listed: heading.source_listed,
+            verdict: verdict(c),
+            cameras: c.cameras.iter().map(camera).collect(),
+        }
+    }
+
+    /// Reads a document written by `write_json`, if it is one this version understands.
+    pub fn read(path: &Path) -> Option<Document> {
+        let doc: Document = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        (doc.schema == SCHEMA && doc.version == VERSION).then_some(doc)
+    }
+
+    /// All the gaps, camera by camera, a gap across midnight once.
+    pub fn gaps(&self) -> Vec<(&str, Gap)> {
+        let mut out: Vec<(&str, Gap)> = Vec::new();
+        for c in &self.cameras {
+            for g in c.days.iter().flat_map(|d| &d.gaps) {
+                match out.last_mut() {
+                    Some((cam, last)) if *cam == c.camera && last.to == g.from => {
+                        last.to = g.to;
+                        last.secs += g.secs;
+                    }
+                    _ => out.push((&c.camera, g.clone())),
+                }
+            }
+        }
+        out
+    }
+}
+
+fn verdict(c: &Coverage) -> Verdict {
+    let v = &c.verdict;
+    let sentence = if v.complete {
+        format!(
+            "Complete: {} camera(s) × {} day(s), every expected second is in the backup.",
+            v.cameras,
+            v.camera_days / v.cameras.max(1)
+        )
+    } else if v.cameras == 0 {
+        "Not complete: the backup holds no recording of these days.".to_string()
+    } else {
+        format!(
+            "Not complete: {} gap(s), {} missing, on {} of {} camera-days.",
+            v.gaps,
+            human_secs(v.missing_secs),
+            v.camera_days - v.complete_camera_days,
+            v.camera_days
+        )
+    };
+    Verdict {
+        sentence,
+        counts: v.clone(),
+    }
+}
+
+fn camera(c: &coverage::Camera) -> Camera {
+    Camera {
+        camera: c.camera.clone(),
+        days: c
+            .days
+            .iter()
+            .map(|d| Day {
+                date: d.date,
+                covered_secs: d.covered_secs,
+                expected_secs: d.expected_secs,
+                complete: d.complete(),
+                gaps: d
+                    .gaps
+                    .iter()
+                    .map(|g| Gap {
+                        from: g.from,
+                        to: g.to,
+                        secs: g.secs(),
+                    })
+                    .collect(),
+                recordings: d.recordings,
+                bytes: d.bytes,
+                in_progress: d.copying,
+                unknown_times: d.unknown_times,
+                source_only: d.source_only,
+                types: d.types.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Writes the document as JSON (pretty, one trailing newline).
+pub fn to_json(doc: &Document) -> String {
+    let mut s = serde_json::to_string_pretty(doc).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Replaces `log_dir/coverage.json` and `coverage.html` (each written whole, then renamed).
+pub fn write_files(log_dir: &Path, doc: &Document) -> io::Result<()> {
+    crate::report::json_file::replace(log_dir, JSON_FILE, doc)?;
+    crate::report::json_file::replace_text(log_dir, HTML_FILE, &html::page(doc))
+}
+
+/// The report on the `days` days ending `now`'s day, from the listings a scan made
+/// (`source`: None when it could not be listed). Reads frames only of backup
+/// recordings whose names give no times, once per file thanks to `cache`.
+pub fn build(
+    cfg: &crate::config::Config,
+    listings: (&Listing, Option<&Listing>),
+    cache: &mut SpanCache,
+    now: DateTime<Local>,
+    days: u32,
+) -> Document {
+    let (backup, source) = listings;
+    let today = now.date_naive();
+    let from = today
+        .checked_sub_days(chrono::Days::new(u64::from(days.max(1) - 1)))
+        .unwrap_or(today);
+    let pieces = spans::pieces(&cfg.backup_dir, backup, source, cache);
+    let c = coverage::coverage(&pieces, from, today, today, cfg.gap_tolerance_secs.into());
+    let heading = Heading {
+        site: &cfg.site_name,
+        backup_dir: &cfg.backup_dir,
+        generated_at: now,
+        source_listed: source.is_some(),
+    };
+    Document::new(&heading, &c)
+}

@@ -1,0 +1,457 @@
+//! Coverage: which seconds of each camera-day the backup holds, the gaps between them,
+//! and the verdict on the whole range. Pure: the recordings (camera, span, size, where
+//! they are) and `today` are arguments; the one answer `report`, `status` and the
+//! daemon's `coverage.json` all give.
+//!
+//! A day is expected whole, except today, expected up to the newest instant any camera
+//! has reached. A camera's gaps are the stretches of its timeline no recording covers,
+//! longer than the tolerance (gaps at or under it are forgiven, as a recorder leaves a
+//! second or two between segments); a gap across midnight is one gap, shown in both
+//! days. Recordings whose times cannot be read are counted, never guessed.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, NaiveDate, NaiveDateTime};
+
+use crate::rules::span::Span;
+
+/// Where a recording is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    /// In the backup under its final name.
+    Backup,
+    /// In the backup, still being copied as it grows.
+    Copying,
+    /// Only in the source: not yet backed up. Counted apart, never as coverage.
+    SourceOnly,
+}
+
+/// One recording, as coverage sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    pub camera: String,
+    /// Its times; None when neither its name nor its frames give them.
+    pub span: Option<Span>,
+    /// The day its folders (or its scan) give it: where it is counted without a span.
+    pub date: NaiveDate,
+    pub bytes: u64,
+    /// R, M, A or I, when its name says.
+    pub kind: Option<char>,
+    pub held: Held,
+}
+
+/// A stretch no recording covers, from `from` up to (not including) `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    pub from: NaiveDateTime,
+    pub to: NaiveDateTime,
+}
+
+impl Gap {
+    pub fn secs(&self) -> i64 {
+        (self.to - self.from).num_seconds()
+    }
+}
+
+/// One camera's day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Day {
+    pub date: NaiveDate,
+    pub covered_secs: i64,
+    pub expected_secs: i64,
+    /// The gaps longer than the tolerance, clipped to this day.
+    pub gaps: Vec<Gap>,
+    /// Recordings starting this day, in the backup (final or being copied).
+    pub recordings: u32,
+    pub bytes: u64,
+    /// Of those, copies still being made of growing recordings.
+    pub copying: u32,
+    /// Recordings of this day whose times could not be read.
+    pub unknown_times: u32,
+    /// Recordings of this day only in the source.
+    pub source_only: u32,
+    /// Recordings by type (R, M, A, I; `?` when the name gives none).
+    pub types: BTreeMap<char, u32>,
+}
+
+impl Day {
+    /// No gap: every expected second is covered, within the tolerance.
+    pub fn complete(&self) -> bool {
+        self.gaps.is_empty()
+    }
+}
+
+/// One camera over the range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Camera {
+    pub camera: String,
+    pub days: Vec<Day>,
+}
+
+/// The answer on the whole range.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Verdict {
+    /// True only when every camera covers every day of the range.
+    pub complete: bool,
+    pub cameras: usize,
+    pub camera_days: usize,
+    pub complete_camera_days: usize,
+    /// Gaps longer than the tolerance; one across midnight counts once.
+    pub gaps: usize,
+    /// Their seconds.
+    pub missing_secs: i64,
+    /// Recordings of the range whose times could not be read.
+    pub unknown_times: u32,
+    /// Recordings of the range only in the source (not yet backed up).
+    pub source_only: u32,
+}
+
+/// The coverage of `from..=to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coverage {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The newest instant any camera has reached, if any recording has times.
+    pub newest: Option<NaiveDateTime>,
+    pub tolerance_secs: i64,
+    pub cameras: Vec<Camera>,
+    pub verdict: Verdict,
+}
+
+/// The coverage of the days `from..=to` by `pieces`, with today `today`.
+pub fn coverage(pieces: &[Piece], from: NaiveDate, to: NaiveDate, today: NaiveDate, tolerance_secs: i64) -> Coverage {
+    let newest = pieces
+        .iter()
+        .filter(|p| p.held != Held::SourceOnly)
+        .filter_map(|p| p.span.map(|s| s.end))
+        .max();
+    let ends = DayEnds { today, newest };
+    let mut by_camera: BTreeMap<&str, Vec<&Piece>> = BTreeMap::new();
+    for p in pieces {
+        let list = by_camera.entry(p.camera.as_str()).or_default();
+        list.push(p);
+    }
+    let cameras: Vec<Camera> = by_camera
+        .into_iter()
+        .filter(|(_, list)| list.iter().any(|p| in_range(p, from, to)))
+        .map(|(name, list)| camera(name, &list, from, to, ends, tolerance_secs))
+        .collect();
+    let verdict = verdict(&cameras);
+    Coverage {
+        from,
+        to,
+        newest,
+        tolerance_secs,
+        cameras,
+        verdict,
+    }
+}
+
+/// Where each day's expected seconds end.
+#[derive(Debug, Clone, Copy)]
+struct DayEnds {
+    today: NaiveDate,
+    newest: Option<NaiveDateTime>,
+}
+
+impl DayEnds {
+    /// The end of what `date` is expected to hold: its midnight, or for today (and
+    /// later) the newest instant reached, within the day.
+    fn of(&self, date: NaiveDate) -> NaiveDateTime {
+        let (start, end) = (midnight(date), next_midnight(date));
+        if date < self.today {
+            return end;
+        }
+        self.newest.map_or(start, |n| n.clamp(start, end))
+    }
+}
+
+fn midnight(d: NaiveDate) -> NaiveDateTime {
+    d.and_time(chrono::NaiveTime::MIN)
+}
+
+fn next_midnight(d: NaiveDate) -> NaiveDateTime {
+    midnight(d.checked_add_days(Days::new(1)).unwrap_or(d))
+}
+
+fn in_range(p: &Piece, from: NaiveDate, to: NaiveDate) -> bool {
+    let day = p.span.map_or(p.date, |s| s.start.date());
+    (from..=to).contains(&day)
+}
+
+fn camera(name: &str, pieces: &[&Piece], from: NaiveDate, to: NaiveDate, ends: DayEnds, tolerance: i64) -> Camera {
+    let covered = merged(pieces);
+    let gaps = gaps(&covered, midnight(from), ends.of(to), tolerance);
+    let days = from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .map(|date| {
+            let (start, end) = (midnight(date), ends.of(date));
+            let mut day = Day {
+                date,
+                covered_secs: covered.iter().map(|s| overlap(s, start, end)).sum(),
+                expected_secs: (end - start).num_seconds(),
+                gaps: gaps
+                    .iter()
+                    .filter_map(|g| clip(g, start, next_midnight(date)))
+                    .collect(),
+                recordings: 0,
+                bytes: 0,
+                copying: 0,
+                unknown_times: 0,
+                source_only: 0,
+                types: BTreeMap::new(),
+            };
+            for p in pieces
+                .iter()
+                .filter(|p| p.span.map_or(p.date, |s| s.start.date()) == date)
+            {
+                count(&mut day, p);
+            }
+            day
+        })
+        .collect();
+    Camera {
+        camera: name.to_string(),
+        days,
+    }
+}
+
+/// Adds one recording to its day's counts.
+fn count(day: &mut Day, p: &Piece) {
+    if p.held == Held::SourceOnly {
+        day.source_only += 1;
+        return;
+    }
+    day.recordings += 1;
+    day.bytes += p.bytes;
+    day.copying += u32::from(p.held == Held::Copying);
+    day.unknown_times += u32::from(p.span.is_none());
+    *day.types.entry(p.kind.unwrap_or('?')).or_default() += 1;
+}
+
+/// The backup's spans of one camera, sorted and merged where they touch or overlap.
+fn merged(pieces: &[&Piece]) -> Vec<Span> {
+    let mut spans: Vec<Span> = pieces
+        .iter()
+        .filter(|p| p.held != Held::SourceOnly)
+        .filter_map(|p| p.span)
+        .collect();
+    spans.sort_by_key(|s| s.start);
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+/// The stretches of `start..end` that `covered` (sorted, disjoint) leaves, longer than
+/// `tolerance` seconds.
+fn gaps(covered: &[Span], start: NaiveDateTime, end: NaiveDateTime, tolerance: i64) -> Vec<Gap> {
+    let mut out = Vec::new();
+    let mut at = start;
+    for s in covered.iter().chain(std::iter::once(&Span { start: end, end })) {
+        let to = s.start.min(end);
+        if to > at && (to - at).num_seconds() > tolerance {
+            out.push(Gap { from: at, to });
+        }
+        at = at.max(s.end);
+        if at >= end {
+            break;
+        }
+    }
+    out
+}
+
+fn overlap(s: &Span, start: NaiveDateTime, end: NaiveDateTime) -> i64 {
+    let (a, b) = (s.start.max(start), s.end.min(end));
+    (b - a).num_seconds().max(0)
+}
+
+fn clip(g: &Gap, start: NaiveDateTime, end: NaiveDateTime) -> Option<Gap> {
+    let (from, to) = (g.from.max(start), g.to.min(end));
+    (to > from).then_some(Gap { from, to })
+}
+
+fn verdict(cameras: &[Camera]) -> Verdict {
+    let days = || cameras.iter().flat_map(|c| c.days.iter());
+    let mut v = Verdict {
+        cameras: cameras.len(),
+        camera_days: days().count(),
+        complete_camera_days: days().filter(|d| d.complete()).count(),
+        unknown_times: days().map(|d| d.unknown_times).sum(),
+        source_only: days().map(|d| d.source_only).sum(),
+        ..Verdict::default()
+    };
+    for c in cameras {
+        // A gap across midnight is shown in both days; it counts once.
+        let mut last: Option<NaiveDateTime> = None;
+        for g in c.days.iter().flat_map(|d| d.gaps.iter()) {
+            v.missing_secs += g.secs();
+            if last != Some(g.from) {
+                v.gaps += 1;
+            }
+            last = Some(g.to);
+        }
+    }
+    v.complete = v.cameras > 0 && v.complete_camera_days == v.camera_days;
+    v
+}
+
+/// Seconds as `1 h 05 min`, `4 min 10 s`, `12 s`.
+pub fn human_secs(secs: i64) -> String {
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    match (h, m) {
+        (0, 0) => format!("{s} s"),
+        (0, _) => format!("{m} min {s:02} s"),
+        _ => format!("{h} h {m:02} min"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeDelta;
+
+    fn at(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn piece(camera: &str, from: &str, to: &str) -> Piece {
+        let span = Span {
+            start: at(from),
+            end: at(to),
+        };
+        Piece {
+            camera: camera.into(),
+            span: Some(span),
+            date: span.start.date(),
+            bytes: 10,
+            kind: Some('R'),
+            held: Held::Backup,
+        }
+    }
+
+    /// Hourly segments of `camera` from `first` for `hours` hours, skipping `skip`.
+    fn hours(camera: &str, first: &str, hours: i64, skip: &[i64]) -> Vec<Piece> {
+        (0..hours)
+            .filter(|h| !skip.contains(h))
+            .map(|h| {
+                let s = at(first) + TimeDelta::hours(h);
+                let mut p = piece(camera, "2000-01-01 00:00:00", "2000-01-01 00:00:01");
+                p.span = Some(Span {
+                    start: s,
+                    end: s + TimeDelta::hours(1),
+                });
+                p.date = s.date();
+                p
+            })
+            .collect()
+    }
+
+    fn gap(a: &str, b: &str) -> Gap {
+        Gap { from: at(a), to: at(b) }
+    }
+
+    #[test]
+    fn whole_days_are_complete_and_today_is_expected_up_to_the_newest_instant() {
+        let mut p = hours("ch01", "2026-11-26 00:00:00", 24 + 10, &[]);
+        p.extend(hours("ch02", "2026-11-26 00:00:00", 24 + 9, &[]));
+        let c = coverage(&p, d("2026-11-26"), d("2026-11-27"), d("2026-11-27"), 60);
+        assert_eq!(c.newest, Some(at("2026-11-27 10:00:00")));
+        let ch01 = &c.cameras[0];
+        assert_eq!(ch01.days[0].covered_secs, 86_400);
+        assert_eq!(ch01.days[0].expected_secs, 86_400);
+        assert_eq!(ch01.days[1].expected_secs, 10 * 3600);
+        assert!(ch01.days.iter().all(Day::complete));
+        // ch02 stopped an hour before ch01: its last hour is a gap.
+        assert_eq!(
+            c.cameras[1].days[1].gaps,
+            vec![gap("2026-11-27 09:00:00", "2026-11-27 10:00:00")]
+        );
+        assert_eq!(c.verdict.gaps, 1);
+        assert_eq!(c.verdict.missing_secs, 3600);
+        assert_eq!((c.verdict.camera_days, c.verdict.complete_camera_days), (4, 3));
+        assert!(!c.verdict.complete);
+    }
+
+    #[test]
+    fn planted_gaps_are_found_exactly_and_short_ones_forgiven() {
+        let mut p = hours("ch01", "2026-11-26 00:00:00", 24, &[3, 4]);
+        // Ends 10 minutes early, and a 30-second hole (forgiven).
+        let last = p.last_mut().unwrap();
+        last.span.as_mut().unwrap().end -= TimeDelta::minutes(10);
+        p[0].span.as_mut().unwrap().end -= TimeDelta::seconds(30);
+        let c = coverage(&p, d("2026-11-26"), d("2026-11-26"), d("2026-11-27"), 60);
+        let day = &c.cameras[0].days[0];
+        assert_eq!(
+            day.gaps,
+            vec![
+                gap("2026-11-26 03:00:00", "2026-11-26 05:00:00"),
+                gap("2026-11-26 23:50:00", "2026-11-27 00:00:00")
+            ]
+        );
+        assert_eq!(day.covered_secs, 86_400 - 2 * 3600 - 600 - 30);
+        assert_eq!(c.verdict.missing_secs, 2 * 3600 + 600);
+    }
+
+    #[test]
+    fn a_gap_across_midnight_is_shown_in_both_days_and_counted_once() {
+        let p = vec![
+            piece("ch01", "2026-11-25 00:00:00", "2026-11-25 23:00:00"),
+            piece("ch01", "2026-11-26 01:00:00", "2026-11-27 00:00:00"),
+            piece("ch01", "2026-11-26 23:59:00", "2026-11-27 00:00:30"),
+        ];
+        let c = coverage(&p, d("2026-11-25"), d("2026-11-26"), d("2026-11-30"), 60);
+        let days = &c.cameras[0].days;
+        assert_eq!(days[0].gaps, vec![gap("2026-11-25 23:00:00", "2026-11-26 00:00:00")]);
+        assert_eq!(days[1].gaps, vec![gap("2026-11-26 00:00:00", "2026-11-26 01:00:00")]);
+        assert_eq!((c.verdict.gaps, c.verdict.missing_secs), (1, 7200));
+        assert_eq!(
+            days[1].covered_secs,
+            23 * 3600,
+            "the part after midnight is the next day's"
+        );
+    }
+
+    #[test]
+    fn a_day_without_recordings_is_one_whole_gap_and_unknown_times_are_counted() {
+        let mut p = hours("ch01", "2026-11-24 00:00:00", 24, &[]);
+        let mut odd = piece("ch01", "2026-11-25 00:00:00", "2026-11-25 00:00:01");
+        odd.span = None;
+        odd.kind = None;
+        p.push(odd);
+        let mut waiting = piece("ch01", "2026-11-24 05:00:00", "2026-11-24 06:00:00");
+        waiting.held = Held::SourceOnly;
+        p.push(waiting);
+        let c = coverage(&p, d("2026-11-24"), d("2026-11-25"), d("2026-11-30"), 60);
+        let days = &c.cameras[0].days;
+        assert_eq!(days[1].gaps, vec![gap("2026-11-25 00:00:00", "2026-11-26 00:00:00")]);
+        assert_eq!(days[1].unknown_times, 1);
+        assert_eq!(days[1].types.get(&'?'), Some(&1));
+        assert_eq!(days[0].source_only, 1);
+        assert_eq!(days[0].recordings, 24);
+        assert_eq!((c.verdict.unknown_times, c.verdict.source_only), (1, 1));
+    }
+
+    #[test]
+    fn nothing_is_not_complete() {
+        let c = coverage(&[], d("2026-11-24"), d("2026-11-25"), d("2026-11-25"), 60);
+        assert!(!c.verdict.complete);
+        assert_eq!(c.verdict.cameras, 0);
+    }
+
+    #[test]
+    fn seconds_read_as_people_say_them() {
+        assert_eq!(human_secs(12), "12 s");
+        assert_eq!(human_secs(250), "4 min 10 s");
+        assert_eq!(human_secs(3900), "1 h 05 min");
+    }
+}

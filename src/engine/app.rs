@@ -21,6 +21,7 @@ use crate::engine::pass;
 use crate::engine::pulse::{alive_while, beat_timer, next_beat, Pulse};
 use crate::engine::queue::CopyQueue;
 use crate::engine::shutdown::Shutdown;
+use crate::engine::upkeep::Upkeep;
 use crate::report::activity::{Activity, Totals};
 use crate::report::prune;
 use crate::report::runlog::{self, RunLog};
@@ -176,7 +177,9 @@ pub async fn run(
 
 /// Who hears of a finished pass.
 struct Told<'a> {
-    cfg: &'a Config,
+    cfg: &'a Arc<Config>,
+    /// The coverage report after each pass.
+    upkeep: Upkeep,
     notifier: &'a Notifier,
     board: &'a Board,
     activity: &'a Activity,
@@ -185,7 +188,7 @@ struct Told<'a> {
 
 impl<'a> Told<'a> {
     fn new(
-        cfg: &'a Config,
+        cfg: &'a Arc<Config>,
         notifier: &'a Notifier,
         board: &'a Board,
         activity: &'a Activity,
@@ -193,6 +196,7 @@ impl<'a> Told<'a> {
     ) -> Told<'a> {
         Told {
             cfg,
+            upkeep: Upkeep::default(),
             notifier,
             board,
             activity,
@@ -200,10 +204,11 @@ impl<'a> Told<'a> {
         }
     }
 
-    /// Records a finished pass: `status.json` and the alert life cycle, the
-    /// notifications it calls for (with the copies since the last), and the
+    /// Records a finished pass: the coverage report, `status.json` and the alert life
+    /// cycle, the notifications it calls for (with the copies since the last), and the
     /// supervisor's view of it.
-    async fn pass(&self, result: pass::PassResult, line: &str, last_totals: &mut Totals, daemon: bool) {
+    async fn pass(&self, mut result: pass::PassResult, line: &str, last_totals: &mut Totals, daemon: bool) {
+        self.upkeep.after_pass(self.cfg, result.listings.take()).await;
         let (events, any_active) = self
             .board
             .after_pass(result, if daemon { "running" } else { "finished" })

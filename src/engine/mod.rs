@@ -1,7 +1,7 @@
 //! The daemon's moving parts: the wiring and its run to an exit code (`app`), one
 //! reconciliation pass (`pass`), the shared copy queue and its workers (`queue`), the
-//! owner of `status.json` (`board`), the proof of life (`pulse`), and the stop signals
-//! (`shutdown`).
+//! owner of `status.json` (`board`), the proof of life (`pulse`), the stop signals
+//! (`shutdown`), and the work after a pass on its listings (`upkeep`).
 
 pub mod app;
 pub mod board;
@@ -9,3 +9,4 @@ pub mod pass;
 pub mod pulse;
 pub mod queue;
 pub mod shutdown;
+pub mod upkeep;

@@ -33,6 +33,20 @@ pub struct PassResult {
     /// The smallest copy that did not fit: when the disk has that much free again, a
     /// daemon runs a pass at once instead of waiting for the tick.
     pub space_wanted: Option<u64>,
+    /// Both trees as the pass leaves them (the backup listing brought up to date with
+    /// its copies and deletions), for the coverage report; None when a tree could not
+    /// be listed.
+    pub listings: Option<Listings>,
+    /// Recordings whose copy is now whole in the backup (copied, completed, appended
+    /// or found current).
+    landed: Vec<PathBuf>,
+}
+
+/// The source and backup listings after a pass.
+#[derive(Debug, Default)]
+pub struct Listings {
+    pub source: Listing,
+    pub backup: Listing,
 }
 
 impl PassResult {
@@ -111,7 +125,8 @@ pub async fn pass(
             );
         }
         (Ok(source), Ok(backup)) => {
-            reconcile(cfg, queue, hints, &mut shutdown, &source, backup, &mut out).await;
+            let backup = reconcile(cfg, queue, hints, &mut shutdown, &source, backup, &mut out).await;
+            out.listings = Some(Listings { source, backup });
         }
     }
 
@@ -199,16 +214,17 @@ fn check_disk(cfg: &Config, out: &mut PassResult) {
     }
 }
 
-/// The part of a pass that needs both trees.
+/// The part of a pass that needs both trees; returns the backup's listing as the pass
+/// leaves it.
 async fn reconcile(
     cfg: &Config,
     queue: &CopyQueue,
     hints: Option<&watch::Hints>,
     shutdown: &mut Shutdown,
     source: &Listing,
-    backup: Listing,
+    mut backup: Listing,
     out: &mut PassResult,
-) {
+) -> Listing {
     for (rel, why) in source.errors.iter().chain(&backup.errors) {
         tracing::warn!(path = %rel.display(), "cannot read, skipped this pass: {why}");
         out.summary.errors += 1;
@@ -239,8 +255,16 @@ async fn reconcile(
     }
 
     // Deletions first: they may free the room the copies need.
-    prune(cfg, queue, &backup, &window, out).await;
+    for gone in prune(cfg, queue, &backup, &window, out).await {
+        backup.recordings.remove(&gone);
+    }
     copy(queue, shutdown, copies.jobs, out).await;
+    for rel in out.landed.drain(..) {
+        if let Some(rec) = source.recordings.get(&rel) {
+            backup.in_progress.remove(&rel);
+            backup.recordings.insert(rel, *rec);
+        }
+    }
     if out.summary.errors > 0 {
         let msg = format!(
             "{} file(s) could not be read, copied or deleted this pass; see the pass log; they are retried next pass",
@@ -248,11 +272,19 @@ async fn reconcile(
         );
         raise(out, AlertKind::CopyErrors, msg);
     }
+    backup
 }
 
 /// Removes stale temporaries and the recordings retention plans, unless that would
-/// be more than half the backup at once and the operator has not allowed it.
-async fn prune(cfg: &Config, queue: &CopyQueue, backup: &Listing, window: &Window, out: &mut PassResult) {
+/// be more than half the backup at once and the operator has not allowed it; returns
+/// the recordings deleted.
+async fn prune(
+    cfg: &Config,
+    queue: &CopyQueue,
+    backup: &Listing,
+    window: &Window,
+    out: &mut PassResult,
+) -> Vec<PathBuf> {
     let stale = retention::stale_temps(backup, |t| {
         cfg.names.origin(t).is_some_and(|origin| queue.is_pending(&origin))
     });
@@ -276,10 +308,13 @@ async fn prune(cfg: &Config, queue: &CopyQueue, backup: &Listing, window: &Windo
             expired.clear();
         }
     }
+    let mut gone = Vec::new();
     for (d, bytes) in delete(cfg, expired, out).await {
         tracing::info!(path = %d.rel.display(), bytes, reason = ?d.reason, "deleted");
         out.summary.deleted += 1;
+        gone.push(d.rel);
     }
+    gone
 }
 
 /// Queues every planned copy (small new ones in batches) and counts each report.
@@ -333,6 +368,12 @@ fn tally(out: &mut PassResult, report: Report) {
     let s = &mut out.summary;
     if let Ok(outcome) = &report.result {
         s.bytes_copied += outcome.bytes();
+        if matches!(
+            outcome,
+            Outcome::Copied { .. } | Outcome::Appended { .. } | Outcome::Completed { .. } | Outcome::Current
+        ) {
+            out.landed.push(report.rel.clone());
+        }
     }
     match report.result {
         Ok(Outcome::Copied { .. }) => s.copied += 1,

@@ -301,9 +301,12 @@ fn verdict(cameras: &[Camera]) -> Verdict {
     v
 }
 
-/// Seconds as `1 h 05 min`, `4 min 10 s`, `12 s`.
+/// Seconds as `3 d 04 h`, `1 h 05 min`, `4 min 10 s`, `12 s`.
 pub fn human_secs(secs: i64) -> String {
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    if h >= 48 {
+        return format!("{} d {:02} h", h / 24, h % 24);
+    }
     match (h, m) {
         (0, 0) => format!("{s} s"),
         (0, _) => format!("{m} min {s:02} s"),
@@ -453,5 +456,6 @@ mod tests {
         assert_eq!(human_secs(12), "12 s");
         assert_eq!(human_secs(250), "4 min 10 s");
         assert_eq!(human_secs(3900), "1 h 05 min");
+        assert_eq!(human_secs(4_842_000), "56 d 01 h");
     }
 }

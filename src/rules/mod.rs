@@ -3,11 +3,13 @@
 //! any OS: names and dates (`names`), names that fit the disk (`fit`), paths compared
 //! the OS's way (`paths`), the window (`window`), the copy plan (`plan`) and its
 //! batches (`batches`), the retention plan (`retention`), and a recording's time span
-//! and camera (`span`), and the coverage they add up to (`coverage`).
+//! and camera (`span`), the coverage they add up to (`coverage`),
+//! and whether cctv-mirror is doing its job (`health`).
 
 pub mod batches;
 pub mod coverage;
 pub mod fit;
+pub mod health;
 pub mod names;
 pub mod paths;
 pub mod plan;

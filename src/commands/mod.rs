@@ -108,6 +108,25 @@ pub fn dispatch(opts: Opts) -> ExitCode {
     }
 }
 
+/// Whether the backup folder can be read as the backup, for the commands that only
+/// read it (`report`, `verify`): Ok(false) when the first pass has yet to create it;
+/// Err when it is not there or not the backup.
+pub fn backup_readable(cfg: &Config) -> Result<bool, String> {
+    use volume::BackupState;
+    let dir = cfg.backup_dir.display();
+    match volume::backup_state(&cfg.backup_dir, &cfg.log_dir) {
+        BackupState::Marked { .. } | BackupState::Unmarked => Ok(true),
+        BackupState::ToCreate => Ok(false),
+        BackupState::LostMarker => Err(format!("{dir} has lost its marker: is the backup disk mounted?")),
+        BackupState::Missing | BackupState::NoParent => Err(format!("{dir} is missing: is the backup disk connected?")),
+        BackupState::BareMountPoint => Err(format!(
+            "{dir} is an empty, unmarked folder: is the backup disk mounted?"
+        )),
+        BackupState::NotAFolder => Err(format!("{dir} is not a folder")),
+        BackupState::Unreachable(e) => Err(format!("cannot reach {dir}: {e}")),
+    }
+}
+
 /// The validated config, or None after one line on stderr.
 pub fn load(path: &std::path::Path) -> Option<Config> {
     Config::load(path).map_err(|e| eprintln!("error: {e}")).ok()

@@ -13,7 +13,6 @@ use crate::exit;
 use crate::report::coverage::{self, html, text, Document};
 use crate::store::scan::{self, Listing};
 use crate::store::spans::SpanCache;
-use crate::store::volume::{self, BackupState};
 
 pub fn run(cfg: &Config, days: Option<u32>, format: ReportFormat, output: Option<&Path>) -> ExitCode {
     let (backup, source) = match list(cfg) {
@@ -73,21 +72,8 @@ fn emit(body: &str, output: Option<&Path>) -> std::io::Result<()> {
 /// Both trees, listed at once; the backup only when it is the backup (never created or
 /// marked here), the source when it can be listed.
 fn list(cfg: &Config) -> Result<(Listing, Option<Listing>), String> {
-    let dir = cfg.backup_dir.display();
-    match volume::backup_state(&cfg.backup_dir, &cfg.log_dir) {
-        BackupState::Marked { .. } | BackupState::Unmarked => {}
-        BackupState::ToCreate => return Ok((Listing::default(), scan::scan(&cfg.source_dir, &cfg.names).ok())),
-        BackupState::LostMarker => return Err(format!("{dir} has lost its marker: is the backup disk mounted?")),
-        BackupState::Missing | BackupState::NoParent => {
-            return Err(format!("{dir} is missing: is the backup disk connected?"))
-        }
-        BackupState::BareMountPoint => {
-            return Err(format!(
-                "{dir} is an empty, unmarked folder: is the backup disk mounted?"
-            ))
-        }
-        BackupState::NotAFolder => return Err(format!("{dir} is not a folder")),
-        BackupState::Unreachable(e) => return Err(format!("cannot reach {dir}: {e}")),
+    if !super::backup_readable(cfg)? {
+        return Ok((Listing::default(), scan::scan(&cfg.source_dir, &cfg.names).ok()));
     }
     std::thread::scope(|threads| {
         let source = threads.spawn(|| scan::scan(&cfg.source_dir, &cfg.names).ok());

@@ -18,9 +18,9 @@ use crate::rules::retention;
 use crate::rules::window::Window;
 use crate::rules::{batches, plan};
 use crate::store::copy::{CopyError, FileError, Outcome};
-use crate::store::delete;
 use crate::store::scan::{self, Listing};
 use crate::store::volume::{self, Disk};
+use crate::store::{delete, manifest};
 use crate::watch;
 
 /// What a pass found and did.
@@ -314,7 +314,28 @@ async fn prune(
         out.summary.deleted += 1;
         gone.push(d.rel);
     }
+    forget(cfg, &gone).await;
     gone
+}
+
+/// Takes the recordings retention deleted out of the manifest, and compacts it when
+/// most of its lines are stale.
+async fn forget(cfg: &Config, gone: &[PathBuf]) {
+    if gone.is_empty() {
+        return;
+    }
+    let (root, gone) = (cfg.backup_dir.clone(), gone.to_vec());
+    let done = tokio::task::spawn_blocking(move || {
+        let rels: Vec<&std::path::Path> = gone.iter().map(PathBuf::as_path).collect();
+        manifest::forget(&root, &rels).and_then(|()| manifest::compact(&root))
+    })
+    .await;
+    match done {
+        Ok(Ok(true)) => tracing::info!("manifest compacted"),
+        Ok(Ok(false)) => {}
+        Ok(Err(e)) => tracing::warn!("cannot update the manifest after retention: {e}"),
+        Err(e) => tracing::warn!("cannot update the manifest after retention: {e}"),
+    }
 }
 
 /// Queues every planned copy (small new ones in batches) and counts each report.
@@ -368,10 +389,7 @@ fn tally(out: &mut PassResult, report: Report) {
     let s = &mut out.summary;
     if let Ok(outcome) = &report.result {
         s.bytes_copied += outcome.bytes();
-        if matches!(
-            outcome,
-            Outcome::Copied { .. } | Outcome::Appended { .. } | Outcome::Completed { .. } | Outcome::Current
-        ) {
+        if outcome.wrote_final() || *outcome == Outcome::Current {
             out.landed.push(report.rel.clone());
         }
     }

@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use crate::alert::AlertKind;
 use crate::report::activity::Activity;
 use crate::store::copy::{CopyError, FileError, Mirror, Outcome, Stage};
+use crate::store::manifest;
 
 /// One finished job.
 #[derive(Debug, Clone)]
@@ -202,6 +203,11 @@ impl Worker {
     fn finish(&self, job: Job, result: Result<Outcome, CopyError>) -> Option<Job> {
         let key = self.mirror.names.key(&job.rel).unwrap_or_else(|| job.rel.clone());
         log_result(&job, &result);
+        if result.as_ref().is_ok_and(Outcome::wrote_final) {
+            if let Err(e) = manifest::record(&self.mirror.backup_dir, &key) {
+                tracing::warn!(path = %key.display(), "not recorded in the manifest: {e}");
+            }
+        }
         self.activity.record(&job.rel, &result);
         // Taken under the same lock that submit uses, so a job submitted from now on
         // finds the key gone and is queued afresh.

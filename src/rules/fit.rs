@@ -93,7 +93,7 @@ pub fn key_of(rel: &Path) -> Cow<'_, Path> {
 }
 
 /// FNV-1a, 64 bits: stable across builds and platforms, which the names on disk need.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
     })

@@ -4,9 +4,12 @@
 //! the OS's way (`paths`), the window (`window`), the copy plan (`plan`) and its
 //! batches (`batches`), the retention plan (`retention`), and a recording's time span
 //! and camera (`span`), the coverage they add up to (`coverage`),
-//! and whether cctv-mirror is doing its job (`health`).
+//! whether cctv-mirror is doing its job (`health`), and whether a
+//! recording's DHAV frames still form an unbroken chain (`chain`), and
+//! `verify`'s slices (`slice`).
 
 pub mod batches;
+pub mod chain;
 pub mod coverage;
 pub mod fit;
 pub mod health;
@@ -14,5 +17,6 @@ pub mod names;
 pub mod paths;
 pub mod plan;
 pub mod retention;
+pub mod slice;
 pub mod span;
 pub mod window;

@@ -167,7 +167,11 @@ fn last_frame_time(tail: &[u8]) -> Option<NaiveDateTime> {
 /// The packed local time of a DHAV frame: year − 2000 in 6 bits, month 4, day 5,
 /// hour 5, minute 6, second 6.
 fn packed_time(b: &[u8]) -> Option<NaiveDateTime> {
-    let d = u32_le(b);
+    unpack_time(u32_le(b))
+}
+
+/// The time a packed DHAV date stands for, if it is one.
+pub fn unpack_time(d: u32) -> Option<NaiveDateTime> {
     let date = NaiveDate::from_ymd_opt(2000 + ((d >> 26) & 0x3f) as i32, (d >> 22) & 0xf, (d >> 17) & 0x1f)?;
     Some(date.and_time(NaiveTime::from_hms_opt((d >> 12) & 0x1f, (d >> 6) & 0x3f, d & 0x3f)?))
 }
@@ -200,7 +204,7 @@ fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn at(s: &str) -> NaiveDateTime {

@@ -3,8 +3,9 @@
 //! `batch`/`durable` for many new copies made durable together; what a copy did is an
 //! `outcome`, why it failed a `copy_error`), deleting from it (`delete`, `emptied`),
 //! the backup folder's state, guard and disk space (`volume`), where a path or an
-//! opened file really is (`whereis`), whether a writer still holds a file (`probe`), and the time spans of the
-//! recordings listed, from names or frames (`spans`).
+//! opened file really is (`whereis`), whether a writer still holds a file (`probe`), the time spans of the
+//! recordings listed, from names or frames (`spans`), the content hashes kept on the
+//! backup disk (`manifest`), and re-reading the backup against them (`verify`).
 
 pub mod append;
 pub mod batch;
@@ -13,9 +14,11 @@ pub mod copy_error;
 pub mod delete;
 pub mod durable;
 pub mod emptied;
+pub mod manifest;
 pub mod outcome;
 pub mod probe;
 pub mod scan;
 pub mod spans;
+pub mod verify;
 pub mod volume;
 pub mod whereis;

@@ -41,6 +41,15 @@ impl Outcome {
         }
     }
 
+    /// True when a copy under its final name was written now (new, grown or
+    /// completed): its content hash goes into the manifest.
+    pub fn wrote_final(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Copied { .. } | Outcome::Appended { .. } | Outcome::Completed { .. }
+        )
+    }
+
     /// What it did to the backup, in the words of `status.json`'s `last_copy.outcome`;
     /// None when it wrote nothing there.
     pub fn wrote(&self) -> Option<&'static str> {

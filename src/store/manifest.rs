@@ -1,0 +1,160 @@
+//! The manifest: each backup recording's size and BLAKE3 hash from when its copy took
+//! its final name, kept on the backup disk itself (`backup_dir/.cctv-mirror-manifest.jsonl`,
+//! so it travels with the disk), for `verify` to tell bit rot from a whole file. One
+//! JSON line per event, appended: a copy records its entry, retention appends a `gone`
+//! line; the last line about a path wins. Rewritten whole (temporary, fsync, rename)
+//! when most of its lines are stale. Never created where the backup's marker is missing.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Local};
+use serde::{Deserialize, Serialize};
+
+use crate::store::volume;
+
+pub const FILE: &str = ".cctv-mirror-manifest.jsonl";
+
+/// Appends from the copy workers and retention, one at a time.
+static APPENDING: Mutex<()> = Mutex::new(());
+
+/// One line of the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Relative to the backup folder, `/`-separated.
+    pub path: String,
+    #[serde(default)]
+    pub size: u64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub blake3: String,
+    pub at: DateTime<Local>,
+    /// Retention removed it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gone: bool,
+}
+
+/// A path as the manifest writes it.
+pub fn key(rel: &Path) -> String {
+    let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    parts.join("/")
+}
+
+/// The size and BLAKE3 hash of a file, read once in 1 MiB chunks; `also` sees every
+/// chunk (the frame check of `verify`).
+pub fn hash_file(path: &Path, mut also: impl FnMut(&[u8])) -> io::Result<(u64, String)> {
+    let mut f = File::open(path)?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        also(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((size, hasher.finalize().to_hex().to_string()))
+}
+
+/// Hashes the backup file `root/rel` and records it.
+pub fn record(root: &Path, rel: &Path) -> io::Result<Entry> {
+    let (size, blake3) = hash_file(&root.join(rel), |_| {})?;
+    let entry = Entry {
+        path: key(rel),
+        size,
+        blake3,
+        at: Local::now(),
+        gone: false,
+    };
+    append(root, std::slice::from_ref(&entry))?;
+    Ok(entry)
+}
+
+/// Appends `gone` lines for recordings retention removed.
+pub fn forget(root: &Path, rels: &[&Path]) -> io::Result<()> {
+    let at = Local::now();
+    let lines: Vec<Entry> = rels
+        .iter()
+        .map(|rel| Entry {
+            path: key(rel),
+            size: 0,
+            blake3: String::new(),
+            at,
+            gone: true,
+        })
+        .collect();
+    append(root, &lines)
+}
+
+/// Appends lines, each written whole, and flushes them to the disk.
+pub fn append(root: &Path, entries: &[Entry]) -> io::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    if !volume::marked(root) {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "the backup's marker is missing",
+        ));
+    }
+    let mut text = Vec::new();
+    for e in entries {
+        serde_json::to_writer(&mut text, e)?;
+        text.push(b'\n');
+    }
+    let _one = APPENDING.lock().unwrap_or_else(|p| p.into_inner());
+    let mut f = OpenOptions::new().create(true).append(true).open(root.join(FILE))?;
+    f.write_all(&text)?;
+    f.sync_data()
+}
+
+/// The manifest's live entries by path, and how many lines it holds. A line that
+/// cannot be read (a crash mid-append) is skipped.
+pub fn load(root: &Path) -> io::Result<(HashMap<String, Entry>, usize)> {
+    let f = match File::open(root.join(FILE)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((HashMap::new(), 0)),
+        Err(e) => return Err(e),
+    };
+    let mut live = HashMap::new();
+    let mut lines = 0;
+    for line in BufReader::new(f).lines() {
+        lines += 1;
+        let Ok(e) = serde_json::from_str::<Entry>(&line?) else {
+            continue;
+        };
+        if e.gone {
+            live.remove(&e.path);
+        } else {
+            live.insert(e.path.clone(), e);
+        }
+    }
+    Ok((live, lines))
+}
+
+/// Rewrites the manifest with only its live entries when over half its lines are
+/// stale (and it has at least 1,000): temporary, fsync, rename.
+pub fn compact(root: &Path) -> io::Result<bool> {
+    let _one = APPENDING.lock().unwrap_or_else(|p| p.into_inner());
+    let (live, lines) = load(root)?;
+    if lines < 1000 || lines < 2 * live.len() || !volume::marked(root) {
+        return Ok(false);
+    }
+    let mut entries: Vec<&Entry> = live.values().collect();
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let tmp = root.join(format!("{FILE}.new"));
+    let mut f = File::create(&tmp)?;
+    for e in entries {
+        serde_json::to_writer(&mut f, e)?;
+        f.write_all(b"\n")?;
+    }
+    f.sync_all()?;
+    drop(f);
+    fs::rename(&tmp, root.join(FILE))?;
+    Ok(true)
+}

@@ -1,0 +1,196 @@
+//! Re-reading the backup: every recording of the chosen days and slice is read once,
+//! in 1 MiB chunks, through BLAKE3 and the DHAV frame walk (`rules::chain`), and held
+//! to its manifest entry. Problems: content that no longer matches its hash (bit rot),
+//! a size that changed, a frame chain that breaks (truncated or damaged, with the last
+//! good time), a manifest entry whose file is gone, a file that cannot be read.
+//! Recordings without an entry (adopted from an older backup) get one now.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+
+use crate::rules::chain::{Chain, Walk};
+use crate::rules::names::{date_from_path, Names};
+use crate::rules::slice::Slice;
+use crate::store::manifest::{self, Entry};
+use crate::store::scan;
+
+/// Which recordings to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    /// Only those dated on or after this day.
+    pub since: Option<NaiveDate>,
+    pub slice: Slice,
+}
+
+/// What is wrong with one recording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum Problem {
+    /// Same size, other content: the disk changed it (bit rot).
+    ContentChanged { expected: String, found: String },
+    /// Its size is not the one recorded when it was copied.
+    SizeChanged { recorded: u64, found: u64 },
+    /// Its frames stop forming a chain at byte `at`.
+    FramesBroken {
+        at: u64,
+        why: String,
+        last_good: Option<NaiveDateTime>,
+    },
+    /// The manifest has it; the disk does not.
+    Missing,
+    /// It cannot be read.
+    Unreadable { why: String },
+}
+
+/// One problem found, by path relative to the backup folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct Found {
+    pub path: String,
+    #[serde(flatten)]
+    pub problem: Problem,
+}
+
+/// What a verification read and found.
+#[derive(Debug, Default, Serialize)]
+pub struct Outcome {
+    pub files: u64,
+    pub bytes: u64,
+    pub secs: f64,
+    /// Recordings that had no manifest entry and got one now.
+    pub adopted: u64,
+    /// Recordings that are not DHAV: their frames were not checked.
+    pub not_dhav: u64,
+    pub problems: Vec<Found>,
+}
+
+/// Reads what `scope` chooses of the backup at `root`. `progress` hears the bytes
+/// read after each file. Err: the backup or its manifest cannot be listed.
+pub fn verify(root: &Path, names: &Names, scope: Scope, progress: &mut dyn FnMut(u64, u64)) -> Result<Outcome, String> {
+    let listing = scan::scan(root, names).map_err(|e| format!("cannot list {}: {e}", root.display()))?;
+    let (known, _) = manifest::load(root).map_err(|e| format!("cannot read the manifest: {e}"))?;
+    let chosen = |rel: &Path, date: Option<NaiveDate>| {
+        scope.slice.contains(rel) && scope.since.is_none_or(|s| date.is_some_and(|d| d >= s))
+    };
+    let files: Vec<PathBuf> = listing
+        .recordings
+        .iter()
+        .filter(|(rel, r)| chosen(rel, Some(r.date)))
+        .map(|(rel, _)| rel.clone())
+        .collect();
+    let total: u64 = files
+        .iter()
+        .filter_map(|r| listing.recordings.get(r))
+        .map(|r| r.meta.size)
+        .sum();
+    let started = Instant::now();
+    let mut out = Outcome::default();
+    let mut adopted = Vec::new();
+    for rel in &files {
+        let key = manifest::key(rel);
+        match check(&root.join(rel)) {
+            Ok(Checked { size, hash, chain }) => {
+                out.bytes += size;
+                out.not_dhav += u64::from(chain == Chain::NotDhav);
+                for problem in judge(known.get(&key), size, &hash, chain) {
+                    out.problems.push(Found {
+                        path: key.clone(),
+                        problem,
+                    });
+                }
+                if !known.contains_key(&key) {
+                    adopted.push(new_entry(key, size, hash));
+                }
+            }
+            Err(why) => out.problems.push(Found {
+                path: key,
+                problem: Problem::Unreadable { why },
+            }),
+        }
+        out.files += 1;
+        progress(out.bytes, total);
+    }
+    let present: HashSet<String> = listing.recordings.keys().map(|r| manifest::key(r)).collect();
+    for path in known.keys().filter(|p| !present.contains(*p)) {
+        if chosen(Path::new(path), date_from_path(Path::new(path))) {
+            out.problems.push(Found {
+                path: path.clone(),
+                problem: Problem::Missing,
+            });
+        }
+    }
+    out.adopted = adopted.len() as u64;
+    manifest::append(root, &adopted).map_err(|e| format!("cannot add to the manifest: {e}"))?;
+    out.problems.sort_by(|a, b| a.path.cmp(&b.path)); // stable: a file's problems keep their order
+    out.secs = started.elapsed().as_secs_f64();
+    Ok(out)
+}
+
+struct Checked {
+    size: u64,
+    hash: String,
+    chain: Chain,
+}
+
+/// Reads one file once: its size, hash and frame chain.
+fn check(path: &Path) -> Result<Checked, String> {
+    let mut walk = Walk::new();
+    let (size, hash) = manifest::hash_file(path, |chunk| walk.feed(chunk)).map_err(|e| e.to_string())?;
+    Ok(Checked {
+        size,
+        hash,
+        chain: walk.finish(),
+    })
+}
+
+/// The problems one read shows: against the manifest (a changed size or content),
+/// and in the frames (where the chain breaks, with the last good time).
+pub fn judge(entry: Option<&Entry>, size: u64, hash: &str, chain: Chain) -> Vec<Problem> {
+    let mut out = Vec::new();
+    match entry {
+        Some(e) if e.size != size => out.push(Problem::SizeChanged {
+            recorded: e.size,
+            found: size,
+        }),
+        Some(e) if e.blake3 != hash => out.push(Problem::ContentChanged {
+            expected: e.blake3.clone(),
+            found: hash.to_string(),
+        }),
+        _ => {}
+    }
+    if let Chain::Broken { at, why, last_good, .. } = chain {
+        out.push(Problem::FramesBroken { at, why, last_good });
+    }
+    out
+}
+
+fn new_entry(path: String, size: u64, blake3: String) -> Entry {
+    Entry {
+        path,
+        size,
+        blake3,
+        at: chrono::Local::now(),
+        gone: false,
+    }
+}
+
+impl Problem {
+    /// The problem in words, for a log line or a console.
+    pub fn describe(&self) -> String {
+        match self {
+            Problem::ContentChanged { .. } => {
+                "content no longer matches the hash recorded when it was copied (bit rot or tampering)".into()
+            }
+            Problem::SizeChanged { recorded, found } => format!("size is {found} bytes, {recorded} when it was copied"),
+            Problem::FramesBroken { at, why, last_good } => format!(
+                "DHAV frames break at byte {at}: {why}; last good frame {}",
+                last_good.map_or("none".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            ),
+            Problem::Missing => "in the manifest, gone from the disk (not removed by retention)".into(),
+            Problem::Unreadable { why } => format!("cannot be read: {why}"),
+        }
+    }
+}

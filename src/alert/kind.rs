@@ -24,6 +24,8 @@ pub enum AlertKind {
     CopyErrors,
     /// Retention would have deleted more than half of the backup at once, and did not.
     RetentionRefused,
+    /// A verification found backup recordings damaged, changed or missing.
+    BackupCorrupt,
 }
 
 impl AlertKind {
@@ -37,6 +39,7 @@ impl AlertKind {
             AlertKind::LowDiskSpace => "low_disk_space",
             AlertKind::CopyErrors => "copy_errors",
             AlertKind::RetentionRefused => "retention_refused",
+            AlertKind::BackupCorrupt => "backup_corrupt",
         }
     }
 }

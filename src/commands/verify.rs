@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
 use crate::exit;
+use crate::report::scrub;
 use crate::rules::slice::Slice;
 use crate::store::verify::{self, Outcome, Scope};
 use crate::store::volume::human;
@@ -49,6 +50,7 @@ pub fn run(cfg: &Config, days: Option<u32>, slice: Option<&str>, as_json: bool) 
     match result {
         Ok(outcome) => {
             print(&outcome, scope, as_json);
+            file_findings(cfg, scope, &outcome);
             ExitCode::from(if outcome.problems.is_empty() {
                 exit::OK
             } else {
@@ -59,6 +61,20 @@ pub fn run(cfg: &Config, days: Option<u32>, slice: Option<&str>, as_json: bool) 
             eprintln!("error: {why}");
             ExitCode::from(exit::CANNOT_RUN)
         }
+    }
+}
+
+/// Files what was found in `scrub.json`, where the daemon's `backup_corrupt` alert
+/// reads it: problems found raise it, problems gone clear it.
+fn file_findings(cfg: &Config, scope: Scope, outcome: &Outcome) {
+    let mut log = scrub::read(&cfg.log_dir);
+    log.merge(scope, outcome, Local::now());
+    if let Err(e) = std::fs::create_dir_all(&cfg.log_dir).and_then(|()| scrub::write(&cfg.log_dir, &log)) {
+        eprintln!(
+            "warning: cannot write {} in {}: {e}",
+            scrub::FILE_NAME,
+            cfg.log_dir.display()
+        );
     }
 }
 
@@ -106,7 +122,8 @@ impl Shown {
         }
     }
 
-    fn tick(&mut self, done: u64, total: u64) {
+    /// Shows the progress; always goes on (a console stops verify with Ctrl-C).
+    fn tick(&mut self, done: u64, total: u64) -> bool {
         if let Some(bar) = &self.bar {
             bar.set_length(total);
             bar.set_position(done);
@@ -114,6 +131,7 @@ impl Shown {
             self.last = Instant::now();
             eprintln!("verify: {} of {} read", human(done), human(total));
         }
+        true
     }
 
     fn done(&self) {

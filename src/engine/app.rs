@@ -131,7 +131,14 @@ pub async fn run(
     let watching = matches!(mode, Mode::Daemon { watch: true });
     let mut watcher = None;
     let mut announced = false;
-    let told = Told::new(&cfg, &notifier, &board, &activity, &*supervisor);
+    let told = Told::new(
+        &cfg,
+        &notifier,
+        &board,
+        &activity,
+        &*supervisor,
+        (mirror.cancel.clone(), daemon),
+    );
     loop {
         let log_file = open_pass_log(&log, &cfg);
         // Started once the first log file is open, so even its first lines are filed.
@@ -178,7 +185,7 @@ pub async fn run(
 /// Who hears of a finished pass.
 struct Told<'a> {
     cfg: &'a Arc<Config>,
-    /// The coverage report after each pass.
+    /// The coverage report and the nightly verification.
     upkeep: Upkeep,
     notifier: &'a Notifier,
     board: &'a Board,
@@ -193,10 +200,11 @@ impl<'a> Told<'a> {
         board: &'a Board,
         activity: &'a Activity,
         supervisor: &'a dyn Supervisor,
+        (stop, daemon): (Arc<std::sync::atomic::AtomicBool>, bool),
     ) -> Told<'a> {
         Told {
             cfg,
-            upkeep: Upkeep::default(),
+            upkeep: Upkeep::new(stop, daemon),
             notifier,
             board,
             activity,
@@ -208,7 +216,8 @@ impl<'a> Told<'a> {
     /// cycle, the notifications it calls for (with the copies since the last), and the
     /// supervisor's view of it.
     async fn pass(&self, mut result: pass::PassResult, line: &str, last_totals: &mut Totals, daemon: bool) {
-        self.upkeep.after_pass(self.cfg, result.listings.take()).await;
+        let listings = result.listings.take();
+        self.upkeep.after_pass(self.cfg, listings, &mut result.raised).await;
         let (events, any_active) = self
             .board
             .after_pass(result, if daemon { "running" } else { "finished" })

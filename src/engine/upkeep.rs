@@ -1,28 +1,63 @@
-//! The work after a pass that needs its listings: refreshing `log_dir/coverage.json`
-//! and `coverage.html` from them (no second walk). Runs off the async threads; a
-//! failure is one log line, never the pass's.
+//! The work after a pass: refreshing `log_dir/coverage.json` and `coverage.html` from
+//! the pass's listings (no second walk), and once a night starting the verification
+//! of one slice of the backup (`rules::scrub`), which runs beside the passes and
+//! leaves its findings in `scrub.json`; while problems stand, each pass raises
+//! `backup_corrupt`. Runs off the async threads; a failure is a log line, never the
+//! pass's.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::Local;
 
+use crate::alert::{AlertKind, Raised};
 use crate::config::Config;
 use crate::engine::pass::Listings;
-use crate::report::coverage;
+use crate::report::{coverage, scrub};
+use crate::rules::scrub::due;
+use crate::rules::slice::Slice;
 use crate::store::spans::SpanCache;
+use crate::store::verify::{self, Scope};
 
-/// What upkeep keeps between passes: the spans read from frames.
-#[derive(Default)]
+/// What upkeep keeps between passes.
 pub struct Upkeep {
+    /// Spans read from frames.
     spans: Arc<Mutex<SpanCache>>,
+    /// A verification is running.
+    scrubbing: Arc<AtomicBool>,
+    /// Set when the daemon stops: a running verification stops after its file.
+    stop: Arc<AtomicBool>,
+    /// A daemon verifies beside its passes; `run --once` waits for it before exiting.
+    beside: bool,
 }
 
 impl Upkeep {
-    /// Rewrites the coverage files from a pass's listings.
-    pub async fn after_pass(&self, cfg: &Arc<Config>, listings: Option<Listings>) {
-        let Some(l) = listings else {
-            return;
-        };
+    pub fn new(stop: Arc<AtomicBool>, daemon: bool) -> Upkeep {
+        Upkeep {
+            spans: Arc::default(),
+            scrubbing: Arc::default(),
+            stop,
+            beside: daemon,
+        }
+    }
+
+    /// After a pass: the coverage files, the night's verification when due, and
+    /// `backup_corrupt` while a verification's problems stand.
+    pub async fn after_pass(&self, cfg: &Arc<Config>, listings: Option<Listings>, raised: &mut Vec<Raised>) {
+        let backup_seen = listings.is_some();
+        if let Some(l) = listings {
+            self.coverage(cfg, l).await;
+        }
+        let scrub = backup_seen.then(|| self.scrub_if_due(cfg)).flatten();
+        if let Some(scrub) = scrub.filter(|_| !self.beside) {
+            let _ = scrub.await;
+        }
+        if let Some(message) = scrub::read(&cfg.log_dir).alert() {
+            raised.push(Raised::new(AlertKind::BackupCorrupt, message));
+        }
+    }
+
+    async fn coverage(&self, cfg: &Arc<Config>, l: Listings) {
         let (cfg, spans) = (cfg.clone(), self.spans.clone());
         let done = tokio::task::spawn_blocking(move || {
             let mut cache = spans.lock().unwrap_or_else(|p| p.into_inner());
@@ -49,5 +84,52 @@ impl Upkeep {
             Ok(Err(e)) => tracing::warn!("cannot write the coverage report in the log folder: {e}"),
             Err(e) => tracing::warn!("the coverage report failed: {e}"),
         }
+    }
+
+    /// Starts the night's verification when one is due and none runs.
+    fn scrub_if_due(&self, cfg: &Arc<Config>) -> Option<tokio::task::JoinHandle<()>> {
+        let now = Local::now();
+        let slice = due(now.naive_local(), scrub::read(&cfg.log_dir).last_night, cfg.scrub_days)?;
+        if self.scrubbing.swap(true, Ordering::SeqCst) {
+            return None;
+        }
+        let (cfg, running, stop) = (cfg.clone(), self.scrubbing.clone(), self.stop.clone());
+        Some(tokio::task::spawn_blocking(move || {
+            scrub_slice(&cfg, slice, &stop);
+            running.store(false, Ordering::SeqCst);
+        }))
+    }
+}
+
+/// Verifies one slice and files what it found in `scrub.json`.
+fn scrub_slice(cfg: &Config, slice: Slice, stop: &AtomicBool) {
+    tracing::info!(slice = %slice, "nightly verification started");
+    let scope = Scope { since: None, slice };
+    let go_on = &mut |_: u64, _: u64| !stop.load(Ordering::Relaxed);
+    let outcome = match verify::verify(&cfg.backup_dir, &cfg.names, scope, go_on) {
+        Ok(o) => o,
+        Err(why) => {
+            tracing::warn!(slice = %slice, "nightly verification not finished: {why}");
+            return;
+        }
+    };
+    for f in &outcome.problems {
+        tracing::warn!(path = %f.path, alert = %AlertKind::BackupCorrupt, "{}", f.problem.describe());
+    }
+    tracing::info!(
+        slice = %slice,
+        files = outcome.files,
+        bytes = outcome.bytes,
+        secs = outcome.secs,
+        adopted = outcome.adopted,
+        problems = outcome.problems.len(),
+        "nightly verification finished"
+    );
+    let now = Local::now();
+    let mut log = scrub::read(&cfg.log_dir);
+    log.merge(scope, &outcome, now);
+    log.last_night = Some(now.date_naive());
+    if let Err(e) = scrub::write(&cfg.log_dir, &log) {
+        tracing::warn!("cannot write {}: {e}", scrub::FILE_NAME);
     }
 }

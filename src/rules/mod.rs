@@ -5,8 +5,8 @@
 //! batches (`batches`), the retention plan (`retention`), and a recording's time span
 //! and camera (`span`), the coverage they add up to (`coverage`),
 //! whether cctv-mirror is doing its job (`health`), and whether a
-//! recording's DHAV frames still form an unbroken chain (`chain`), and
-//! `verify`'s slices (`slice`).
+//! recording's DHAV frames still form an unbroken chain (`chain`), `verify`'s
+//! slices (`slice`) and when the daemon verifies one (`scrub`).
 
 pub mod batches;
 pub mod chain;
@@ -17,6 +17,7 @@ pub mod names;
 pub mod paths;
 pub mod plan;
 pub mod retention;
+pub mod scrub;
 pub mod slice;
 pub mod span;
 pub mod window;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use chrono::{NaiveDate, NaiveDateTime};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rules::chain::{Chain, Walk};
 use crate::rules::names::{date_from_path, Names};
@@ -26,8 +26,15 @@ pub struct Scope {
     pub slice: Slice,
 }
 
+impl Scope {
+    /// Whether the recording at `rel` (dated `date`) is chosen.
+    pub fn contains(&self, rel: &Path, date: Option<NaiveDate>) -> bool {
+        self.slice.contains(rel) && self.since.is_none_or(|s| date.is_some_and(|d| d >= s))
+    }
+}
+
 /// What is wrong with one recording.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum Problem {
     /// Same size, other content: the disk changed it (bit rot).
@@ -47,7 +54,7 @@ pub enum Problem {
 }
 
 /// One problem found, by path relative to the backup folder.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Found {
     pub path: String,
     #[serde(flatten)]
@@ -68,13 +75,17 @@ pub struct Outcome {
 }
 
 /// Reads what `scope` chooses of the backup at `root`. `progress` hears the bytes
-/// read after each file. Err: the backup or its manifest cannot be listed.
-pub fn verify(root: &Path, names: &Names, scope: Scope, progress: &mut dyn FnMut(u64, u64)) -> Result<Outcome, String> {
+/// read and the total after each file, and answers false to stop there. Err: the
+/// backup or its manifest cannot be listed, or the reading was stopped.
+pub fn verify(
+    root: &Path,
+    names: &Names,
+    scope: Scope,
+    progress: &mut dyn FnMut(u64, u64) -> bool,
+) -> Result<Outcome, String> {
     let listing = scan::scan(root, names).map_err(|e| format!("cannot list {}: {e}", root.display()))?;
     let (known, _) = manifest::load(root).map_err(|e| format!("cannot read the manifest: {e}"))?;
-    let chosen = |rel: &Path, date: Option<NaiveDate>| {
-        scope.slice.contains(rel) && scope.since.is_none_or(|s| date.is_some_and(|d| d >= s))
-    };
+    let chosen = |rel: &Path, date: Option<NaiveDate>| scope.contains(rel, date);
     let files: Vec<PathBuf> = listing
         .recordings
         .iter()
@@ -111,7 +122,9 @@ pub fn verify(root: &Path, names: &Names, scope: Scope, progress: &mut dyn FnMut
             }),
         }
         out.files += 1;
-        progress(out.bytes, total);
+        if !progress(out.bytes, total) {
+            return Err(format!("stopped after {} of {} recordings", out.files, files.len()));
+        }
     }
     let present: HashSet<String> = listing.recordings.keys().map(|r| manifest::key(r)).collect();
     for path in known.keys().filter(|p| !present.contains(*p)) {

@@ -14,6 +14,9 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_cctv-mirror");
 /// The file that marks the backup folder as the backup (`volume::MARKER`).
 pub const MARKER: &str = ".cctv-mirror-backup";
 
+/// The backup's manifest of content hashes (`store::manifest::FILE`).
+pub const MANIFEST: &str = ".cctv-mirror-manifest.jsonl";
+
 /// The program under test: this build's binary, or, when `CCTV_MIRROR_TEST_EXE` names
 /// the Windows build, that `.exe` run through `CCTV_MIRROR_TEST_RUNNER` (Wine); see
 /// `scripts/wine-tests.sh`. Only the watcher, in-progress and daemon tests are meant
@@ -192,7 +195,7 @@ impl Env {
     pub fn backup_files(&self) -> Vec<String> {
         let mut files = Vec::new();
         walk(&self.backup, &mut files);
-        files.retain(|f| f != &self.backup.join(MARKER));
+        files.retain(|f| f != &self.backup.join(MARKER) && f != &self.backup.join(MANIFEST));
         let mut rel: Vec<String> = files
             .iter()
             .map(|p| p.strip_prefix(&self.backup).unwrap().to_string_lossy().into_owned())
@@ -267,13 +270,25 @@ pub fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     panic!("timed out after {secs} s waiting for: {what}");
 }
 
-/// A DHAV-looking payload of `len` bytes, different for each `seed`.
+/// A recording's bytes: `len` bytes of whole DHAV frames (of up to 64 KiB, each
+/// opening `DHAV` with its length and closing `dhav` with it again), so `verify` finds
+/// an unbroken chain, and different for each `seed`. Under 32 bytes, just bytes.
 pub fn payload(len: usize, seed: u8) -> Vec<u8> {
     let mut v: Vec<u8> = (0..len)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
         .collect();
-    if len >= 4 {
-        v[..4].copy_from_slice(b"DHAV");
+    let mut at = 0;
+    while len - at >= 32 {
+        let mut n = (len - at).min(64 * 1024);
+        if len - at - n < 32 {
+            n = len - at;
+        }
+        let frame = &mut v[at..at + n];
+        frame[..4].copy_from_slice(b"DHAV");
+        frame[12..16].copy_from_slice(&(n as u32).to_le_bytes());
+        frame[n - 8..n - 4].copy_from_slice(b"dhav");
+        frame[n - 4..].copy_from_slice(&(n as u32).to_le_bytes());
+        at += n;
     }
     v
 }

@@ -87,6 +87,9 @@ fn print(o: &Outcome, scope: Scope, as_json: bool) {
     for f in &o.problems {
         println!("PROBLEM {}: {}", f.path, f.problem.describe());
     }
+    if let Some(why) = &o.manifest_not_updated {
+        println!("note: {why}");
+    }
     let rate = o.bytes as f64 / o.secs.max(1e-6);
     println!(
         "{} recording(s), {} read in {:.1} s ({}/s), slice {}; {} problem(s); {} new in the manifest; {} not DHAV (frames not checked)",

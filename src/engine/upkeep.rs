@@ -113,6 +113,9 @@ fn scrub_slice(cfg: &Config, slice: Slice, stop: &AtomicBool) {
             return;
         }
     };
+    if let Some(why) = &outcome.manifest_not_updated {
+        tracing::warn!("{why}");
+    }
     for f in &outcome.problems {
         tracing::warn!(path = %f.path, alert = %AlertKind::BackupCorrupt, "{}", f.problem.describe());
     }

@@ -71,6 +71,10 @@ pub struct Outcome {
     pub adopted: u64,
     /// Recordings that are not DHAV: their frames were not checked.
     pub not_dhav: u64,
+    /// Why the recordings without an entry could not be added to the manifest (a
+    /// backup not marked yet is never written into).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manifest_not_updated: Option<String>,
     pub problems: Vec<Found>,
 }
 
@@ -135,8 +139,12 @@ pub fn verify(
             });
         }
     }
-    out.adopted = adopted.len() as u64;
-    manifest::append(root, &adopted).map_err(|e| format!("cannot add to the manifest: {e}"))?;
+    match manifest::append(root, &adopted) {
+        Ok(()) => out.adopted = adopted.len() as u64,
+        Err(e) => {
+            out.manifest_not_updated = Some(format!("{} recording(s) not added to the manifest: {e}", adopted.len()))
+        }
+    }
     out.problems.sort_by(|a, b| a.path.cmp(&b.path)); // stable: a file's problems keep their order
     out.secs = started.elapsed().as_secs_f64();
     Ok(out)

@@ -7,6 +7,7 @@ mod common;
 
 mod alerts;
 mod config;
+mod coverage;
 mod daemon;
 mod disk;
 mod live;
@@ -18,7 +19,9 @@ mod paths;
 mod receiver;
 mod retention;
 mod service;
+mod status;
 #[cfg(unix)]
 mod systemd;
+mod verify;
 mod volume;
 mod watch;

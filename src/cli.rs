@@ -111,27 +111,31 @@ pub enum Command {
     },
     /// Write a simulated recorder's site (recordings of valid DHAV frames, a few gaps,
     /// and a config.json for it) to try cctv-mirror without a recorder.
-    Demo {
-        /// Where to write it.
-        #[arg(long, value_name = "DIR", default_value = "demo")]
-        dir: PathBuf,
-        /// How many cameras.
-        #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
-        cameras: u32,
-        /// How many days of past recordings, ending today.
-        #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=400))]
-        days: u32,
-        /// Keep recording until stopped: one growing file per camera.
-        #[arg(long)]
-        live: bool,
-        /// With --live: delete the whole source tree after SECS, as the platform does
-        /// after an error.
-        #[arg(long, value_name = "SECS", requires = "live")]
-        wipe_after: Option<u64>,
-        /// With --live: a new segment every SECS.
-        #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
-        segment_secs: u64,
-    },
+    Demo(DemoArgs),
+}
+
+/// `cctv-mirror demo …`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DemoArgs {
+    /// Where to write it.
+    #[arg(long, value_name = "DIR", default_value = "demo")]
+    pub dir: PathBuf,
+    /// How many cameras.
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub cameras: u32,
+    /// How many days of past recordings, ending today.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=400))]
+    pub days: u32,
+    /// Keep recording until stopped: one growing file per camera.
+    #[arg(long)]
+    pub live: bool,
+    /// With --live: delete the whole source tree after SECS, as the platform does
+    /// after an error.
+    #[arg(long, value_name = "SECS", requires = "live")]
+    pub wipe_after: Option<u64>,
+    /// With --live: a new segment every SECS.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub segment_secs: u64,
 }
 
 /// The forms `report` writes.

@@ -20,12 +20,14 @@
 //! - `alert`: alert kinds, their life cycle, and `notify/` the channels that carry them
 //! - `supervisor`: what the daemon tells a service manager (a port)
 //! - `service`: Windows service and Event Log, systemd's sd_notify and unit, installing
+//! - `demo`: the simulated recorder of `cctv-mirror demo`, with planted gaps
 //! - `commands`: what each command does (`main.rs` and `cctv-mirrorw` only parse)
 
 pub mod alert;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod demo;
 pub mod engine;
 pub mod exit;
 pub mod report;

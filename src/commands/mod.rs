@@ -90,21 +90,7 @@ pub fn dispatch(opts: Opts) -> ExitCode {
             Some(cfg) => verify::run(&cfg, days, slice.as_deref(), json),
             None => ExitCode::from(exit::BAD_CONFIG),
         },
-        Command::Demo {
-            dir,
-            cameras,
-            days,
-            live,
-            wipe_after,
-            segment_secs,
-        } => demo::run(&demo::Options {
-            dir,
-            cameras,
-            days,
-            live,
-            wipe_after,
-            segment_secs,
-        }),
+        Command::Demo(opts) => demo::run(&opts),
     }
 }
 

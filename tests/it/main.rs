@@ -9,6 +9,7 @@ mod alerts;
 mod config;
 mod coverage;
 mod daemon;
+mod demo;
 mod disk;
 mod live;
 mod logs;

@@ -131,14 +131,8 @@ pub async fn run(
     let watching = matches!(mode, Mode::Daemon { watch: true });
     let mut watcher = None;
     let mut announced = false;
-    let told = Told::new(
-        &cfg,
-        &notifier,
-        &board,
-        &activity,
-        &*supervisor,
-        (mirror.cancel.clone(), daemon),
-    );
+    let upkeep = Upkeep::new(mirror.cancel.clone(), daemon);
+    let told = Told::new(&cfg, &notifier, &board, &activity, &*supervisor).with(upkeep);
     loop {
         let log_file = open_pass_log(&log, &cfg);
         // Started once the first log file is open, so even its first lines are filed.
@@ -200,16 +194,20 @@ impl<'a> Told<'a> {
         board: &'a Board,
         activity: &'a Activity,
         supervisor: &'a dyn Supervisor,
-        (stop, daemon): (Arc<std::sync::atomic::AtomicBool>, bool),
     ) -> Told<'a> {
         Told {
             cfg,
-            upkeep: Upkeep::new(stop, daemon),
+            upkeep: Upkeep::new(Arc::default(), false),
             notifier,
             board,
             activity,
             supervisor,
         }
+    }
+
+    /// The same, with this upkeep after each pass.
+    fn with(self, upkeep: Upkeep) -> Told<'a> {
+        Told { upkeep, ..self }
     }
 
     /// Records a finished pass: the coverage report, `status.json` and the alert life

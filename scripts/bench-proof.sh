@@ -80,7 +80,7 @@ for ch in range(1, 17):
     os.utime(p, (old, old))
 PY
 "$BIN" run --once --config "$V/config.json" >/dev/null 2>&1
-bytes=$(find "$V/backup" -name '*.dav' -printf '%s\n' | awk '{s+=$1} END {print s}')
+bytes=$(find "$V/backup" -name '*.dav' -printf '%s\n' | awk '{s+=$1} END {printf "%d\n", s}')
 rate() { echo "scale=1; $bytes / $1 / 1048576" | bc -l; }
 for mode in cold warm; do
   c=(); v=()

@@ -1,5 +1,5 @@
 //! Re-reading the backup: every recording of the chosen days and slice is read once,
-//! in 1 MiB chunks, through BLAKE3 and the DHAV frame walk (`rules::chain`), and held
+//! in 4 MiB chunks, through BLAKE3 and the DHAV frame walk (`rules::chain`), and held
 //! to its manifest entry. Problems: content that no longer matches its hash (bit rot),
 //! a size that changed, a frame chain that breaks (truncated or damaged, with the last
 //! good time), a manifest entry whose file is gone, a file that cannot be read.

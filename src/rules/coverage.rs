@@ -29,7 +29,8 @@ pub enum Held {
 /// One recording, as coverage sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Piece {
-    pub camera: String,
+    /// Shared by the pieces of one camera (a site has tens of thousands).
+    pub camera: std::sync::Arc<str>,
     /// Its times; None when neither its name nor its frames give them.
     pub span: Option<Span>,
     /// The day its folders (or its scan) give it: where it is counted without a span.
@@ -128,7 +129,7 @@ pub fn coverage(pieces: &[Piece], from: NaiveDate, to: NaiveDate, today: NaiveDa
     let ends = DayEnds { today, newest };
     let mut by_camera: BTreeMap<&str, Vec<&Piece>> = BTreeMap::new();
     for p in pieces {
-        let list = by_camera.entry(p.camera.as_str()).or_default();
+        let list = by_camera.entry(&*p.camera).or_default();
         list.push(p);
     }
     let cameras: Vec<Camera> = by_camera

@@ -51,11 +51,21 @@ pub fn from_name(rel: &Path) -> Option<Span> {
 /// folders give none (a recorder that keeps no day folders: the day its scan gave it).
 pub fn from_name_on(rel: &Path, fallback: Option<NaiveDate>) -> Option<Span> {
     let name = rel.file_name().and_then(OsStr::to_str)?;
+    from_file_name(name, || date_from_path(rel).or(fallback))
+}
+
+/// The span of a recording named `name` whose day is known: a scan's `Recording::date`,
+/// which is the day its folders give, or its own day where they give none.
+pub fn from_name_in(rel: &Path, day: NaiveDate) -> Option<Span> {
+    from_file_name(rel.file_name().and_then(OsStr::to_str)?, || Some(day))
+}
+
+fn from_file_name(name: &str, day: impl FnOnce() -> Option<NaiveDate>) -> Option<Span> {
     let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
     if let Some(span) = from_nvr_name(stem) {
         return Some(span);
     }
-    let day = date_from_path(rel).or(fallback)?;
+    let day = day()?;
     let times = stem.split('[').next()?;
     let (from, to) = times.split_once('-')?;
     let (from, to) = (clock(from)?, clock(to)?);

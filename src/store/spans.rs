@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::rules::coverage::{Held, Piece};
 use crate::rules::span::{self, Span, PROBE_BYTES};
@@ -21,7 +22,7 @@ pub struct SpanCache {
 impl SpanCache {
     /// The span of the recording at `root/rel` (`key`: its final name).
     fn span(&mut self, root: &Path, key: &Path, rel: &Path, rec: &Recording) -> Option<Span> {
-        if let Some(s) = span::from_name_on(key, Some(rec.date)) {
+        if let Some(s) = span::from_name_in(key, rec.date) {
             return Some(s);
         }
         if let Some((meta, s)) = self.known.get(rel) {
@@ -42,25 +43,34 @@ impl SpanCache {
 }
 
 /// The pieces of the backup (final and being copied) and of the source recordings
-/// the backup has not got yet. Frames are read in the backup only.
+/// the backup has not got yet. Frames are read in the backup only. Both listings are
+/// in path order: a folder's camera is worked out once, and the source is matched to
+/// the backup side by side.
 pub fn pieces(backup_root: &Path, backup: &Listing, source: Option<&Listing>, cache: &mut SpanCache) -> Vec<Piece> {
     let mut out = Vec::with_capacity(backup.recordings.len());
+    let mut cameras = Cameras::default();
     for (rel, rec) in &backup.recordings {
-        out.push(piece(rel, rec, Held::Backup, || cache.span(backup_root, rel, rel, rec)));
+        let span = cache.span(backup_root, rel, rel, rec);
+        out.push(piece(cameras.of(rel), rel, rec, Held::Backup, span));
     }
     for (key, p) in &backup.in_progress {
-        out.push(piece(key, &p.rec, Held::Copying, || {
-            cache.span(backup_root, key, &p.rel, &p.rec)
-        }));
+        let span = cache.span(backup_root, key, &p.rel, &p.rec);
+        out.push(piece(cameras.of(key), key, &p.rec, Held::Copying, span));
     }
     if let Some(source) = source {
-        let waiting = |rel: &Path| !backup.recordings.contains_key(rel) && !backup.in_progress.contains_key(rel);
-        let finished = source.recordings.iter();
-        let growing = source.in_progress.iter().map(|(rel, p)| (rel, &p.rec));
-        for (rel, rec) in finished.chain(growing).filter(|(rel, _)| waiting(rel)) {
-            out.push(piece(rel, rec, Held::SourceOnly, || {
-                span::from_name_on(rel, Some(rec.date))
-            }));
+        let mut held = backup.recordings.keys().peekable();
+        for (rel, rec) in &source.recordings {
+            while held.next_if(|b| b.as_path() < rel.as_path()).is_some() {}
+            if held.peek().is_some_and(|b| b == &rel) || backup.in_progress.contains_key(rel) {
+                continue;
+            }
+            out.push(piece(cameras.of(rel), rel, rec, Held::SourceOnly, span::from_name_in(rel, rec.date)));
+        }
+        for (rel, p) in &source.in_progress {
+            if !backup.recordings.contains_key(rel) && !backup.in_progress.contains_key(rel) {
+                let span = span::from_name_in(rel, p.rec.date);
+                out.push(piece(cameras.of(rel), rel, &p.rec, Held::SourceOnly, span));
+            }
         }
     }
     cache.keep_only(backup);
@@ -70,11 +80,34 @@ pub fn pieces(backup_root: &Path, backup: &Listing, source: Option<&Listing>, ca
 /// The camera of recordings whose path names none (all in the day folders).
 pub const NO_CAMERA: &str = "(no camera folder)";
 
+/// Cameras by folder: the last folder's, since listings come in path order.
+#[derive(Default)]
+struct Cameras {
+    folder: Option<(PathBuf, Option<Arc<str>>)>,
+}
+
+impl Cameras {
+    /// The camera of the recording at `rel`: its folders', else its name's.
+    fn of(&mut self, rel: &Path) -> Arc<str> {
+        let parent = rel.parent().unwrap_or(Path::new(""));
+        let by_folder = match &self.folder {
+            Some((p, cam)) if p == parent => cam.clone(),
+            _ => {
+                // A file name that names no camera, to read the folders' alone.
+                let cam: Option<Arc<str>> = span::camera(&parent.join("_")).map(Arc::from);
+                self.folder = Some((parent.to_path_buf(), cam.clone()));
+                cam
+            }
+        };
+        by_folder.unwrap_or_else(|| span::camera(rel).map_or_else(|| Arc::from(NO_CAMERA), Arc::from))
+    }
+}
+
 /// One recording as a piece.
-fn piece(rel: &Path, rec: &Recording, held: Held, span: impl FnOnce() -> Option<Span>) -> Piece {
+fn piece(camera: Arc<str>, rel: &Path, rec: &Recording, held: Held, span: Option<Span>) -> Piece {
     Piece {
-        camera: span::camera(rel).unwrap_or_else(|| NO_CAMERA.into()),
-        span: span(),
+        camera,
+        span,
         date: rec.date,
         bytes: rec.meta.size,
         kind: span::kind(rel),

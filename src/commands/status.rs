@@ -13,14 +13,14 @@ use crate::config::Config;
 use crate::exit;
 use crate::report::coverage::{self, Document};
 use crate::report::status::{self, Status};
-use crate::rules::health::{ago, problems};
+use crate::rules::health::{ago, problems, Seen};
 use crate::store::volume::human;
 
 pub fn run(cfg: &Config, as_json: bool) -> ExitCode {
     let now = Local::now();
     let status = status::read(&cfg.log_dir);
     let cover = Document::read(&cfg.log_dir.join(coverage::JSON_FILE));
-    let problems = problems(status.as_ref(), now, cfg.reconcile_interval);
+    let problems = problems(status.as_ref().map(seen).as_ref(), now, cfg.reconcile_interval);
     let text = if as_json {
         let value = json!({
             "healthy": problems.is_empty(),
@@ -36,6 +36,22 @@ pub fn run(cfg: &Config, as_json: bool) -> ExitCode {
     };
     print!("{text}");
     ExitCode::from(if problems.is_empty() { exit::OK } else { exit::PROBLEMS })
+}
+
+/// What health needs of the status.
+fn seen(s: &Status) -> Seen {
+    Seen {
+        mode: s.mode.clone(),
+        state: s.state.clone(),
+        updated_at: s.updated_at,
+        last_pass_at: s.last_pass.as_ref().and_then(|p| p.finished_at),
+        last_copy_at: s.daemon.as_ref().and_then(|d| d.last_copy.as_ref()).map(|c| c.at),
+        alerts: s
+            .alerts
+            .iter()
+            .map(|a| (a.kind.to_string(), a.since, a.message.clone()))
+            .collect(),
+    }
 }
 
 /// The screen: a line per subject, then the verdict.

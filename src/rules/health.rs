@@ -7,10 +7,22 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local, TimeDelta};
 
-use crate::report::status::Status;
+/// What `status.json` says, as far as health goes.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// `once` or `daemon`.
+    pub mode: String,
+    /// `running`, `stopped` or `finished`.
+    pub state: String,
+    pub updated_at: DateTime<Local>,
+    pub last_pass_at: Option<DateTime<Local>>,
+    pub last_copy_at: Option<DateTime<Local>>,
+    /// Each active alert: kind, since, message.
+    pub alerts: Vec<(String, DateTime<Local>, String)>,
+}
 
 /// What is wrong, one sentence each; empty when healthy.
-pub fn problems(status: Option<&Status>, now: DateTime<Local>, interval: Duration) -> Vec<String> {
+pub fn problems(status: Option<&Seen>, now: DateTime<Local>, interval: Duration) -> Vec<String> {
     let Some(s) = status else {
         return vec!["no status.json: cctv-mirror has not run with this configuration yet".into()];
     };
@@ -30,12 +42,8 @@ pub fn problems(status: Option<&Status>, now: DateTime<Local>, interval: Duratio
             ago(age(s.updated_at))
         ));
     }
-    let busy = s
-        .daemon
-        .as_ref()
-        .and_then(|d| d.last_copy.as_ref())
-        .is_some_and(|c| age(c.at) <= limit);
-    match s.last_pass.as_ref().and_then(|p| p.finished_at) {
+    let busy = s.last_copy_at.is_some_and(|t| age(t) <= limit);
+    match s.last_pass_at {
         Some(t) if age(t) > limit && !busy => out.push(format!(
             "the last pass finished {} ago, more than twice reconcile_interval_secs",
             ago(age(t))
@@ -43,12 +51,10 @@ pub fn problems(status: Option<&Status>, now: DateTime<Local>, interval: Duratio
         None if !busy => out.push("no pass has finished yet".into()),
         _ => {}
     }
-    for a in &s.alerts {
+    for (kind, since, message) in &s.alerts {
         out.push(format!(
-            "alert {} since {}: {}",
-            a.kind,
-            a.since.format("%Y-%m-%d %H:%M"),
-            a.message
+            "alert {kind} since {}: {message}",
+            since.format("%Y-%m-%d %H:%M")
         ));
     }
     out
@@ -69,24 +75,15 @@ pub fn ago(d: TimeDelta) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::status::PassSummary;
 
-    fn status(mode: &str, state: &str, updated: DateTime<Local>) -> Status {
-        Status {
-            updated_at: updated,
+    fn status(mode: &str, state: &str, updated: DateTime<Local>) -> Seen {
+        Seen {
             mode: mode.into(),
             state: state.into(),
-            version: "0".into(),
-            pid: 1,
-            backup_available: true,
-            disk: None,
-            last_pass: Some(PassSummary {
-                finished_at: Some(updated),
-                ..PassSummary::default()
-            }),
+            updated_at: updated,
+            last_pass_at: Some(updated),
+            last_copy_at: None,
             alerts: Vec::new(),
-            daemon: None,
-            notify: Vec::new(),
         }
     }
 

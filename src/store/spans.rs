@@ -20,9 +20,9 @@ pub struct SpanCache {
 }
 
 impl SpanCache {
-    /// The span of the recording at `root/rel` (`key`: its final name).
-    fn span(&mut self, root: &Path, key: &Path, rel: &Path, rec: &Recording) -> Option<Span> {
-        if let Some(s) = span::from_name_in(key, rec.date) {
+    /// The span of the recording at `root/rel` (`name`: its final name's last part).
+    fn span(&mut self, root: &Path, name: Option<&str>, rel: &Path, rec: &Recording) -> Option<Span> {
+        if let Some(s) = name.and_then(|n| span::from_name_in(n, rec.date)) {
             return Some(s);
         }
         if let Some((meta, s)) = self.known.get(rel) {
@@ -50,26 +50,33 @@ pub fn pieces(backup_root: &Path, backup: &Listing, source: Option<&Listing>, ca
     let mut out = Vec::with_capacity(backup.recordings.len());
     let mut cameras = Cameras::default();
     for (rel, rec) in &backup.recordings {
-        let span = cache.span(backup_root, rel, rel, rec);
-        out.push(piece(cameras.of(rel), rel, rec, Held::Backup, span));
+        let name = name_of(rel);
+        let span = cache.span(backup_root, name, rel, rec);
+        out.push(piece(cameras.of(rel), name, rec, Held::Backup, span));
     }
     for (key, p) in &backup.in_progress {
-        let span = cache.span(backup_root, key, &p.rel, &p.rec);
-        out.push(piece(cameras.of(key), key, &p.rec, Held::Copying, span));
+        let name = name_of(key);
+        let span = cache.span(backup_root, name, &p.rel, &p.rec);
+        out.push(piece(cameras.of(key), name, &p.rec, Held::Copying, span));
     }
     if let Some(source) = source {
         let mut held = backup.recordings.keys().peekable();
         for (rel, rec) in &source.recordings {
-            while held.next_if(|b| b.as_path() < rel.as_path()).is_some() {}
-            if held.peek().is_some_and(|b| b == &rel) || backup.in_progress.contains_key(rel) {
+            // Mostly the same path on both sides: bytes first, the order only if not.
+            let same = |b: &&PathBuf| b.as_os_str() == rel.as_os_str();
+            while held.next_if(|b| !same(b) && b.as_path() < rel.as_path()).is_some() {}
+            if held.peek().is_some_and(|b| same(b) || b == &rel) || backup.in_progress.contains_key(rel) {
                 continue;
             }
-            out.push(piece(cameras.of(rel), rel, rec, Held::SourceOnly, span::from_name_in(rel, rec.date)));
+            let name = name_of(rel);
+            let span = name.and_then(|n| span::from_name_in(n, rec.date));
+            out.push(piece(cameras.of(rel), name, rec, Held::SourceOnly, span));
         }
         for (rel, p) in &source.in_progress {
             if !backup.recordings.contains_key(rel) && !backup.in_progress.contains_key(rel) {
-                let span = span::from_name_in(rel, p.rec.date);
-                out.push(piece(cameras.of(rel), rel, &p.rec, Held::SourceOnly, span));
+                let name = name_of(rel);
+                let span = name.and_then(|n| span::from_name_in(n, p.rec.date));
+                out.push(piece(cameras.of(rel), name, &p.rec, Held::SourceOnly, span));
             }
         }
     }
@@ -91,7 +98,7 @@ impl Cameras {
     fn of(&mut self, rel: &Path) -> Arc<str> {
         let parent = rel.parent().unwrap_or(Path::new(""));
         let by_folder = match &self.folder {
-            Some((p, cam)) if p == parent => cam.clone(),
+            Some((p, cam)) if p.as_os_str() == parent.as_os_str() => cam.clone(),
             _ => {
                 // A file name that names no camera, to read the folders' alone.
                 let cam: Option<Arc<str>> = span::camera(&parent.join("_")).map(Arc::from);
@@ -104,15 +111,19 @@ impl Cameras {
 }
 
 /// One recording as a piece.
-fn piece(camera: Arc<str>, rel: &Path, rec: &Recording, held: Held, span: Option<Span>) -> Piece {
+fn piece(camera: Arc<str>, name: Option<&str>, rec: &Recording, held: Held, span: Option<Span>) -> Piece {
     Piece {
         camera,
         span,
         date: rec.date,
         bytes: rec.meta.size,
-        kind: span::kind(rel),
+        kind: name.and_then(span::kind_of_name),
         held,
     }
+}
+
+fn name_of(rel: &Path) -> Option<&str> {
+    rel.file_name().and_then(std::ffi::OsStr::to_str)
 }
 
 /// The span a file's frames give: its first and last `PROBE_BYTES`.

@@ -121,30 +121,136 @@ pub struct Coverage {
 
 /// The coverage of the days `from..=to` by `pieces`, with today `today`.
 pub fn coverage(pieces: &[Piece], from: NaiveDate, to: NaiveDate, today: NaiveDate, tolerance_secs: i64) -> Coverage {
-    let newest = pieces
-        .iter()
-        .filter(|p| p.held != Held::SourceOnly)
-        .filter_map(|p| p.span.map(|s| s.end))
-        .max();
-    let ends = DayEnds { today, newest };
-    let mut by_camera: BTreeMap<&str, Vec<&Piece>> = BTreeMap::new();
+    let mut tally = Tally::new(from, to, today, tolerance_secs);
     for p in pieces {
-        let list = by_camera.entry(&*p.camera).or_default();
-        list.push(p);
+        tally.add(p.clone());
     }
-    let cameras: Vec<Camera> = by_camera
-        .into_iter()
-        .filter(|(_, list)| list.iter().any(|p| in_range(p, from, to)))
-        .map(|(name, list)| camera(name, &list, from, to, ends, tolerance_secs))
-        .collect();
-    let verdict = verdict(&cameras);
-    Coverage {
-        from,
-        to,
-        newest,
-        tolerance_secs,
-        cameras,
-        verdict,
+    tally.finish()
+}
+
+/// Coverage gathered one recording at a time, so that a listing of a hundred thousand
+/// recordings is never copied whole: per camera, its spans and its days' counts.
+pub struct Tally {
+    from: NaiveDate,
+    to: NaiveDate,
+    today: NaiveDate,
+    tolerance_secs: i64,
+    newest: Option<NaiveDateTime>,
+    cameras: Vec<Gathered>,
+    /// Index of each camera in `cameras`.
+    index: std::collections::HashMap<std::sync::Arc<str>, usize>,
+    /// The last piece's camera: pieces come folder by folder.
+    last: Option<(std::sync::Arc<str>, usize)>,
+}
+
+/// One camera's share of a tally.
+struct Gathered {
+    name: std::sync::Arc<str>,
+    /// Its backup recordings' spans, in the order they came.
+    spans: Vec<Span>,
+    /// Per day of the range, the counts (an empty day until its first recording).
+    days: Vec<Day>,
+    /// Whether any of its recordings is in the range.
+    seen: bool,
+}
+
+impl Tally {
+    pub fn new(from: NaiveDate, to: NaiveDate, today: NaiveDate, tolerance_secs: i64) -> Tally {
+        Tally {
+            from,
+            to,
+            today,
+            tolerance_secs,
+            newest: None,
+            cameras: Vec::new(),
+            index: std::collections::HashMap::new(),
+            last: None,
+        }
+    }
+
+    /// Takes one recording in.
+    pub fn add(&mut self, p: Piece) {
+        let (from, to) = (self.from, self.to);
+        if p.held != Held::SourceOnly {
+            if let Some(s) = p.span {
+                self.newest = self.newest.max(Some(s.end));
+            }
+        }
+        let at = self.camera_of(&p.camera);
+        let cam = &mut self.cameras[at];
+        if p.held != Held::SourceOnly {
+            cam.spans.extend(p.span);
+        }
+        let day = p.span.map_or(p.date, |s| s.start.date());
+        if (from..=to).contains(&day) {
+            cam.seen = true;
+            let i = (day - from).num_days() as usize;
+            if cam.days.len() <= i {
+                let len = (to - from).num_days() as usize + 1;
+                let mut d = from.iter_days();
+                cam.days.resize_with(len, || empty_day(d.next().unwrap_or(to)));
+            }
+            count(&mut cam.days[i], &p);
+        }
+    }
+
+    fn camera_of(&mut self, name: &std::sync::Arc<str>) -> usize {
+        if let Some((last, at)) = &self.last {
+            if std::sync::Arc::ptr_eq(last, name) || **last == **name {
+                return *at;
+            }
+        }
+        let next = self.cameras.len();
+        let at = *self.index.entry(name.clone()).or_insert(next);
+        if at == next {
+            self.cameras.push(Gathered {
+                name: name.clone(),
+                spans: Vec::new(),
+                days: Vec::new(),
+                seen: false,
+            });
+        }
+        self.last = Some((name.clone(), at));
+        at
+    }
+
+    /// The coverage of what was taken in.
+    pub fn finish(self) -> Coverage {
+        let ends = DayEnds {
+            today: self.today,
+            newest: self.newest,
+        };
+        let (from, to, tolerance) = (self.from, self.to, self.tolerance_secs);
+        let mut gathered: Vec<Gathered> = self.cameras.into_iter().filter(|c| c.seen).collect();
+        gathered.sort_by(|a, b| a.name.cmp(&b.name));
+        let cameras: Vec<Camera> = gathered
+            .into_iter()
+            .map(|c| camera(c, from, to, ends, tolerance))
+            .collect();
+        let verdict = verdict(&cameras);
+        Coverage {
+            from,
+            to,
+            newest: self.newest,
+            tolerance_secs: tolerance,
+            cameras,
+            verdict,
+        }
+    }
+}
+
+fn empty_day(date: NaiveDate) -> Day {
+    Day {
+        date,
+        covered_secs: 0,
+        expected_secs: 0,
+        gaps: Vec::new(),
+        recordings: 0,
+        bytes: 0,
+        copying: 0,
+        unknown_times: 0,
+        source_only: 0,
+        types: BTreeMap::new(),
     }
 }
 
@@ -175,45 +281,27 @@ fn next_midnight(d: NaiveDate) -> NaiveDateTime {
     midnight(d.checked_add_days(Days::new(1)).unwrap_or(d))
 }
 
-fn in_range(p: &Piece, from: NaiveDate, to: NaiveDate) -> bool {
-    let day = p.span.map_or(p.date, |s| s.start.date());
-    (from..=to).contains(&day)
-}
-
-fn camera(name: &str, pieces: &[&Piece], from: NaiveDate, to: NaiveDate, ends: DayEnds, tolerance: i64) -> Camera {
-    let covered = merged(pieces);
+fn camera(c: Gathered, from: NaiveDate, to: NaiveDate, ends: DayEnds, tolerance: i64) -> Camera {
+    let covered = merged(c.spans);
     let gaps = gaps(&covered, midnight(from), ends.of(to), tolerance);
+    let mut counted = c.days.into_iter();
     let days = from
         .iter_days()
         .take_while(|d| *d <= to)
         .map(|date| {
             let (start, end) = (midnight(date), ends.of(date));
-            let mut day = Day {
-                date,
-                covered_secs: covered.iter().map(|s| overlap(s, start, end)).sum(),
-                expected_secs: (end - start).num_seconds(),
-                gaps: gaps
-                    .iter()
-                    .filter_map(|g| clip(g, start, next_midnight(date)))
-                    .collect(),
-                recordings: 0,
-                bytes: 0,
-                copying: 0,
-                unknown_times: 0,
-                source_only: 0,
-                types: BTreeMap::new(),
-            };
-            for p in pieces
+            let mut day = counted.next().unwrap_or_else(|| empty_day(date));
+            day.covered_secs = covered.iter().map(|s| overlap(s, start, end)).sum();
+            day.expected_secs = (end - start).num_seconds();
+            day.gaps = gaps
                 .iter()
-                .filter(|p| p.span.map_or(p.date, |s| s.start.date()) == date)
-            {
-                count(&mut day, p);
-            }
+                .filter_map(|g| clip(g, start, next_midnight(date)))
+                .collect();
             day
         })
         .collect();
     Camera {
-        camera: name.to_string(),
+        camera: c.name.to_string(),
         days,
     }
 }
@@ -232,12 +320,7 @@ fn count(day: &mut Day, p: &Piece) {
 }
 
 /// The backup's spans of one camera, sorted and merged where they touch or overlap.
-fn merged(pieces: &[&Piece]) -> Vec<Span> {
-    let mut spans: Vec<Span> = pieces
-        .iter()
-        .filter(|p| p.held != Held::SourceOnly)
-        .filter_map(|p| p.span)
-        .collect();
+fn merged(mut spans: Vec<Span>) -> Vec<Span> {
     spans.sort_by_key(|s| s.start);
     let mut out: Vec<Span> = Vec::with_capacity(spans.len());
     for s in spans {

@@ -42,22 +42,27 @@ impl SpanCache {
     }
 }
 
-/// The pieces of the backup (final and being copied) and of the source recordings
-/// the backup has not got yet. Frames are read in the backup only. Both listings are
+/// Hands `out` the pieces of the backup (final and being copied) and of the source
+/// recordings the backup has not got yet, one at a time. Frames are read in the backup only. Both listings are
 /// in path order: a folder's camera is worked out once, and the source is matched to
 /// the backup side by side.
-pub fn pieces(backup_root: &Path, backup: &Listing, source: Option<&Listing>, cache: &mut SpanCache) -> Vec<Piece> {
-    let mut out = Vec::with_capacity(backup.recordings.len());
+pub fn pieces(
+    backup_root: &Path,
+    listings: (&Listing, Option<&Listing>),
+    cache: &mut SpanCache,
+    out: &mut dyn FnMut(Piece),
+) {
+    let (backup, source) = listings;
     let mut cameras = Cameras::default();
     for (rel, rec) in &backup.recordings {
         let name = name_of(rel);
         let span = cache.span(backup_root, name, rel, rec);
-        out.push(piece(cameras.of(rel), name, rec, Held::Backup, span));
+        out(piece(cameras.of(rel), name, rec, Held::Backup, span));
     }
     for (key, p) in &backup.in_progress {
         let name = name_of(key);
         let span = cache.span(backup_root, name, &p.rel, &p.rec);
-        out.push(piece(cameras.of(key), name, &p.rec, Held::Copying, span));
+        out(piece(cameras.of(key), name, &p.rec, Held::Copying, span));
     }
     if let Some(source) = source {
         let mut held = backup.recordings.keys().peekable();
@@ -65,23 +70,22 @@ pub fn pieces(backup_root: &Path, backup: &Listing, source: Option<&Listing>, ca
             // Mostly the same path on both sides: bytes first, the order only if not.
             let same = |b: &&PathBuf| b.as_os_str() == rel.as_os_str();
             while held.next_if(|b| !same(b) && b.as_path() < rel.as_path()).is_some() {}
-            if held.peek().is_some_and(|b| same(b) || b == &rel) || backup.in_progress.contains_key(rel) {
+            if held.next_if(|b| same(b) || b == &rel).is_some() || backup.in_progress.contains_key(rel) {
                 continue;
             }
             let name = name_of(rel);
             let span = name.and_then(|n| span::from_name_in(n, rec.date));
-            out.push(piece(cameras.of(rel), name, rec, Held::SourceOnly, span));
+            out(piece(cameras.of(rel), name, rec, Held::SourceOnly, span));
         }
         for (rel, p) in &source.in_progress {
             if !backup.recordings.contains_key(rel) && !backup.in_progress.contains_key(rel) {
                 let name = name_of(rel);
                 let span = name.and_then(|n| span::from_name_in(n, p.rec.date));
-                out.push(piece(cameras.of(rel), name, &p.rec, Held::SourceOnly, span));
+                out(piece(cameras.of(rel), name, &p.rec, Held::SourceOnly, span));
             }
         }
     }
     cache.keep_only(backup);
-    out
 }
 
 /// The camera of recordings whose path names none (all in the day folders).

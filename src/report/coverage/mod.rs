@@ -215,8 +215,9 @@ pub fn build(
     let from = today
         .checked_sub_days(chrono::Days::new(u64::from(days.max(1) - 1)))
         .unwrap_or(today);
-    let pieces = spans::pieces(&cfg.backup_dir, backup, source, cache);
-    let c = coverage::coverage(&pieces, from, today, today, cfg.gap_tolerance_secs.into());
+    let mut tally = coverage::Tally::new(from, today, today, cfg.gap_tolerance_secs.into());
+    spans::pieces(&cfg.backup_dir, (backup, source), cache, &mut |p| tally.add(p));
+    let c = tally.finish();
     let heading = Heading {
         site: &cfg.site_name,
         backup_dir: &cfg.backup_dir,

@@ -20,6 +20,7 @@
 //! - `alert`: alert kinds, their life cycle, and `notify/` the channels that carry them
 //! - `supervisor`: what the daemon tells a service manager (a port)
 //! - `service`: Windows service and Event Log, systemd's sd_notify and unit, installing
+//! - `offsite`: the S3-compatible object storage tier (`client` speaks S3)
 //! - `demo`: the simulated recorder of `cctv-mirror demo`, with planted gaps
 //! - `commands`: what each command does (`main.rs` and `cctv-mirrorw` only parse)
 
@@ -30,6 +31,7 @@ pub mod config;
 pub mod demo;
 pub mod engine;
 pub mod exit;
+pub mod offsite;
 pub mod report;
 pub mod rules;
 pub mod service;

@@ -15,6 +15,7 @@ mod live;
 mod logs;
 mod names;
 mod notify;
+mod offsite;
 mod pass;
 mod paths;
 mod receiver;

@@ -105,7 +105,7 @@ fn agent() -> ureq::Agent {
 }
 
 /// An error in the operator's words, with no URL in it.
-fn http_error(e: ureq::Error) -> String {
+pub(crate) fn http_error(e: ureq::Error) -> String {
     match e {
         ureq::Error::Timeout(_) => format!("no answer within {} s", HTTP_TIMEOUT.as_secs()),
         ureq::Error::HostNotFound => "the host name does not resolve".into(),

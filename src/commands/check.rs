@@ -138,6 +138,12 @@ pub fn problems(cfg: &Config, print: bool) -> Vec<String> {
     if channels.is_empty() {
         line("notify", "(none: alerts only in the logs and status.json)".into(), true);
     }
+    if let Some(o) = &cfg.offsite {
+        match crate::offsite::probe::probe(o) {
+            Ok(fine) => line("offsite", fine, true),
+            Err(why) => line("offsite", why, false),
+        }
+    }
     if print && problems.is_empty() {
         println!("result: ready");
     } else if print {

@@ -76,6 +76,8 @@ pub const KEYS: &[Key] = &[
         doc: "The site's name in every notification (`\"Cliente X - servidor CFTV\"`)." },
     Key { name: "notify", kind: Kind::Object, default: "none", zero: None,
         doc: "Where alerts go besides the logs: webhooks, e-mail, a command, heartbeat URLs, reminders and a daily summary." },
+    Key { name: "offsite", kind: Kind::Object, default: "none", zero: None,
+        doc: "Also keep every finished recording in S3-compatible object storage, with its own retention." },
     Key { name: "in_progress_suffixes", kind: Kind::Strings, default: "`[\".dav_\"]`", zero: None,
         doc: "Names a recorder gives a recording while it writes it, renaming it at the end: `NAME.dav_` becomes `NAME.dav`." },
 ];

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::alert::notify::settings::{self, Notify, RawNotify};
+use crate::offsite::settings::RawOffsite;
 
 pub mod keys;
 mod serde_error;
@@ -53,6 +54,7 @@ struct RawConfig {
     /// None: this machine's name.
     site_name: Option<String>,
     notify: Option<RawNotify>,
+    offsite: Option<RawOffsite>,
 }
 
 fn default_retention_days() -> i64 {
@@ -122,6 +124,8 @@ pub struct Config {
     pub site_name: String,
     /// Where alerts go besides the logs.
     pub notify: Notify,
+    /// The S3 tier, when configured.
+    pub offsite: Option<crate::offsite::settings::Offsite>,
     /// From the command line, never the file: this run may delete more than half of
     /// the backup at once (`retention::mass_delete`).
     pub allow_mass_delete: bool,
@@ -205,6 +209,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         None => host_name(),
     };
     let notify = settings::validate(raw.notify, base)?;
+    let offsite = crate::offsite::settings::validate(raw.offsite, base, raw.retention_days as u32)?;
     Ok(Config {
         file: PathBuf::new(),
         source_dir,
@@ -226,6 +231,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         scrub_days: raw.scrub_days as u32,
         site_name,
         notify,
+        offsite,
         allow_mass_delete: false,
     })
 }

@@ -180,3 +180,80 @@ fn failures_say_what_is_wrong_without_the_secret() {
     let gone = client(SECRET, BUCKET).check().unwrap_err();
     assert!(matches!(gone, S3Error::Unreachable(_)), "{gone:?}");
 }
+
+/// The `offsite` section for the test server, with the secret in `CCTV_TEST_S3_SECRET`.
+fn section(extra: serde_json::Value) -> serde_json::Value {
+    let mut o = serde_json::json!({
+        "endpoint": ENDPOINT, "bucket": BUCKET, "prefix": "site", "access_key_id": ACCESS_KEY,
+        "secret_access_key_env": "CCTV_TEST_S3_SECRET"
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        o[k] = v.clone();
+    }
+    serde_json::json!({ "offsite": o })
+}
+
+fn check(env: &Env, secret: Option<&str>) -> (Option<i32>, String) {
+    let mut c = env.command(&["check"]);
+    match secret {
+        Some(s) => c.env("CCTV_TEST_S3_SECRET", s),
+        None => c.env_remove("CCTV_TEST_S3_SECRET"),
+    };
+    let out = c.output().unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn check_reads_the_bucket_and_says_exactly_what_is_wrong() {
+    let Some(_weed) = Weed::start() else {
+        return;
+    };
+    let env = Env::new(section(serde_json::json!({})));
+    let (code, out) = check(&env, Some(SECRET));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("offsite:") && out.contains("s3://cctv/site/ at http://127.0.0.1:8333 (reachable"),
+        "{out}"
+    );
+    let (code, out) = check(&env, Some("wrong-secret-value"));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("access denied"), "{out}");
+    let (code, out) = check(&env, None);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("the secret variable CCTV_TEST_S3_SECRET is not set"),
+        "{out}"
+    );
+    env.write_config(section(serde_json::json!({"bucket": "no-such-bucket"})));
+    let (code, out) = check(&env, Some(SECRET));
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("the bucket does not exist"), "{out}");
+    for secret in [SECRET, "wrong-secret-value"] {
+        assert!(!out.contains(secret), "the secret never in any output");
+    }
+}
+
+#[test]
+fn a_bad_offsite_key_is_one_line_and_exit_2() {
+    let env = Env::new(section(serde_json::json!({"upload_workers": 0})));
+    let out = env.command(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("offsite.upload_workers"), "{err}");
+    env.write_config(section(serde_json::json!({"secret_access_key": "inline"})));
+    let out = env.command(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("inline"),
+        "{}",
+        show(&out)
+    );
+}

@@ -1,0 +1,28 @@
+//! Whether the offsite bucket can be used now, for `check`: the secret can be read,
+//! the server answers, the credentials and the bucket work (one listing of one key
+//! under the prefix). What is wrong is said exactly, the secret never.
+
+use crate::alert::notify::channel::password;
+use crate::offsite::client::{Client, Target};
+use crate::offsite::settings::Offsite;
+
+/// Where the tier writes, when it can; else why not.
+pub fn probe(o: &Offsite) -> Result<String, String> {
+    let secret = password(&o.secret).map_err(|why| why.replace("password", "secret"))?;
+    let target = Target {
+        endpoint: o.endpoint.clone(),
+        region: o.region.clone(),
+        bucket: o.bucket.clone(),
+        path_style: o.path_style,
+        access_key_id: o.access_key_id.clone(),
+        secret_access_key: secret,
+    };
+    let client = Client::new(&target)?;
+    client.check().map_err(|e| format!("{}: {e}", place(o)))?;
+    Ok(format!("{} (reachable, credentials accepted)", place(o)))
+}
+
+/// `s3://bucket/prefix at endpoint`.
+pub fn place(o: &Offsite) -> String {
+    format!("s3://{}/{} at {}", o.bucket, o.prefix, o.endpoint)
+}

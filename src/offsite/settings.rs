@@ -1,0 +1,245 @@
+//! The `offsite` section of `config.json`: what serde reads (`RawOffsite`) and what the
+//! tier may trust (`Offsite`). Syntax and ranges are checked here, each failure naming
+//! its key (`offsite.bucket`); whether the server answers and the credentials work is
+//! `check`'s to find out. The secret is never in the file: only the name of the
+//! environment variable or file holding it, read when it is needed.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::alert::notify::settings::Secret;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOffsite {
+    endpoint: String,
+    region: Option<String>,
+    bucket: String,
+    #[serde(default)]
+    prefix: String,
+    #[serde(default = "yes")]
+    path_style: bool,
+    access_key_id: String,
+    secret_access_key_env: Option<String>,
+    secret_access_key_file: Option<PathBuf>,
+    retention_days: Option<i64>,
+    #[serde(default = "two")]
+    upload_workers: i64,
+    #[serde(default)]
+    max_mbps: f64,
+    #[serde(default = "sixty_four")]
+    part_size_mib: i64,
+    #[serde(default = "six")]
+    max_lag_hours: i64,
+}
+
+fn yes() -> bool {
+    true
+}
+fn two() -> i64 {
+    2
+}
+fn sixty_four() -> i64 {
+    64
+}
+fn six() -> i64 {
+    6
+}
+
+/// The validated section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offsite {
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    /// Empty, or ends with `/`; never starts with one.
+    pub prefix: String,
+    pub path_style: bool,
+    pub access_key_id: String,
+    pub secret: Secret,
+    pub retention_days: u32,
+    pub upload_workers: usize,
+    /// Total upload bandwidth in megabits per second; None: unlimited.
+    pub max_mbps: Option<f64>,
+    pub part_size: u64,
+    /// `offsite_lagging` when the oldest pending recording is older than this.
+    pub max_lag: Duration,
+}
+
+type Bad = (Option<String>, String);
+
+fn bad(key: &str, problem: impl Into<String>) -> Bad {
+    (Some(format!("offsite.{key}")), problem.into())
+}
+
+/// Validates the section (None: no offsite tier); `retention_days` defaults to the
+/// main one.
+pub fn validate(raw: Option<RawOffsite>, base: &std::path::Path, main_retention: u32) -> Result<Option<Offsite>, Bad> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let endpoint = endpoint(&raw.endpoint)?;
+    bucket_name(&raw.bucket)?;
+    let secret = match (raw.secret_access_key_env, raw.secret_access_key_file) {
+        (Some(_), Some(_)) => {
+            return Err(bad(
+                "secret_access_key_env",
+                "give secret_access_key_env or secret_access_key_file, not both",
+            ))
+        }
+        (None, None) => {
+            return Err(bad(
+                "secret_access_key_env",
+                "required: the name of the environment variable holding the secret (or secret_access_key_file)",
+            ))
+        }
+        (Some(v), None) if v.trim().is_empty() => {
+            return Err(bad("secret_access_key_env", "must name an environment variable"))
+        }
+        (Some(v), None) => Secret::Env(v),
+        (None, Some(f)) => Secret::File(if f.is_absolute() { f } else { base.join(f) }),
+    };
+    if raw.access_key_id.trim().is_empty() {
+        return Err(bad("access_key_id", "must not be empty"));
+    }
+    let retention_days = raw.retention_days.unwrap_or(main_retention.into());
+    range("retention_days", retention_days as f64, 1.0, 36_500.0)?;
+    range("upload_workers", raw.upload_workers as f64, 1.0, 16.0)?;
+    range("max_mbps", raw.max_mbps, 0.0, 100_000.0)?;
+    range("part_size_mib", raw.part_size_mib as f64, 5.0, 5120.0)?;
+    range("max_lag_hours", raw.max_lag_hours as f64, 1.0, 720.0)?;
+    Ok(Some(Offsite {
+        endpoint,
+        region: raw.region.unwrap_or_else(|| "us-east-1".into()),
+        bucket: raw.bucket,
+        prefix: prefix(&raw.prefix)?,
+        path_style: raw.path_style,
+        access_key_id: raw.access_key_id.trim().to_string(),
+        secret,
+        retention_days: retention_days as u32,
+        upload_workers: raw.upload_workers as usize,
+        max_mbps: (raw.max_mbps > 0.0).then_some(raw.max_mbps),
+        part_size: raw.part_size_mib as u64 * 1024 * 1024,
+        max_lag: Duration::from_secs(raw.max_lag_hours as u64 * 3600),
+    }))
+}
+
+fn range(key: &str, v: f64, min: f64, max: f64) -> Result<(), Bad> {
+    if v.is_finite() && (min..=max).contains(&v) {
+        Ok(())
+    } else {
+        Err(bad(key, format!("must be from {min} to {max} (got {v})")))
+    }
+}
+
+/// `http://` or `https://` and a host, without a trailing slash.
+fn endpoint(s: &str) -> Result<String, Bad> {
+    let s = s.trim().trim_end_matches('/');
+    let host = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
+    match host {
+        Some(h) if !h.is_empty() && !h.contains(['/', ' ', '?', '#']) => Ok(s.to_string()),
+        _ => Err(bad(
+            "endpoint",
+            format!("{s:?} is not an http:// or https:// address of a server (e.g. https://s3.example.com)"),
+        )),
+    }
+}
+
+/// S3's rule: 3 to 63 lower-case letters, digits, dots and hyphens, starting and
+/// ending with a letter or digit.
+fn bucket_name(b: &str) -> Result<(), Bad> {
+    let ok_chars = b
+        .bytes()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-');
+    let ends = |c: Option<u8>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if (3..=63).contains(&b.len()) && ok_chars && ends(b.bytes().next()) && ends(b.bytes().last()) {
+        Ok(())
+    } else {
+        Err(bad(
+            "bucket",
+            format!("{b:?} is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens)"),
+        ))
+    }
+}
+
+/// `cliente-x/` form: no leading slash, no `..`, no empty part; a slash added at the end.
+fn prefix(p: &str) -> Result<String, Bad> {
+    let p = p.trim();
+    if p.is_empty() {
+        return Ok(String::new());
+    }
+    let inner = p.trim_end_matches('/');
+    if p.starts_with('/')
+        || inner
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+        || p.contains('\\')
+    {
+        return Err(bad(
+            "prefix",
+            format!("{p:?} must be a relative path like cliente-x/ (no leading /, no .., no \\\\)"),
+        ));
+    }
+    Ok(format!("{inner}/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn parse(json: &str) -> Result<Option<Offsite>, Bad> {
+        let raw: RawOffsite = serde_json::from_str(json).map_err(|e| (None, e.to_string()))?;
+        validate(Some(raw), Path::new("/etc/cctv"), 31)
+    }
+
+    const BASE: &str = r#""endpoint": "https://s3.example.com/", "bucket": "cctv", "access_key_id": "AK", "secret_access_key_env": "CCTV_S3_SECRET""#;
+
+    #[test]
+    fn a_minimal_section_gets_the_defaults() {
+        let o = parse(&format!("{{{BASE}}}")).unwrap().unwrap();
+        assert_eq!(o.endpoint, "https://s3.example.com");
+        assert_eq!(
+            (o.region.as_str(), o.prefix.as_str(), o.path_style),
+            ("us-east-1", "", true)
+        );
+        assert_eq!(o.secret, Secret::Env("CCTV_S3_SECRET".into()));
+        assert_eq!((o.retention_days, o.upload_workers, o.max_mbps), (31, 2, None));
+        assert_eq!((o.part_size, o.max_lag), (64 << 20, Duration::from_secs(6 * 3600)));
+        let o = parse(&format!(
+            r#"{{{BASE}, "prefix": "cliente-x", "max_mbps": 40, "retention_days": 90}}"#
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            (o.prefix.as_str(), o.max_mbps, o.retention_days),
+            ("cliente-x/", Some(40.0), 90)
+        );
+        assert_eq!(validate(None, Path::new("/"), 31), Ok(None));
+    }
+
+    #[test]
+    fn each_bad_key_is_named() {
+        let key = |extra: &str| parse(&format!("{{{BASE}, {extra}}}")).unwrap_err().0;
+        assert_eq!(key(r#""upload_workers": 0"#).as_deref(), Some("offsite.upload_workers"));
+        assert_eq!(key(r#""part_size_mib": 4"#).as_deref(), Some("offsite.part_size_mib"));
+        assert_eq!(key(r#""prefix": "/abs/""#).as_deref(), Some("offsite.prefix"));
+        assert_eq!(key(r#""prefix": "a/../b""#).as_deref(), Some("offsite.prefix"));
+        assert_eq!(
+            key(r#""secret_access_key_file": "s""#).as_deref(),
+            Some("offsite.secret_access_key_env")
+        );
+        let bad_bucket = parse(
+            r#"{"endpoint": "https://h", "bucket": "Bad_Name", "access_key_id": "A", "secret_access_key_env": "S"}"#,
+        );
+        assert_eq!(bad_bucket.unwrap_err().0.as_deref(), Some("offsite.bucket"));
+        let bad_url = parse(
+            r#"{"endpoint": "s3.example.com", "bucket": "cctv", "access_key_id": "A", "secret_access_key_env": "S"}"#,
+        );
+        assert_eq!(bad_url.unwrap_err().0.as_deref(), Some("offsite.endpoint"));
+        let inline = serde_json::from_str::<RawOffsite>(&format!(r#"{{{BASE}, "secret_access_key": "x"}}"#));
+        assert!(inline.is_err(), "a secret in the file is an unknown key");
+    }
+}

@@ -6,7 +6,8 @@
 //! and camera (`span`), the coverage they add up to (`coverage`),
 //! whether cctv-mirror is doing its job (`health`), and whether a
 //! recording's DHAV frames still form an unbroken chain (`chain`), `verify`'s
-//! slices (`slice`) and when the daemon verifies one (`scrub`).
+//! slices (`slice`) and when the daemon verifies one (`scrub`), and what the offsite
+//! tier uploads and expires (`offsite`).
 
 pub mod batches;
 pub mod chain;
@@ -14,6 +15,7 @@ pub mod coverage;
 pub mod fit;
 pub mod health;
 pub mod names;
+pub mod offsite;
 pub mod paths;
 pub mod plan;
 pub mod retention;

@@ -1,0 +1,207 @@
+//! What the offsite tier must do, decided from the backup's listing and the bucket's:
+//! which finished recordings to upload (missing there, or there with another size:
+//! never over it, beside it), and which objects offsite retention deletes, with a
+//! reason each. Pure: the listings and `today` are arguments. Retention is anchored as
+//! the local one is (the earlier of today and the newest recording, so a clock that
+//! jumps ahead deletes nothing recent), refuses more than half of the prefix at once,
+//! and never looks outside the prefix.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::rules::names::date_from_path;
+use crate::rules::window::Window;
+
+/// An object of the bucket, by its key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    pub key: String,
+    pub size: u64,
+}
+
+/// Why a recording is uploaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    /// The bucket does not have it.
+    Missing,
+    /// The bucket has another size under its name: the recording goes beside it.
+    Differs,
+}
+
+/// One upload to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// Relative to the backup folder.
+    pub rel: String,
+    /// Where it goes.
+    pub key: String,
+    pub why: Why,
+}
+
+/// The object key of a backup recording: the prefix, then its path with `/`.
+pub fn key_of(prefix: &str, rel: &Path) -> String {
+    let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    format!("{prefix}{}", parts.join("/"))
+}
+
+/// The key beside `key` for a version that differs: `NAME.offsite-N.dav`, the first N
+/// not taken.
+pub fn beside(key: &str, taken: impl Fn(&str) -> bool) -> String {
+    let (stem, ext) = match key.rsplit_once('.') {
+        Some((s, e)) if !e.contains('/') => (s, format!(".{e}")),
+        _ => (key, String::new()),
+    };
+    (1..)
+        .map(|n| format!("{stem}.offsite-{n}{ext}"))
+        .find(|k| !taken(k))
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// The uploads: each finished backup recording of the window (`rel`, size, day) that
+/// the bucket lacks, or holds with another size.
+pub fn uploads<'a>(
+    local: impl IntoIterator<Item = (&'a Path, u64, NaiveDate)>,
+    remote: &[Object],
+    prefix: &str,
+    window: &Window,
+) -> Vec<Upload> {
+    let there: HashMap<&str, u64> = remote.iter().map(|o| (o.key.as_str(), o.size)).collect();
+    local
+        .into_iter()
+        .filter(|(_, _, day)| window.contains(*day))
+        .filter_map(|(rel, size, _)| {
+            let key = key_of(prefix, rel);
+            let why = match there.get(key.as_str()) {
+                None => Why::Missing,
+                Some(s) if *s == size => return None,
+                Some(_) => Why::Differs,
+            };
+            Some(Upload {
+                rel: key[prefix.len()..].to_string(),
+                key,
+                why,
+            })
+        })
+        .collect()
+}
+
+/// What offsite retention decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expiry {
+    /// Keys to delete, each with its reason.
+    pub delete: Vec<(String, String)>,
+    /// Why nothing was deleted, when the plan would take more than half the prefix.
+    pub refused: Option<String>,
+}
+
+/// The objects under `prefix` dated before the window of `retention_days`, anchored at
+/// the earlier of `today` and the newest dated object.
+pub fn expiry(remote: &[Object], prefix: &str, today: NaiveDate, retention_days: u32, allow_mass: bool) -> Expiry {
+    let dated: Vec<(&Object, NaiveDate)> = remote
+        .iter()
+        .filter_map(|o| Some((o, date_from_path(Path::new(o.key.strip_prefix(prefix)?))?)))
+        .collect();
+    let window = Window::new(today, retention_days, dated.iter().map(|(_, d)| *d).max());
+    let delete: Vec<(String, String)> = dated
+        .iter()
+        .filter(|(_, d)| !window.contains(*d))
+        .map(|(o, d)| {
+            (
+                o.key.clone(),
+                format!(
+                    "dated {d}, before {} ({retention_days} days before {})",
+                    window.cutoff, window.reference
+                ),
+            )
+        })
+        .collect();
+    let held = remote.iter().filter(|o| o.key.starts_with(prefix)).count();
+    if !allow_mass && delete.len() * 2 > held && delete.len() > 1 {
+        return Expiry {
+            refused: Some(format!(
+                "offsite retention would delete {} of the {held} objects under {prefix:?} at once; nothing deleted",
+                delete.len()
+            )),
+            delete: Vec::new(),
+        };
+    }
+    Expiry { delete, refused: None }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn obj(key: &str, size: u64) -> Object {
+        Object { key: key.into(), size }
+    }
+
+    #[test]
+    fn missing_and_different_recordings_are_uploaded_the_same_skipped() {
+        let window = Window::new(d("2026-11-28"), 31, Some(d("2026-11-28")));
+        let a = Path::new("2026/11/27/ch01/a.dav");
+        let b = Path::new("2026/11/27/ch01/b.dav");
+        let c = Path::new("2026/11/27/ch01/c.dav");
+        let old = Path::new("2026/09/01/ch01/old.dav");
+        let remote = vec![
+            obj("site/2026/11/27/ch01/a.dav", 10),
+            obj("site/2026/11/27/ch01/b.dav", 5),
+        ];
+        let local = vec![
+            (a, 10, d("2026-11-27")),
+            (b, 7, d("2026-11-27")),
+            (c, 3, d("2026-11-27")),
+            (old, 3, d("2026-09-01")),
+        ];
+        let up = uploads(local, &remote, "site/", &window);
+        assert_eq!(
+            up,
+            vec![
+                Upload {
+                    rel: "2026/11/27/ch01/b.dav".into(),
+                    key: "site/2026/11/27/ch01/b.dav".into(),
+                    why: Why::Differs
+                },
+                Upload {
+                    rel: "2026/11/27/ch01/c.dav".into(),
+                    key: "site/2026/11/27/ch01/c.dav".into(),
+                    why: Why::Missing
+                },
+            ]
+        );
+        let taken = ["site/x.offsite-1.dav"];
+        assert_eq!(beside("site/x.dav", |k| taken.contains(&k)), "site/x.offsite-2.dav");
+    }
+
+    #[test]
+    fn retention_is_anchored_bounded_and_stays_in_its_prefix() {
+        let remote: Vec<Object> = (0..40)
+            .map(|i| {
+                obj(
+                    &format!(
+                        "site/{}/ch01/a.dav",
+                        (d("2026-11-28") - chrono::Days::new(i)).format("%Y/%m/%d")
+                    ),
+                    1,
+                )
+            })
+            .chain([obj("other/2020/01/01/ch01/a.dav", 1), obj("site/notes.txt", 1)])
+            .collect();
+        let e = expiry(&remote, "site/", d("2026-11-28"), 31, false);
+        assert_eq!(e.refused, None);
+        assert_eq!(e.delete.len(), 8, "days 32 to 39 back");
+        assert!(e.delete.iter().all(|(k, _)| k.starts_with("site/2026/10/")));
+        // A clock a year ahead: anchored at the newest object, the same.
+        assert_eq!(expiry(&remote, "site/", d("2027-11-28"), 31, false).delete.len(), 8);
+        // Most of the prefix at once: refused unless allowed.
+        let e = expiry(&remote, "site/", d("2026-11-28"), 5, false);
+        assert!(e.delete.is_empty() && e.refused.is_some());
+        assert_eq!(expiry(&remote, "site/", d("2026-11-28"), 5, true).delete.len(), 34);
+    }
+}

@@ -48,7 +48,7 @@ pub fn key_of(prefix: &str, rel: &Path) -> String {
 
 /// The key beside `key` for a version that differs: `NAME.offsite-N.dav`, the first N
 /// not taken.
-pub fn beside(key: &str, taken: impl Fn(&str) -> bool) -> String {
+pub fn beside(key: &str, mut taken: impl FnMut(&str) -> bool) -> String {
     let (stem, ext) = match key.rsplit_once('.') {
         Some((s, e)) if !e.contains('/') => (s, format!(".{e}")),
         _ => (key, String::new()),

@@ -257,3 +257,99 @@ fn a_bad_offsite_key_is_one_line_and_exit_2() {
         show(&out)
     );
 }
+
+mod uploads {
+    use std::cell::Cell;
+
+    use cctv_mirror::offsite::upload::{upload, Recording, Sent};
+
+    use super::*;
+
+    fn rec<'a>(path: &'a Path, blake3: &'a str) -> Recording<'a> {
+        Recording {
+            path,
+            size: std::fs::metadata(path).unwrap().len(),
+            time: "2026-11-27T10:59:59-03:00",
+            blake3,
+        }
+    }
+
+    #[test]
+    fn an_object_there_is_skipped_and_a_different_one_never_overwritten() {
+        let Some(_weed) = Weed::start() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = client(SECRET, BUCKET);
+        let file = write_file(&dir.path().join("a.dav"), &payload(4000, 1));
+        let key = "site/2026/11/27/ch01/a.dav";
+        let never = || false;
+        let sent = upload(&s3, &rec(&file, "h1"), key, 5 << 20, dir.path(), &never).unwrap();
+        assert_eq!(
+            sent,
+            Sent::Uploaded {
+                key: key.into(),
+                bytes: 4000
+            }
+        );
+        let again = upload(&s3, &rec(&file, "h1"), key, 5 << 20, dir.path(), &never).unwrap();
+        assert_eq!(again, Sent::AlreadyThere);
+        let head = s3.head(key).unwrap().unwrap();
+        assert_eq!(
+            head.meta.get("mtime").map(String::as_str),
+            Some("2026-11-27T10:59:59-03:00")
+        );
+        // The recording changed under the same name: it goes beside, the object stays.
+        write_file(&file, &payload(4000, 2));
+        let beside = upload(&s3, &rec(&file, "h2"), key, 5 << 20, dir.path(), &never).unwrap();
+        assert_eq!(
+            beside,
+            Sent::Uploaded {
+                key: "site/2026/11/27/ch01/a.offsite-1.dav".into(),
+                bytes: 4000
+            }
+        );
+        assert_eq!(s3.get(key).unwrap(), payload(4000, 1), "never overwritten");
+        let third = upload(&s3, &rec(&file, "h2"), key, 5 << 20, dir.path(), &never).unwrap();
+        assert_eq!(third, Sent::AlreadyThere, "the version beside is found");
+    }
+
+    #[test]
+    fn a_multipart_upload_cut_short_resumes_with_only_the_parts_not_sent() {
+        let Some(_weed) = Weed::start() else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        let s3 = client(SECRET, BUCKET);
+        let body = payload(12 << 20, 5);
+        let file = write_file(&dir.path().join("big.dav"), &body);
+        let key = "site/2026/11/27/ch03/big.dav";
+        // Stops before the second part, as a kill would.
+        let asked = Cell::new(0);
+        let after_one = || {
+            asked.set(asked.get() + 1);
+            asked.get() > 1
+        };
+        let cut = upload(&s3, &rec(&file, "hb"), key, 5 << 20, &state, &after_one);
+        assert!(cut.is_err(), "stopped");
+        assert_eq!(s3.head(key).unwrap(), None, "nothing under the name until complete");
+        assert_eq!(std::fs::read_dir(&state).unwrap().count(), 1, "the upload id is kept");
+        // A new client, as after a restart: only the rest is sent.
+        let s3 = client(SECRET, BUCKET);
+        let done = upload(&s3, &rec(&file, "hb"), key, 5 << 20, &state, &|| false).unwrap();
+        assert_eq!(
+            done,
+            Sent::Uploaded {
+                key: key.into(),
+                bytes: (12 << 20) - (5 << 20)
+            }
+        );
+        assert!(s3.get(key).unwrap() == body, "byte-identical");
+        assert_eq!(
+            std::fs::read_dir(&state).unwrap().count(),
+            0,
+            "state removed once complete"
+        );
+    }
+}

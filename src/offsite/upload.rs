@@ -1,0 +1,196 @@
+//! Uploading one finished backup recording to the bucket. An object already there
+//! with the same size and content hash is left alone; one that differs is never
+//! overwritten: the recording goes beside it. A recording larger than one part goes
+//! by multipart upload, resumable across restarts and crashes: its upload id is kept
+//! in a small file of the state folder (written and flushed before the first part),
+//! and on the next try the server is asked which parts it already has, so only the
+//! rest is sent. The recording's size, time and hash travel as the object's metadata.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::offsite::client::{Client, Head, Part, S3Error};
+use crate::rules::fit::fnv1a;
+use crate::rules::offsite::beside;
+
+/// What is known of the recording to upload.
+#[derive(Debug, Clone)]
+pub struct Recording<'a> {
+    /// The file in the backup.
+    pub path: &'a Path,
+    pub size: u64,
+    /// Its modification time, RFC 3339.
+    pub time: &'a str,
+    /// Its BLAKE3 hash, from the manifest.
+    pub blake3: &'a str,
+}
+
+/// What an upload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// The bucket already had it, same size and hash.
+    AlreadyThere,
+    /// Uploaded to `key`; `bytes` sent this time (less than the size when resumed).
+    Uploaded { key: String, bytes: u64 },
+}
+
+/// Why an upload did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("{0}")]
+    Server(#[from] S3Error),
+    #[error("cannot read the recording or the upload state: {0}")]
+    Local(#[from] io::Error),
+    #[error("stopped before the end (resumed next time)")]
+    Stopped,
+}
+
+/// The upload state kept between tries, one file per object.
+#[derive(Debug, Serialize, Deserialize)]
+struct Pending {
+    key: String,
+    upload_id: String,
+    size: u64,
+    blake3: String,
+    part_size: u64,
+}
+
+/// Uploads `rec` to `key` (or beside it); `state` is the folder for resumable uploads;
+/// `stop` is asked before each part and ends the upload there when it says so.
+pub fn upload(
+    client: &Client,
+    rec: &Recording,
+    key: &str,
+    part_size: u64,
+    state: &Path,
+    stop: &dyn Fn() -> bool,
+) -> Result<Sent, UploadError> {
+    let key = match client.head(key)? {
+        None => key.to_string(),
+        Some(h) if holds(&h, rec) => return Ok(Sent::AlreadyThere),
+        Some(_) => {
+            let beside = free_key_beside(client, key, rec)?;
+            if client.head(&beside)?.is_some_and(|h| holds(&h, rec)) {
+                return Ok(Sent::AlreadyThere);
+            }
+            beside
+        }
+    };
+    let meta = vec![
+        ("size".to_string(), rec.size.to_string()),
+        ("mtime".to_string(), rec.time.to_string()),
+        ("blake3".to_string(), rec.blake3.to_string()),
+    ];
+    if rec.size <= part_size {
+        let mut body = Vec::with_capacity(rec.size as usize);
+        File::open(rec.path)?.read_to_end(&mut body)?;
+        client.put(&key, &body, &meta)?;
+        return Ok(Sent::Uploaded {
+            bytes: body.len() as u64,
+            key,
+        });
+    }
+    multipart(client, rec, &key, &meta, (part_size, state), stop)
+}
+
+/// Whether an object is this very recording: same size, same hash.
+fn holds(h: &Head, rec: &Recording) -> bool {
+    h.size == rec.size && h.meta.get("blake3").map(String::as_str) == Some(rec.blake3)
+}
+
+/// The first key beside `key` that is free, or that already holds this very recording.
+fn free_key_beside(client: &Client, key: &str, rec: &Recording) -> Result<String, S3Error> {
+    let mut err = None;
+    let found = beside(key, |k| match client.head(k) {
+        Ok(None) => false,
+        Ok(Some(h)) => !holds(&h, rec),
+        Err(e) => {
+            err = Some(e);
+            false
+        }
+    });
+    err.map_or(Ok(found), Err)
+}
+
+fn multipart(
+    client: &Client,
+    rec: &Recording,
+    key: &str,
+    meta: &[(String, String)],
+    (part_size, state): (u64, &Path),
+    stop: &dyn Fn() -> bool,
+) -> Result<Sent, UploadError> {
+    let file = state.join(format!("{:016x}.json", fnv1a(key.as_bytes())));
+    let (upload_id, mut parts) = match resume(client, &file, key, rec, part_size) {
+        Some(found) => found,
+        None => {
+            let upload_id = client.create_multipart(key, meta)?;
+            let pending = Pending {
+                key: key.to_string(),
+                upload_id: upload_id.clone(),
+                size: rec.size,
+                blake3: rec.blake3.to_string(),
+                part_size,
+            };
+            write_state(&file, &pending)?;
+            (upload_id, Vec::new())
+        }
+    };
+    let count = rec.size.div_ceil(part_size);
+    let mut sent = 0;
+    let mut f = File::open(rec.path)?;
+    for n in 1..=count {
+        if parts.iter().any(|p: &Part| u64::from(p.number) == n) {
+            continue;
+        }
+        if stop() {
+            return Err(UploadError::Stopped);
+        }
+        let len = part_size.min(rec.size - (n - 1) * part_size);
+        let mut body = vec![0; len as usize];
+        f.seek(SeekFrom::Start((n - 1) * part_size))?;
+        f.read_exact(&mut body)?;
+        let etag = client.upload_part(key, &upload_id, n as u16, &body)?;
+        parts.push(Part {
+            number: n as u16,
+            etag,
+            size: len,
+        });
+        sent += len;
+    }
+    parts.sort_by_key(|p| p.number);
+    client.complete(key, &upload_id, &parts)?;
+    let _ = std::fs::remove_file(&file);
+    Ok(Sent::Uploaded {
+        key: key.to_string(),
+        bytes: sent,
+    })
+}
+
+/// The upload to go on with, if the state file names one for this very recording and
+/// the server still has it: its id and the whole parts already there.
+fn resume(client: &Client, file: &Path, key: &str, rec: &Recording, part_size: u64) -> Option<(String, Vec<Part>)> {
+    let pending: Pending = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
+    let same = pending.key == key && pending.size == rec.size && pending.blake3 == rec.blake3;
+    if !same || pending.part_size != part_size {
+        let _ = client.abort(&pending.key, &pending.upload_id);
+        return None;
+    }
+    let parts = client.list_parts(key, &pending.upload_id).ok()?;
+    let whole = |p: &Part| {
+        let n = u64::from(p.number);
+        n >= 1 && p.size == part_size.min(rec.size.saturating_sub((n - 1) * part_size))
+    };
+    Some((pending.upload_id, parts.into_iter().filter(whole).collect()))
+}
+
+fn write_state(file: &Path, pending: &Pending) -> io::Result<()> {
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("state.json");
+    crate::report::json_file::replace(file.parent().unwrap_or(Path::new(".")), name, pending)
+}

@@ -48,11 +48,14 @@ impl Upkeep {
         if let Some(l) = listings {
             self.coverage(cfg, l).await;
         }
-        let scrub = backup_seen.then(|| self.scrub_if_due(cfg)).flatten();
-        if let Some(scrub) = scrub.filter(|_| !self.beside) {
-            let _ = scrub.await;
+        if backup_seen {
+            let last_night = read_log(cfg).await.last_night;
+            if let Some(scrub) = self.scrub_if_due(cfg, last_night).filter(|_| !self.beside) {
+                let _ = scrub.await;
+            }
         }
-        if let Some(message) = scrub::read(&cfg.log_dir).alert() {
+        // Read again: a verification that just ended may have changed it.
+        if let Some(message) = read_log(cfg).await.alert() {
             raised.push(Raised::new(AlertKind::BackupCorrupt, message));
         }
     }
@@ -87,9 +90,13 @@ impl Upkeep {
     }
 
     /// Starts the night's verification when one is due and none runs.
-    fn scrub_if_due(&self, cfg: &Arc<Config>) -> Option<tokio::task::JoinHandle<()>> {
+    fn scrub_if_due(
+        &self,
+        cfg: &Arc<Config>,
+        last_night: Option<chrono::NaiveDate>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
         let now = Local::now();
-        let slice = due(now.naive_local(), scrub::read(&cfg.log_dir).last_night, cfg.scrub_days)?;
+        let slice = due(now.naive_local(), last_night, cfg.scrub_days)?;
         if self.scrubbing.swap(true, Ordering::SeqCst) {
             return None;
         }
@@ -99,6 +106,14 @@ impl Upkeep {
             running.store(false, Ordering::SeqCst);
         }))
     }
+}
+
+/// `scrub.json`, read off the async threads.
+async fn read_log(cfg: &Arc<Config>) -> scrub::ScrubLog {
+    let cfg = cfg.clone();
+    tokio::task::spawn_blocking(move || scrub::read(&cfg.log_dir))
+        .await
+        .unwrap_or_default()
 }
 
 /// Verifies one slice and files what it found in `scrub.json`.

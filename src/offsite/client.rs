@@ -134,16 +134,9 @@ impl Client {
 
     /// Puts `body` at `key` with `meta` as its user metadata.
     pub fn put(&self, key: &str, body: &[u8], meta: &[(String, String)]) -> Result<(), S3Error> {
-        let mut action = PutObject::new(&self.bucket, Some(&self.credentials), key);
-        let names: Vec<String> = meta.iter().map(|(k, _)| format!("x-amz-meta-{k}")).collect();
-        for ((_, v), name) in meta.iter().zip(&names) {
-            action.headers_mut().insert(name.as_str(), v.as_str());
-        }
-        let url = action.sign(SIGNED_FOR);
-        let mut req = self.agent.put(url.as_str());
-        for ((_, v), name) in meta.iter().zip(&names) {
-            req = req.header(name.as_str(), v.as_str());
-        }
+        let names = meta_names(meta);
+        let action = PutObject::new(&self.bucket, Some(&self.credentials), key);
+        let req = self.with_meta(action, meta, &names, false);
         ok(req.send(body).map_err(unreachable)?).map(|_| ())
     }
 
@@ -207,16 +200,9 @@ impl Client {
 
     /// Starts a multipart upload of `key`; its upload id.
     pub fn create_multipart(&self, key: &str, meta: &[(String, String)]) -> Result<String, S3Error> {
-        let mut action = CreateMultipartUpload::new(&self.bucket, Some(&self.credentials), key);
-        let names: Vec<String> = meta.iter().map(|(k, _)| format!("x-amz-meta-{k}")).collect();
-        for ((_, v), name) in meta.iter().zip(&names) {
-            action.headers_mut().insert(name.as_str(), v.as_str());
-        }
-        let url = action.sign(SIGNED_FOR);
-        let mut req = self.agent.post(url.as_str());
-        for ((_, v), name) in meta.iter().zip(&names) {
-            req = req.header(name.as_str(), v.as_str());
-        }
+        let names = meta_names(meta);
+        let action = CreateMultipartUpload::new(&self.bucket, Some(&self.credentials), key);
+        let req = self.with_meta(action, meta, &names, true);
         let text = body(ok(req.send_empty().map_err(unreachable)?)?)?;
         let parsed = CreateMultipartUpload::parse_response(&text)
             .map_err(|e| S3Error::Status(200, format!("unreadable answer to a multipart upload: {e}")))?;
@@ -266,6 +252,30 @@ impl Client {
         Ok(())
     }
 
+    /// A request for `action` (POST, else PUT) carrying `meta` as `x-amz-meta-*`
+    /// headers, signed into it as S3 requires; `names` from `meta_names`.
+    fn with_meta<'a, A: S3Action<'a>>(
+        &self,
+        mut action: A,
+        meta: &'a [(String, String)],
+        names: &'a [String],
+        post: bool,
+    ) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+        for ((_, v), name) in meta.iter().zip(names) {
+            action.headers_mut().insert(name.as_str(), v.as_str());
+        }
+        let url = action.sign(SIGNED_FOR);
+        let mut req = if post {
+            self.agent.post(url.as_str())
+        } else {
+            self.agent.put(url.as_str())
+        };
+        for ((_, v), name) in meta.iter().zip(names) {
+            req = req.header(name.as_str(), v.as_str());
+        }
+        req
+    }
+
     /// Gives up an upload and frees its parts.
     pub fn abort(&self, key: &str, upload_id: &str) -> Result<(), S3Error> {
         let url = AbortMultipartUpload::new(&self.bucket, Some(&self.credentials), key, upload_id).sign(SIGNED_FOR);
@@ -274,6 +284,11 @@ impl Client {
 }
 
 type Response = ureq::http::Response<ureq::Body>;
+
+/// The header names of user metadata: `x-amz-meta-NAME`.
+fn meta_names(meta: &[(String, String)]) -> Vec<String> {
+    meta.iter().map(|(k, _)| format!("x-amz-meta-{k}")).collect()
+}
 
 fn header<'r>(resp: &'r Response, name: &str) -> Option<&'r str> {
     resp.headers().get(name).and_then(|v| v.to_str().ok())

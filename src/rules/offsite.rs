@@ -12,6 +12,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use crate::rules::names::date_from_path;
+use crate::rules::paths::slashed;
 use crate::rules::window::Window;
 
 /// An object of the bucket, by its key.
@@ -42,8 +43,7 @@ pub struct Upload {
 
 /// The object key of a backup recording: the prefix, then its path with `/`.
 pub fn key_of(prefix: &str, rel: &Path) -> String {
-    let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    format!("{prefix}{}", parts.join("/"))
+    format!("{prefix}{}", slashed(rel))
 }
 
 /// The key beside `key` for a version that differs: `NAME.offsite-N.dav`, the first N

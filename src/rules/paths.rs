@@ -3,9 +3,17 @@
 //! both separators, `C:` names a drive and `\\?\` (or `\\?\UNC\`) merely prefixes a long
 //! path; `.` and `..` fold away. Pure: the same rules run on Linux, so the Windows
 //! cases are unit-tested everywhere. `real_form` (in `store::whereis`) resolves links
-//! first where the folders exist.
+//! first where the folders exist. Also the one written form of a relative path that
+//! names the same file on every OS (`slashed`).
 
 use std::path::Path;
+
+/// A relative path with `/` between its parts, whatever the OS: how the manifest, the
+/// slices and the bucket's keys name a recording.
+pub fn slashed(rel: &Path) -> String {
+    let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    parts.join("/")
+}
 
 /// The comparison rules of an OS's paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

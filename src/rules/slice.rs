@@ -9,6 +9,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use crate::rules::fit::fnv1a;
+use crate::rules::paths::slashed;
 
 /// The most slices there can be.
 pub const MAX_SLICES: u32 = 1000;
@@ -40,8 +41,7 @@ impl Slice {
 
     /// Whether the recording at `rel` is in this slice.
     pub fn contains(&self, rel: &Path) -> bool {
-        let text: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-        fnv1a(text.join("/").as_bytes()) % u64::from(self.of) == u64::from(self.k - 1)
+        fnv1a(slashed(rel).as_bytes()) % u64::from(self.of) == u64::from(self.k - 1)
     }
 
     /// The slice a nightly scrub of `of` slices reads on `day`: each in turn, so `of`

@@ -35,13 +35,6 @@ impl Span {
     }
 }
 
-/// Where a span came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Name,
-    Frames,
-}
-
 /// The span its path says, if it says one (forms 1 and 2).
 pub fn from_name(rel: &Path) -> Option<Span> {
     from_name_on(rel, None)

@@ -38,10 +38,7 @@ pub struct Entry {
 }
 
 /// A path as the manifest writes it.
-pub fn key(rel: &Path) -> String {
-    let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    parts.join("/")
-}
+pub use crate::rules::paths::slashed as key;
 
 /// The chunk a file is read in.
 const CHUNK: usize = 4 << 20;

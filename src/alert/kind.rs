@@ -26,6 +26,13 @@ pub enum AlertKind {
     RetentionRefused,
     /// A verification found backup recordings damaged, changed or missing.
     BackupCorrupt,
+    /// The offsite bucket cannot be used: unreachable, credentials refused, missing,
+    /// or failing. Local mirroring goes on; uploads catch up when it is back.
+    OffsiteUnavailable,
+    /// The oldest recording waiting for the bucket is older than `offsite.max_lag_hours`.
+    OffsiteLagging,
+    /// The bucket held another version of a recording: kept, the new one beside it.
+    OffsiteConflict,
 }
 
 impl AlertKind {
@@ -40,6 +47,9 @@ impl AlertKind {
             AlertKind::CopyErrors => "copy_errors",
             AlertKind::RetentionRefused => "retention_refused",
             AlertKind::BackupCorrupt => "backup_corrupt",
+            AlertKind::OffsiteUnavailable => "offsite_unavailable",
+            AlertKind::OffsiteLagging => "offsite_lagging",
+            AlertKind::OffsiteConflict => "offsite_conflict",
         }
     }
 }

@@ -105,6 +105,7 @@ fn screen(
                 ),
                 _ => writeln!(out, "Backup disk: NOT AVAILABLE at the last pass"),
             };
+            offsite_line(&mut out, s, &when);
             alerts_and_channels(&mut out, s, &when);
         }
     }
@@ -121,6 +122,26 @@ fn screen(
         }
     }
     out
+}
+
+/// The offsite tier in one line, when there is one.
+fn offsite_line(out: &mut String, s: &Status, when: &dyn Fn(DateTime<Local>) -> String) {
+    let Some(o) = &s.offsite else { return };
+    let last = o.last_upload.map_or("none yet".into(), when);
+    let _ = write!(
+        out,
+        "Offsite:     {}: {} recordings ({}) waiting, oldest {} old; {} uploaded ({}), last {last}",
+        o.state,
+        o.pending_files,
+        human(o.pending_bytes),
+        ago(chrono::Duration::seconds(o.lag_secs as i64)),
+        o.uploaded_files,
+        human(o.uploaded_bytes),
+    );
+    if let Some(why) = &o.reason {
+        let _ = write!(out, "; {why}");
+    }
+    out.push('\n');
 }
 
 fn alerts_and_channels(out: &mut String, s: &Status, when: &dyn Fn(DateTime<Local>) -> String) {

@@ -17,11 +17,13 @@ use crate::alert::notify::worker::Notifier;
 use crate::alert::Event;
 use crate::config::Config;
 use crate::engine::board::Board;
+use crate::engine::offsite;
 use crate::engine::pass;
 use crate::engine::pulse::{alive_while, beat_timer, next_beat, Pulse};
 use crate::engine::queue::CopyQueue;
 use crate::engine::shutdown::Shutdown;
 use crate::engine::upkeep::Upkeep;
+use crate::offsite::tier::Tier;
 use crate::report::activity::{Activity, Totals};
 use crate::report::prune;
 use crate::report::runlog::{self, RunLog};
@@ -107,6 +109,7 @@ pub async fn run(
     ));
     let activity = Activity::new();
     let (queue, workers) = CopyQueue::start(mirror.clone(), cfg.copy_workers, activity.clone());
+    let tier = offsite::start(&cfg, &queue, mirror.cancel.clone());
     let cfg = Arc::new(cfg);
     // Notified by the watcher when only a full pass can be sure nothing was missed
     // (overflow, watcher error, source folder gone or back); the tick loop waits on it.
@@ -116,13 +119,16 @@ pub async fn run(
 
     let daemon = mode != Mode::Once;
     let notifier = Notifier::start(&cfg.notify, &cfg.log_dir);
-    let board = Board::new(
+    let mut board = Board::new(
         &cfg,
         mode,
         activity.clone(),
         queue.length_probe(),
         notifier.states_probe(),
     );
+    if let Some(t) = tier.clone() {
+        board = board.with_offsite(move || t.status());
+    }
     let writer = daemon.then(|| tokio::spawn(board.clone().write_after_copies(shutdown.clone())));
     let mut last_totals = Totals::default();
     let mut pulse = Pulse::new(Box::new(queue.length_probe()), mirror.progress.clone());
@@ -132,7 +138,7 @@ pub async fn run(
     let mut watcher = None;
     let mut announced = false;
     let upkeep = Upkeep::new(mirror.cancel.clone(), daemon);
-    let told = Told::new(&cfg, &notifier, &board, &activity, &*supervisor).with(upkeep);
+    let told = Told::new(&cfg, &notifier, &board, &activity, &*supervisor).with(upkeep, tier.clone());
     loop {
         let log_file = open_pass_log(&log, &cfg);
         // Started once the first log file is open, so even its first lines are filed.
@@ -171,6 +177,7 @@ pub async fn run(
         watcher,
         workers,
         writer,
+        tier,
     };
     wind_down(tasks, queue, notifier, &board, daemon, &*supervisor).await;
     Ok(())
@@ -181,6 +188,8 @@ struct Told<'a> {
     cfg: &'a Arc<Config>,
     /// The coverage report and the nightly verification.
     upkeep: Upkeep,
+    /// The offsite tier, when there is one.
+    offsite: Option<Arc<Tier>>,
     notifier: &'a Notifier,
     board: &'a Board,
     activity: &'a Activity,
@@ -198,6 +207,7 @@ impl<'a> Told<'a> {
         Told {
             cfg,
             upkeep: Upkeep::new(Arc::default(), false),
+            offsite: None,
             notifier,
             board,
             activity,
@@ -205,9 +215,13 @@ impl<'a> Told<'a> {
         }
     }
 
-    /// The same, with this upkeep after each pass.
-    fn with(self, upkeep: Upkeep) -> Told<'a> {
-        Told { upkeep, ..self }
+    /// The same, with this upkeep and offsite tier after each pass.
+    fn with(self, upkeep: Upkeep, offsite: Option<Arc<Tier>>) -> Told<'a> {
+        Told {
+            upkeep,
+            offsite,
+            ..self
+        }
     }
 
     /// Records a finished pass: the coverage report, `status.json` and the alert life
@@ -215,6 +229,9 @@ impl<'a> Told<'a> {
     /// supervisor's view of it.
     async fn pass(&self, mut result: pass::PassResult, line: &str, last_totals: &mut Totals, daemon: bool) {
         let listings = result.listings.take();
+        if let Some(tier) = &self.offsite {
+            offsite::after_pass(tier, listings.as_ref(), &mut result.raised, daemon).await;
+        }
         self.upkeep.after_pass(self.cfg, listings, &mut result.raised).await;
         let (events, any_active) = self
             .board
@@ -258,11 +275,12 @@ fn open_pass_log(log: &RunLog, cfg: &Config) -> Option<std::path::PathBuf> {
     }
 }
 
-/// The tasks a run waits for at its end.
+/// The tasks a run waits for at its end (the offsite tier's threads for a moment only).
 struct Tasks {
     watcher: Option<tokio::task::JoinHandle<()>>,
     workers: tokio::task::JoinHandle<()>,
     writer: Option<tokio::task::JoinHandle<()>>,
+    tier: Option<Arc<Tier>>,
 }
 
 /// The end of a run: the watcher, then the copies, then the status writer end; what the
@@ -281,6 +299,7 @@ async fn wind_down(
     }
     drop(queue);
     let _ = tasks.workers.await;
+    offsite::finish(tasks.tier, Duration::from_secs(5)).await;
     if let Some(w) = tasks.writer {
         let _ = w.await;
     }

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::engine::app::Mode;
 use crate::engine::pass::PassResult;
 use crate::engine::shutdown::Shutdown;
+use crate::offsite::state::OffsiteStatus;
 use crate::report::activity::{Activity, Totals};
 use crate::report::status::{self, Status};
 
@@ -35,6 +36,8 @@ pub struct Board {
     /// How often a lasting alert is announced again (`notify.remind_hours`).
     remind: Option<Duration>,
     notify_states: Arc<dyn Fn() -> Vec<ChannelState> + Send + Sync>,
+    /// The offsite tier's state, when there is one.
+    offsite: Option<Arc<dyn Fn() -> OffsiteStatus + Send + Sync>>,
 }
 
 impl Board {
@@ -60,6 +63,7 @@ impl Board {
             alerts,
             daemon: None,
             notify: Vec::new(),
+            offsite: None,
         };
         Board {
             status: Arc::new(Mutex::new(status)),
@@ -69,6 +73,15 @@ impl Board {
             queue_length: Arc::new(queue_length),
             remind: cfg.notify.remind,
             notify_states: Arc::new(notify_states),
+            offsite: None,
+        }
+    }
+
+    /// The same, showing the offsite tier's state too.
+    pub fn with_offsite(self, state: impl Fn() -> OffsiteStatus + Send + Sync + 'static) -> Board {
+        Board {
+            offsite: Some(Arc::new(state)),
+            ..self
         }
     }
 
@@ -139,6 +152,7 @@ impl Board {
             s.daemon = Some(self.activity.snapshot((self.queue_length)()));
         }
         s.notify = (self.notify_states)();
+        s.offsite = self.offsite.as_ref().map(|state| state());
         // Before the first pass there is nothing worth showing yet.
         if s.last_pass.is_none() {
             return;

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
@@ -58,6 +58,10 @@ impl Job {
 /// Room for this many waiting jobs; the pass waits when it is full.
 pub const CAPACITY: usize = 4096;
 
+/// Told of each copy that took its final name, with its manifest entry (the offsite
+/// tier's way in).
+pub type Landed = Arc<dyn Fn(&Path, &manifest::Entry) + Send + Sync>;
+
 /// Recordings queued or in flight, by key (`Names::key`), each with the job to run
 /// after it.
 type Pending = Arc<Mutex<HashMap<PathBuf, Option<Job>>>>;
@@ -71,6 +75,7 @@ pub struct CopyQueue {
     tx: mpsc::Sender<Vec<Job>>,
     pending: Pending,
     mirror: Arc<Mirror>,
+    landed: Arc<OnceLock<Landed>>,
 }
 
 impl CopyQueue {
@@ -79,8 +84,26 @@ impl CopyQueue {
     pub fn start(mirror: Arc<Mirror>, workers: usize, activity: Activity) -> (CopyQueue, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(CAPACITY);
         let pending: Pending = Arc::default();
-        let task = tokio::spawn(dispatch(rx, mirror.clone(), workers, pending.clone(), activity));
-        (CopyQueue { tx, pending, mirror }, task)
+        let landed: Arc<OnceLock<Landed>> = Arc::default();
+        let worker = Worker {
+            mirror: mirror.clone(),
+            pending: pending.clone(),
+            activity,
+            landed: landed.clone(),
+        };
+        let task = tokio::spawn(dispatch(rx, worker, workers));
+        let queue = CopyQueue {
+            tx,
+            pending,
+            mirror,
+            landed,
+        };
+        (queue, task)
+    }
+
+    /// Has `landed` told of every copy that takes its final name from now on (set once).
+    pub fn on_landed(&self, landed: Landed) {
+        let _ = self.landed.set(landed);
     }
 
     /// Queues a job, waiting for room. When its recording is already queued or in
@@ -144,21 +167,12 @@ impl CopyQueue {
     }
 }
 
-async fn dispatch(
-    mut rx: mpsc::Receiver<Vec<Job>>,
-    mirror: Arc<Mirror>,
-    workers: usize,
-    pending: Pending,
-    activity: Activity,
-) {
+async fn dispatch(mut rx: mpsc::Receiver<Vec<Job>>, worker: Worker, workers: usize) {
+    let worker = Arc::new(worker);
     let slots = Arc::new(Semaphore::new(workers));
     while let Some(batch) = rx.recv().await {
         let permit = slots.clone().acquire_owned().await.expect("semaphore is never closed");
-        let worker = Worker {
-            mirror: mirror.clone(),
-            pending: pending.clone(),
-            activity: activity.clone(),
-        };
+        let worker = worker.clone();
         // Copies are blocking file I/O: they run on tokio's blocking pool, never on the
         // async workers that serve signals and timers.
         tokio::task::spawn_blocking(move || {
@@ -175,6 +189,7 @@ struct Worker {
     mirror: Arc<Mirror>,
     pending: Pending,
     activity: Activity,
+    landed: Arc<OnceLock<Landed>>,
 }
 
 impl Worker {
@@ -204,8 +219,13 @@ impl Worker {
         let key = self.mirror.names.key(&job.rel).unwrap_or_else(|| job.rel.clone());
         log_result(&job, &result);
         if result.as_ref().is_ok_and(Outcome::wrote_final) {
-            if let Err(e) = manifest::record(&self.mirror.backup_dir, &key) {
-                tracing::warn!(path = %key.display(), "not recorded in the manifest: {e}");
+            match manifest::record(&self.mirror.backup_dir, &key) {
+                Ok(entry) => {
+                    if let Some(landed) = self.landed.get() {
+                        landed(&key, &entry);
+                    }
+                }
+                Err(e) => tracing::warn!(path = %key.display(), "not recorded in the manifest: {e}"),
             }
         }
         self.activity.record(&job.rel, &result);

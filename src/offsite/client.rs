@@ -47,6 +47,17 @@ pub enum S3Error {
     Status(u16, String),
 }
 
+impl S3Error {
+    /// True when the bucket as a whole cannot be used now (no answer, refused
+    /// credentials, no bucket, a failing or overloaded server), not this one object.
+    pub fn is_outage(&self) -> bool {
+        match self {
+            S3Error::Unreachable(_) | S3Error::Denied(_) | S3Error::NoBucket(_) => true,
+            S3Error::Status(code, _) => *code >= 500 || *code == 429,
+        }
+    }
+}
+
 /// An object's size and user metadata (`x-amz-meta-*`, names lower-case).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {

@@ -1,10 +1,17 @@
 //! The offsite tier: every finished recording of the backup also in S3-compatible
-//! object storage. So far `settings`, the `offsite` section of the config, `client`, which
-//! speaks S3, `probe`, which `check` asks whether the bucket can be used, and
-//! `upload`, one recording into the bucket, resumable; the uploads, their queue and the
-//! offsite retention come next (issue 12).
+//! object storage. `settings` is the `offsite` section of the config, `client` speaks
+//! S3, `probe` answers `check`, `upload` sends one recording (resumable), `backlog`
+//! holds what waits, `gate` paces the uploads behind the local copies, `worker` and
+//! `sweep` do the uploads and the offsite retention, `state` records it all, and `tier`
+//! starts and stops it for the daemon.
 
+pub mod backlog;
 pub mod client;
+pub mod gate;
 pub mod probe;
 pub mod settings;
+pub mod state;
+pub mod sweep;
+pub mod tier;
 pub mod upload;
+pub mod worker;

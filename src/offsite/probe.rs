@@ -8,6 +8,13 @@ use crate::offsite::settings::Offsite;
 
 /// Where the tier writes, when it can; else why not.
 pub fn probe(o: &Offsite) -> Result<String, String> {
+    let client = client(o)?;
+    client.check().map_err(|e| format!("{}: {e}", place(o)))?;
+    Ok(format!("{} (reachable, credentials accepted)", place(o)))
+}
+
+/// A client for the section, with its secret read now; else why not (never the secret).
+pub fn client(o: &Offsite) -> Result<Client, String> {
     let secret = password(&o.secret).map_err(|why| why.replace("password", "secret"))?;
     let target = Target {
         endpoint: o.endpoint.clone(),
@@ -17,9 +24,7 @@ pub fn probe(o: &Offsite) -> Result<String, String> {
         access_key_id: o.access_key_id.clone(),
         secret_access_key: secret,
     };
-    let client = Client::new(&target)?;
-    client.check().map_err(|e| format!("{}: {e}", place(o)))?;
-    Ok(format!("{} (reachable, credentials accepted)", place(o)))
+    Client::new(&target)
 }
 
 /// `s3://bucket/prefix at endpoint`.

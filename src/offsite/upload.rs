@@ -59,14 +59,15 @@ struct Pending {
 }
 
 /// Uploads `rec` to `key` (or beside it); `state` is the folder for resumable uploads;
-/// `stop` is asked before each part and ends the upload there when it says so.
+/// `gate` is asked before each send with its length, waits its turn, and ends the
+/// upload there when it answers false.
 pub fn upload(
     client: &Client,
     rec: &Recording,
     key: &str,
     part_size: u64,
     state: &Path,
-    stop: &dyn Fn() -> bool,
+    gate: &dyn Fn(u64) -> bool,
 ) -> Result<Sent, UploadError> {
     let key = match client.head(key)? {
         None => key.to_string(),
@@ -85,6 +86,9 @@ pub fn upload(
         ("blake3".to_string(), rec.blake3.to_string()),
     ];
     if rec.size <= part_size {
+        if !gate(rec.size) {
+            return Err(UploadError::Stopped);
+        }
         let mut body = Vec::with_capacity(rec.size as usize);
         File::open(rec.path)?.read_to_end(&mut body)?;
         client.put(&key, &body, &meta)?;
@@ -93,7 +97,7 @@ pub fn upload(
             key,
         });
     }
-    multipart(client, rec, &key, &meta, (part_size, state), stop)
+    multipart(client, rec, &key, &meta, (part_size, state), gate)
 }
 
 /// Whether an object is this very recording: same size, same hash.
@@ -121,7 +125,7 @@ fn multipart(
     key: &str,
     meta: &[(String, String)],
     (part_size, state): (u64, &Path),
-    stop: &dyn Fn() -> bool,
+    gate: &dyn Fn(u64) -> bool,
 ) -> Result<Sent, UploadError> {
     let file = state.join(format!("{:016x}.json", fnv1a(key.as_bytes())));
     let (upload_id, mut parts) = match resume(client, &file, key, rec, part_size) {
@@ -146,10 +150,10 @@ fn multipart(
         if parts.iter().any(|p: &Part| u64::from(p.number) == n) {
             continue;
         }
-        if stop() {
+        let len = part_size.min(rec.size - (n - 1) * part_size);
+        if !gate(len) {
             return Err(UploadError::Stopped);
         }
-        let len = part_size.min(rec.size - (n - 1) * part_size);
         let mut body = vec![0; len as usize];
         f.seek(SeekFrom::Start((n - 1) * part_size))?;
         f.read_exact(&mut body)?;

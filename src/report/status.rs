@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::notify::worker::ChannelState;
 use crate::alert::Alert;
+use crate::offsite::state::OffsiteStatus;
 use crate::report::activity::Live;
 use crate::store::volume::Disk;
 
@@ -37,6 +38,9 @@ pub struct Status {
     /// Each notification channel: last success, last error, messages waiting.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notify: Vec<ChannelState>,
+    /// The offsite tier: its state, what waits and what went; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsite: Option<OffsiteStatus>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -8,9 +8,11 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::time::Duration;
 
 use chrono::NaiveDate;
 
+use crate::alert::{AlertKind, Raised};
 use crate::rules::names::date_from_path;
 use crate::rules::paths::slashed;
 use crate::rules::window::Window;
@@ -130,6 +132,63 @@ pub fn expiry(remote: &[Object], prefix: &str, today: NaiveDate, retention_days:
     Expiry { delete, refused: None }
 }
 
+/// What the offsite tier is like at a pass, for its alerts.
+#[derive(Debug, Clone, Default)]
+pub struct Standing<'a> {
+    /// Why the bucket cannot be used, if it cannot.
+    pub unavailable: Option<&'a str>,
+    pub pending_files: usize,
+    /// The age of the oldest recording waiting.
+    pub lag: Duration,
+    /// Recordings that went beside another version since the last pass.
+    pub conflicts: &'a [String],
+    /// Why offsite retention did not run.
+    pub refused: Option<&'a str>,
+}
+
+/// The alerts the offsite tier raises at a pass, each with its reason.
+pub fn alerts(s: &Standing, max_lag: Duration) -> Vec<Raised> {
+    let mut raised = Vec::new();
+    if let Some(why) = s.unavailable {
+        raised.push(Raised::new(
+            AlertKind::OffsiteUnavailable,
+            format!(
+                "the offsite bucket cannot be used: {why}; {} recordings wait for it, local mirroring goes on",
+                s.pending_files
+            ),
+        ));
+    }
+    if s.pending_files > 0 && s.lag > max_lag {
+        raised.push(Raised::new(
+            AlertKind::OffsiteLagging,
+            format!(
+                "the oldest of {} recordings waiting for the offsite bucket is {} old (more than {})",
+                s.pending_files,
+                hours(s.lag),
+                hours(max_lag)
+            ),
+        ));
+    }
+    raised.extend(
+        s.conflicts
+            .iter()
+            .map(|c| Raised::new(AlertKind::OffsiteConflict, c.clone())),
+    );
+    if let Some(why) = s.refused {
+        raised.push(Raised::new(AlertKind::RetentionRefused, why.to_string()));
+    }
+    raised
+}
+
+fn hours(d: Duration) -> String {
+    let h = d.as_secs_f64() / 3600.0;
+    if h < 48.0 {
+        format!("{h:.1} h")
+    } else {
+        format!("{:.1} days", h / 24.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,5 +262,28 @@ mod tests {
         let e = expiry(&remote, "site/", d("2026-11-28"), 5, false);
         assert!(e.delete.is_empty() && e.refused.is_some());
         assert_eq!(expiry(&remote, "site/", d("2026-11-28"), 5, true).delete.len(), 34);
+    }
+
+    #[test]
+    fn alerts_say_why_and_lag_counts_only_with_something_waiting() {
+        let max = Duration::from_secs(6 * 3600);
+        assert!(alerts(&Standing::default(), max).is_empty());
+        let late = Standing {
+            pending_files: 3,
+            lag: Duration::from_secs(7 * 3600),
+            ..Standing::default()
+        };
+        let a = alerts(&late, max);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].kind, AlertKind::OffsiteLagging);
+        assert!(a[0].message.contains("7.0 h") && a[0].message.contains("6.0 h"), "{}", a[0].message);
+        let down = Standing {
+            unavailable: Some("access denied"),
+            conflicts: &["x went beside".to_string()],
+            ..Standing::default()
+        };
+        let kinds: Vec<AlertKind> = alerts(&down, max).iter().map(|r| r.kind).collect();
+        assert_eq!(kinds, [AlertKind::OffsiteUnavailable, AlertKind::OffsiteConflict]);
+        assert!(alerts(&down, max)[0].message.contains("access denied"));
     }
 }

@@ -1,0 +1,54 @@
+//! The offsite tier's place in the daemon: started beside the copy queue (told of
+//! every copy that takes its final name, and holding back while the queue has a
+//! backlog), swept after each pass with the pass's backup listing, its alerts added
+//! to the pass's, and in `run --once` waited for until nothing is left to upload.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::alert::Raised;
+use crate::config::Config;
+use crate::engine::pass::Listings;
+use crate::engine::queue::CopyQueue;
+use crate::offsite::tier::Tier;
+
+/// Starts the tier when the config has an `offsite` section.
+pub fn start(cfg: &Config, queue: &CopyQueue, stop: Arc<AtomicBool>) -> Option<Arc<Tier>> {
+    let length = queue.length_probe();
+    let workers = cfg.copy_workers;
+    let local_busy = Box::new(move || length() > workers);
+    let tier = Arc::new(Tier::start(cfg, local_busy, stop)?);
+    let (t, backup) = (tier.clone(), cfg.backup_dir.clone());
+    queue.on_landed(Arc::new(move |rel, entry| {
+        let mtime = std::fs::metadata(backup.join(rel)).and_then(|m| m.modified());
+        if let Ok(mtime) = mtime {
+            t.offer(rel, entry.size, mtime, Some(entry.blake3.clone()));
+        }
+    }));
+    Some(tier)
+}
+
+/// After a pass: the sweep (beside the daemon's passes; waited for, with the uploads
+/// it queues, under `--once`), then the tier's alerts.
+pub async fn after_pass(tier: &Arc<Tier>, listings: Option<&Listings>, raised: &mut Vec<Raised>, daemon: bool) {
+    if let Some(l) = listings {
+        if daemon {
+            tier.sweep_after(&l.backup.recordings);
+        } else {
+            let (t, local) = (tier.clone(), l.backup.recordings.clone());
+            let _ = tokio::task::spawn_blocking(move || t.sweep_now(&local)).await;
+            while !tier.settled() {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    }
+    raised.extend(tier.raised());
+}
+
+/// Ends the tier's threads, waiting at most `wait`.
+pub async fn finish(tier: Option<Arc<Tier>>, wait: Duration) {
+    if let Some(t) = tier {
+        let _ = tokio::task::spawn_blocking(move || t.finish(wait)).await;
+    }
+}

@@ -1,0 +1,107 @@
+//! What an upload waits for before each part it sends: its turn under `max_mbps` (one
+//! budget shared by all upload workers), and the local backup first: while the copy
+//! queue has more work than its workers can take at once, uploads hold back. Stop
+//! ends the wait; the part is then not sent.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How often a waiting upload looks again.
+const LOOK: Duration = Duration::from_millis(200);
+
+pub struct Gate {
+    /// The daemon's stop request.
+    stop: Arc<AtomicBool>,
+    /// The tier's own end.
+    ended: AtomicBool,
+    /// True while local copies have a backlog.
+    local_busy: Box<dyn Fn() -> bool + Send + Sync>,
+    /// Bytes per second for all workers together; None: unlimited.
+    rate: Option<f64>,
+    /// When the shared budget is next free.
+    next: Mutex<Instant>,
+}
+
+impl Gate {
+    pub fn new(stop: Arc<AtomicBool>, max_mbps: Option<f64>, local_busy: Box<dyn Fn() -> bool + Send + Sync>) -> Gate {
+        Gate {
+            stop,
+            ended: AtomicBool::new(false),
+            local_busy,
+            rate: max_mbps.map(|m| m * 1_000_000.0 / 8.0),
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed) || self.ended.load(Ordering::Relaxed)
+    }
+
+    /// Stops every wait, as a stop request does.
+    pub fn end(&self) {
+        self.ended.store(true, Ordering::Relaxed);
+    }
+
+    /// Waits until `bytes` may be sent; false when stopped meanwhile.
+    pub fn pass(&self, bytes: u64) -> bool {
+        while (self.local_busy)() {
+            if self.stopped() {
+                return false;
+            }
+            std::thread::sleep(LOOK);
+        }
+        let Some(rate) = self.rate else {
+            return !self.stopped();
+        };
+        let start = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let start = (*next).max(Instant::now());
+            *next = start + Duration::from_secs_f64(bytes as f64 / rate);
+            start
+        };
+        self.sleep_until(start)
+    }
+
+    /// Sleeps until `at` in short naps; false when stopped meanwhile.
+    pub fn sleep_until(&self, at: Instant) -> bool {
+        loop {
+            if self.stopped() {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= at {
+                return true;
+            }
+            std::thread::sleep((at - now).min(LOOK));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_shared_and_spent_in_order() {
+        // 8 Mbit/s: one megabyte a second.
+        let gate = Gate::new(Arc::default(), Some(8.0), Box::new(|| false));
+        let started = Instant::now();
+        assert!(gate.pass(500_000));
+        assert!(gate.pass(500_000));
+        assert!(gate.pass(1));
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(950), "the third send waited a second: {took:?}");
+    }
+
+    #[test]
+    fn stop_ends_a_wait_for_the_local_copies() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let gate = Arc::new(Gate::new(stop.clone(), None, Box::new(|| true)));
+        let g = gate.clone();
+        let waiting = std::thread::spawn(move || g.pass(1));
+        std::thread::sleep(Duration::from_millis(300));
+        stop.store(true, Ordering::Relaxed);
+        assert!(!waiting.join().unwrap(), "stopped: not sent");
+    }
+}

@@ -1,0 +1,114 @@
+//! The offsite sweep after each pass: list the prefix of the bucket, offer the
+//! backlog every finished recording of the backup the bucket lacks or holds with
+//! another size (`rules::offsite::uploads`), and carry out offsite retention
+//! (`rules::offsite::expiry`), logging each deletion with its reason. What it decides
+//! comes from the bucket's listing and the backup's; a source wipe or a lost backup
+//! never deletes an object.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use chrono::Local;
+
+use crate::offsite::backlog::Item;
+use crate::offsite::worker::{rel_of, Shared};
+use crate::rules::offsite::{expiry, uploads, Object, Why};
+use crate::rules::window::Window;
+use crate::store::manifest;
+use crate::store::scan::Recording;
+
+/// What a sweep needs besides the shared parts.
+pub struct Rules {
+    pub retention_days: u32,
+    pub allow_mass_delete: bool,
+}
+
+/// Lists the bucket, offers what it lacks, deletes what expired. `local`: the
+/// backup's finished recordings after the pass.
+pub fn sweep(shared: &Shared, rules: &Rules, local: &BTreeMap<PathBuf, Recording>) {
+    let listed = match shared.client.list(&shared.prefix) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!("offsite sweep: cannot list the bucket: {e}");
+            if e.is_outage() {
+                shared.outage(&e);
+            }
+            return;
+        }
+    };
+    shared.reachable();
+    let remote: Vec<Object> = listed
+        .into_iter()
+        .map(|l| Object {
+            key: l.key,
+            size: l.size,
+        })
+        .collect();
+    shared
+        .state
+        .listed(remote.iter().map(|o| (o.key.clone(), o.size)).collect());
+    let today = Local::now().date_naive();
+    let newest = local.values().map(|r| r.date).max();
+    let window = Window::new(today, rules.retention_days, newest);
+    let wanted = uploads(
+        local.iter().map(|(rel, r)| (rel.as_path(), r.meta.size, r.date)),
+        &remote,
+        &shared.prefix,
+        &window,
+    );
+    offer(shared, local, &wanted);
+    expire(shared, rules, &remote, today);
+}
+
+/// Offers the backlog each wanted upload not already waiting, with its manifest hash.
+fn offer(shared: &Shared, local: &BTreeMap<PathBuf, Recording>, wanted: &[crate::rules::offsite::Upload]) {
+    let fresh: Vec<_> = wanted.iter().filter(|u| !shared.backlog.holds(&u.rel)).collect();
+    if fresh.is_empty() {
+        return;
+    }
+    let hashes: HashMap<String, manifest::Entry> = manifest::load(&shared.backup_dir).map(|(m, _)| m).unwrap_or_default();
+    let by_rel: HashMap<String, &Recording> = local.iter().map(|(p, r)| (rel_of(p), r)).collect();
+    let (mut offered, mut differ, mut full) = (0, 0, 0);
+    for u in fresh {
+        let Some(r) = by_rel.get(&u.rel) else { continue };
+        let blake3 = hashes
+            .get(&u.rel)
+            .filter(|e| e.size == r.meta.size && !e.blake3.is_empty())
+            .map(|e| e.blake3.clone());
+        let item = Item {
+            size: r.meta.size,
+            mtime: r.meta.mtime,
+            blake3,
+        };
+        if !shared.backlog.offer(u.rel.clone(), item) {
+            full += 1;
+            continue;
+        }
+        offered += 1;
+        differ += usize::from(u.why == Why::Differs);
+    }
+    tracing::info!(
+        offered,
+        differ,
+        not_queued_full = full,
+        "offsite sweep: recordings the bucket lacks queued for upload"
+    );
+}
+
+/// Offsite retention: deletes expired objects under the prefix, or says why not.
+fn expire(shared: &Shared, rules: &Rules, remote: &[Object], today: chrono::NaiveDate) {
+    let plan = expiry(remote, &shared.prefix, today, rules.retention_days, rules.allow_mass_delete);
+    if let Some(why) = &plan.refused {
+        tracing::warn!(alert = "retention_refused", "{why}; run once with --allow-mass-delete if intended");
+    }
+    shared.state.refused(plan.refused);
+    for (key, why) in plan.delete {
+        match shared.client.delete(&key) {
+            Ok(()) => {
+                shared.state.deleted(&key);
+                tracing::info!(key, reason = %why, "deleted from the offsite bucket (offsite retention)");
+            }
+            Err(e) => tracing::warn!(key, "not deleted from the offsite bucket, tried again at the next pass: {e}"),
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! The offsite tier in the running program, against a real SeaweedFS on loopback:
+//! uploads in the backup's layout with their metadata, skips and conflicts, a kill -9
+//! in the middle of a multipart upload, an outage and its catch-up, refused
+//! credentials, offsite retention under a jumped clock, and the secret in no output.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::offsite::{client, client_at, section, Weed, BUCKET, SECRET};
+use crate::relay::Relay;
+
+/// The config's offsite section (`prefix` "site/"), the secret in a file of the test
+/// folder, with `extra` keys; the main config keys in `main`.
+fn config(env: &Env, secret: &str, extra: Value, main: Value) -> Value {
+    let file = env.dir.path().join("s3-secret.txt");
+    std::fs::write(&file, secret).unwrap();
+    let mut keys = json!({"secret_access_key_file": file, "secret_access_key_env": null});
+    for (k, v) in extra.as_object().unwrap() {
+        keys[k] = v.clone();
+    }
+    let mut cfg = section(keys);
+    cfg["offsite"].as_object_mut().unwrap().remove("secret_access_key_env");
+    for (k, v) in main.as_object().unwrap() {
+        cfg[k] = v.clone();
+    }
+    cfg
+}
+
+fn rec_name(day: chrono::NaiveDate, ch: u32, hour: u32) -> String {
+    dated(day, &format!("ch{ch:02}/{hour:02}.00.00-{hour:02}.59.59[R][0@0][0].dav"))
+}
+
+/// Every output the program left: its logs, status.json, the alerts' state.
+fn all_output(env: &Env) -> String {
+    let mut text = env.logs_text();
+    for f in ["status.json", "alerts.json"] {
+        text.push_str(&std::fs::read_to_string(env.logs.join(f)).unwrap_or_default());
+    }
+    text
+}
+
+fn count(text: &str, what: &str) -> usize {
+    text.matches(what).count()
+}
+
+#[test]
+fn finished_recordings_reach_the_bucket_in_the_backup_layout_with_their_metadata() {
+    let Some(_weed) = Weed::start() else {
+        return;
+    };
+    let env = Env::new(json!({}));
+    env.write_config(config(&env, SECRET, json!({"part_size_mib": 5}), json!({"reconcile_interval_secs": 2})));
+    let s3 = client(SECRET, BUCKET);
+    let old = rec_name(days_ago(2), 1, 10);
+    let big = rec_name(today(), 2, 0);
+    env.record(&old, &payload(300_000, 1));
+    env.record(&big, &payload(12 << 20, 2));
+    // The bucket already holds another version of this one: kept, the new one beside.
+    let clash = rec_name(days_ago(1), 3, 7);
+    env.record(&clash, &payload(50_000, 3));
+    s3.put(&format!("site/{clash}"), b"another version", &[]).unwrap();
+    env.adopt_backup();
+    let daemon = env.watching();
+    wait_until(120, "the recordings in the bucket", || {
+        s3.list("site/").map(|l| l.len() == 4).unwrap_or(false)
+    });
+    for rel in [&old, &big] {
+        let key = format!("site/{rel}");
+        let local = std::fs::read(env.backup.join(rel)).unwrap();
+        assert_eq!(s3.get(&key).unwrap(), local, "{key} byte-identical");
+        let head = s3.head(&key).unwrap().unwrap();
+        assert_eq!(head.meta["size"], local.len().to_string());
+        assert_eq!(head.meta["blake3"], blake3::hash(&local).to_hex().to_string());
+        assert!(head.meta["mtime"].starts_with(&rel[..4]), "{:?}", head.meta);
+    }
+    let kept = format!("site/{clash}");
+    assert_eq!(s3.get(&kept).unwrap(), b"another version", "never overwritten");
+    let beside = kept.replace(".dav", ".offsite-1.dav");
+    assert_eq!(s3.get(&beside).unwrap(), payload(50_000, 3));
+    // A recording finished while it runs goes up at once, without waiting for a pass.
+    let new = rec_name(today(), 4, 1);
+    env.record(&new, &payload(80_000, 4));
+    wait_until(60, "the new recording in the bucket", || {
+        s3.head(&format!("site/{new}")).is_ok_and(|h| h.is_some())
+    });
+    wait_until(30, "status.json to show the uploads", || {
+        let o = &env.status()["offsite"];
+        o["state"] == "ok" && o["uploaded_files"] == 4 && o["pending_files"] == 0
+    });
+    wait_until(30, "the conflict alert", || {
+        env.alert_kinds().contains(&"offsite_conflict".to_string())
+    });
+    stop(daemon);
+    let uploads = count(&env.logs_text(), "uploaded to the offsite bucket");
+    assert_eq!(uploads, 4, "{}", env.logs_text());
+    // Everything is there: another run uploads nothing.
+    env.pass();
+    assert_eq!(count(&env.logs_text(), "uploaded to the offsite bucket"), uploads);
+    assert_eq!(s3.list("site/").unwrap().len(), 5);
+    let out = all_output(&env);
+    assert!(!out.contains(SECRET), "the secret in no output");
+}
+
+#[test]
+fn a_kill_9_mid_multipart_resumes_and_sends_only_the_missing_parts() {
+    let Some(_weed) = Weed::start() else {
+        return;
+    };
+    let relay = Relay::start("127.0.0.1:8333");
+    let env = Env::new(json!({}));
+    let size: usize = 300 << 20;
+    let rel = rec_name(today(), 1, 3);
+    env.record(&rel, &payload(size, 7));
+    env.adopt_backup();
+    // Slowed to 400 Mbit/s so it can be caught in the middle.
+    let slow = json!({"endpoint": relay.endpoint(), "part_size_mib": 5, "max_mbps": 400});
+    env.write_config(config(&env, SECRET, slow, json!({})));
+    let mut daemon = env.daemon(&["--no-watch"]);
+    wait_until(300, "a third of the upload", || relay.sent() > (size / 3) as u64);
+    daemon.kill().unwrap(); // SIGKILL
+    let _ = daemon.wait();
+    let first = relay.sent();
+    assert!(first < size as u64, "killed before the end: {first}");
+    let s3 = client_at(&relay.endpoint(), SECRET, BUCKET);
+    let key = format!("site/{rel}");
+    assert_eq!(s3.head(&key).unwrap(), None, "nothing under the name until complete");
+    let fast = json!({"endpoint": relay.endpoint(), "part_size_mib": 5});
+    env.write_config(config(&env, SECRET, fast, json!({})));
+    let before = relay.sent();
+    env.pass();
+    let second = relay.sent() - before;
+    let part = 5u64 << 20;
+    // What was sent before the kill, less the part cut short, is not sent again.
+    assert!(
+        second + first <= size as u64 + 2 * part + (4 << 20),
+        "resent too much: {first} before the kill, {second} after, of {size}"
+    );
+    assert!(second < size as u64 - first / 2, "resumed, not started over: {second}");
+    let got = client(SECRET, BUCKET).get(&key).unwrap();
+    assert!(got == payload(size, 7), "the object is complete and byte-identical");
+    eprintln!("kill -9 mid-upload: {first} bytes before, {second} after, of {size}");
+}
+
+#[test]
+fn an_outage_raises_offsite_unavailable_local_copies_go_on_and_uploads_catch_up() {
+    let Some(mut weed) = Weed::start() else {
+        return;
+    };
+    let env = Env::new(json!({}));
+    let main = json!({"reconcile_interval_secs": 2});
+    env.write_config(config(&env, SECRET, json!({"max_lag_hours": 1}), main));
+    env.adopt_backup();
+    let daemon = env.watching();
+    weed.stop();
+    // Recorded two hours ago, finished now, while the bucket is away.
+    let during: Vec<String> = (0..3).map(|ch| rec_name(today(), ch + 1, 5)).collect();
+    for rel in &during {
+        let p = env.record(rel, &payload(40_000, 9));
+        set_mtime(&p, SystemTime::now() - Duration::from_secs(2 * 3600));
+    }
+    wait_until(60, "the local copies", || {
+        during.iter().all(|r| env.backup.join(r).exists())
+    });
+    wait_until(90, "offsite_unavailable and offsite_lagging", || {
+        let kinds = env.alert_kinds();
+        kinds.contains(&"offsite_unavailable".into()) && kinds.contains(&"offsite_lagging".into())
+    });
+    let status = env.status();
+    assert_eq!(status["offsite"]["state"], "unavailable", "{status}");
+    assert!(status["offsite"]["pending_files"].as_u64().unwrap() >= 3, "{status}");
+    assert!(status["offsite"]["lag_secs"].as_u64().unwrap() >= 7000, "{status}");
+    let why = status["offsite"]["reason"].as_str().unwrap();
+    assert!(why.contains("cannot be reached"), "{why}");
+    weed.restart();
+    let s3 = client(SECRET, BUCKET);
+    wait_until(180, "the catch-up", || {
+        s3.list("site/").map(|l| l.len() == 3).unwrap_or(false)
+    });
+    wait_until(60, "the alerts to clear", || {
+        let kinds = env.alert_kinds();
+        !kinds.iter().any(|k| k.starts_with("offsite_"))
+    });
+    stop(daemon);
+    let logs = env.logs_text();
+    assert!(logs.contains("the offsite bucket answers again"), "{logs}");
+}
+
+#[test]
+fn refused_credentials_raise_a_clear_alert_and_never_show_the_secret() {
+    let Some(_weed) = Weed::start() else {
+        return;
+    };
+    let env = Env::new(json!({}));
+    let wrong = "wrong-secret-0123456789";
+    env.write_config(config(&env, wrong, json!({}), json!({})));
+    env.record(&rec_name(today(), 1, 1), &payload(10_000, 1));
+    env.pass();
+    let alerts = env.status()["alerts"].clone();
+    let alert = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "offsite_unavailable")
+        .unwrap_or_else(|| panic!("{alerts}"));
+    assert!(alert["message"].as_str().unwrap().contains("access denied"), "{alert}");
+    assert_eq!(env.backup_files().len(), 1, "the local copy is made all the same");
+    let out = all_output(&env);
+    assert!(!out.contains(wrong), "the secret in no output");
+}
+
+#[test]
+fn offsite_retention_is_anchored_bounded_to_its_prefix_and_ignores_a_lost_backup() {
+    if !have_faketime() {
+        return;
+    }
+    let Some(_weed) = Weed::start() else {
+        return;
+    };
+    let s3 = client(SECRET, BUCKET);
+    let put = |key: &str| s3.put(key, b"x", &[]).unwrap();
+    let expired = [rec_name(days_ago(40), 1, 1), rec_name(days_ago(35), 1, 1)];
+    let recent = [rec_name(days_ago(5), 1, 1), rec_name(today(), 1, 1)];
+    for rel in expired.iter().chain(&recent) {
+        put(&format!("site/{rel}"));
+    }
+    put(&format!("other-site/{}", expired[0]));
+    put("site/notes.txt");
+    // The backup is empty (lost, or the source wiped): nothing recent is deleted.
+    let env = Env::new(json!({}));
+    env.write_config(config(&env, SECRET, json!({}), json!({})));
+    env.adopt_backup();
+    pass_at(&env, "+400d");
+    let keys: Vec<String> = s3.list("").unwrap().into_iter().map(|l| l.key).collect();
+    for rel in &recent {
+        assert!(keys.contains(&format!("site/{rel}")), "{rel} kept: {keys:?}");
+    }
+    for rel in &expired {
+        assert!(!keys.contains(&format!("site/{rel}")), "{rel} deleted: {keys:?}");
+    }
+    assert!(keys.contains(&format!("other-site/{}", expired[0])), "outside the prefix: never");
+    assert!(keys.contains(&"site/notes.txt".to_string()), "undated: never");
+    let logs = env.logs_text();
+    assert_eq!(count(&logs, "deleted from the offsite bucket"), 2, "{logs}");
+    assert!(logs.contains("before"), "each with its reason: {logs}");
+}

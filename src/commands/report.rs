@@ -10,7 +10,7 @@ use chrono::Local;
 use crate::cli::ReportFormat;
 use crate::config::Config;
 use crate::exit;
-use crate::report::coverage::{self, html, text, Document};
+use crate::report::coverage::{self, html, text, Bucket, Document};
 use crate::store::scan::{self, Listing};
 use crate::store::spans::SpanCache;
 
@@ -23,12 +23,14 @@ pub fn run(cfg: &Config, days: Option<u32>, format: ReportFormat, output: Option
         }
     };
     let days = days.unwrap_or(cfg.retention_days);
+    let objects = bucket_objects(cfg);
+    let bucket = objects.as_ref().map(|(prefix, objects)| Bucket { prefix, objects });
     let doc = coverage::build(
         cfg,
         (&backup, source.as_ref()),
         &mut SpanCache::default(),
         Local::now(),
-        days,
+        (days, bucket.as_ref()),
     );
     let body = match format {
         ReportFormat::Text => text::render(&doc),
@@ -81,4 +83,18 @@ fn list(cfg: &Config) -> Result<(Listing, Option<Listing>), String> {
             .map_err(|e| format!("cannot list {}: {e}", cfg.backup_dir.display()))?;
         Ok((backup, source.join().ok().flatten()))
     })
+}
+
+/// With an offsite tier, its prefix and the objects under it, for the offsite column;
+/// None (and a line on stderr saying why) when the bucket cannot be listed.
+fn bucket_objects(cfg: &Config) -> Option<(String, std::collections::HashMap<String, u64>)> {
+    let o = cfg.offsite.as_ref()?;
+    let listed = crate::offsite::probe::client(o).and_then(|c| c.list(&o.prefix).map_err(|e| e.to_string()));
+    match listed {
+        Ok(l) => Some((o.prefix.clone(), l.into_iter().map(|l| (l.key, l.size)).collect())),
+        Err(why) => {
+            eprintln!("note: the offsite bucket cannot be listed, the report has no offsite column: {why}");
+            None
+        }
+    }
 }

@@ -232,7 +232,10 @@ impl<'a> Told<'a> {
         if let Some(tier) = &self.offsite {
             offsite::after_pass(tier, listings.as_ref(), &mut result.raised, daemon).await;
         }
-        self.upkeep.after_pass(self.cfg, listings, &mut result.raised).await;
+        let known = self.offsite.as_ref().map(|t| (t.prefix().to_string(), t.known()));
+        self.upkeep
+            .after_pass(self.cfg, (listings, known), &mut result.raised)
+            .await;
         let (events, any_active) = self
             .board
             .after_pass(result, if daemon { "running" } else { "finished" })

@@ -13,11 +13,15 @@ use chrono::Local;
 use crate::alert::{AlertKind, Raised};
 use crate::config::Config;
 use crate::engine::pass::Listings;
+use crate::report::coverage::Bucket;
 use crate::report::{coverage, scrub};
 use crate::rules::scrub::due;
 use crate::rules::slice::Slice;
 use crate::store::spans::SpanCache;
 use crate::store::verify::{self, Scope};
+
+/// The offsite bucket's prefix and the objects it is known to hold, with their sizes.
+pub type Known = (String, std::collections::HashMap<String, u64>);
 
 /// What upkeep keeps between passes.
 pub struct Upkeep {
@@ -41,12 +45,18 @@ impl Upkeep {
         }
     }
 
-    /// After a pass: the coverage files, the night's verification when due, and
+    /// After a pass: the coverage files (with the offsite column when `bucket`, its
+    /// prefix and known objects, is given), the night's verification when due, and
     /// `backup_corrupt` while a verification's problems stand.
-    pub async fn after_pass(&self, cfg: &Arc<Config>, listings: Option<Listings>, raised: &mut Vec<Raised>) {
+    pub async fn after_pass(
+        &self,
+        cfg: &Arc<Config>,
+        (listings, bucket): (Option<Listings>, Option<Known>),
+        raised: &mut Vec<Raised>,
+    ) {
         let backup_seen = listings.is_some();
         if let Some(l) = listings {
-            self.coverage(cfg, l).await;
+            self.coverage(cfg, l, bucket).await;
         }
         if backup_seen {
             let last_night = read_log(cfg).await.last_night;
@@ -60,17 +70,18 @@ impl Upkeep {
         }
     }
 
-    async fn coverage(&self, cfg: &Arc<Config>, l: Listings) {
+    async fn coverage(&self, cfg: &Arc<Config>, l: Listings, known: Option<Known>) {
         let (cfg, spans) = (cfg.clone(), self.spans.clone());
         let done = tokio::task::spawn_blocking(move || {
             let mut cache = spans.lock().unwrap_or_else(|p| p.into_inner());
             let started = std::time::Instant::now();
+            let bucket = known.as_ref().map(|(prefix, objects)| Bucket { prefix, objects });
             let doc = coverage::build(
                 &cfg,
                 (&l.backup, Some(&l.source)),
                 &mut cache,
                 Local::now(),
-                cfg.retention_days,
+                (cfg.retention_days, bucket.as_ref()),
             );
             coverage::write_files(&cfg.log_dir, &doc).map(|()| (doc, started.elapsed()))
         })

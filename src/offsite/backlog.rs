@@ -205,7 +205,11 @@ mod tests {
         b.offer("b".into(), item(1, 1));
         let (a, it) = b.take(NOW).unwrap();
         b.offer("a".into(), item(2, 1));
-        assert_eq!(b.take(NOW).unwrap().0, "b", "a is in flight: not served again meanwhile");
+        assert_eq!(
+            b.take(NOW).unwrap().0,
+            "b",
+            "a is in flight: not served again meanwhile"
+        );
         assert_eq!(b.take(NOW), None);
         b.put_back(a, it);
         assert!(b.holds("a"));

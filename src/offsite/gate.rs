@@ -91,7 +91,10 @@ mod tests {
         assert!(gate.pass(500_000));
         assert!(gate.pass(1));
         let took = started.elapsed();
-        assert!(took >= Duration::from_millis(950), "the third send waited a second: {took:?}");
+        assert!(
+            took >= Duration::from_millis(950),
+            "the third send waited a second: {took:?}"
+        );
     }
 
     #[test]

@@ -66,7 +66,8 @@ fn offer(shared: &Shared, local: &BTreeMap<PathBuf, Recording>, wanted: &[crate:
     if fresh.is_empty() {
         return;
     }
-    let hashes: HashMap<String, manifest::Entry> = manifest::load(&shared.backup_dir).map(|(m, _)| m).unwrap_or_default();
+    let hashes: HashMap<String, manifest::Entry> =
+        manifest::load(&shared.backup_dir).map(|(m, _)| m).unwrap_or_default();
     let by_rel: HashMap<String, &Recording> = local.iter().map(|(p, r)| (rel_of(p), r)).collect();
     let (mut offered, mut differ, mut full) = (0, 0, 0);
     for u in fresh {
@@ -97,9 +98,18 @@ fn offer(shared: &Shared, local: &BTreeMap<PathBuf, Recording>, wanted: &[crate:
 
 /// Offsite retention: deletes expired objects under the prefix, or says why not.
 fn expire(shared: &Shared, rules: &Rules, remote: &[Object], today: chrono::NaiveDate) {
-    let plan = expiry(remote, &shared.prefix, today, rules.retention_days, rules.allow_mass_delete);
+    let plan = expiry(
+        remote,
+        &shared.prefix,
+        today,
+        rules.retention_days,
+        rules.allow_mass_delete,
+    );
     if let Some(why) = &plan.refused {
-        tracing::warn!(alert = "retention_refused", "{why}; run once with --allow-mass-delete if intended");
+        tracing::warn!(
+            alert = "retention_refused",
+            "{why}; run once with --allow-mass-delete if intended"
+        );
     }
     shared.state.refused(plan.refused);
     for (key, why) in plan.delete {
@@ -108,7 +118,10 @@ fn expire(shared: &Shared, rules: &Rules, remote: &[Object], today: chrono::Naiv
                 shared.state.deleted(&key);
                 tracing::info!(key, reason = %why, "deleted from the offsite bucket (offsite retention)");
             }
-            Err(e) => tracing::warn!(key, "not deleted from the offsite bucket, tried again at the next pass: {e}"),
+            Err(e) => tracing::warn!(
+                key,
+                "not deleted from the offsite bucket, tried again at the next pass: {e}"
+            ),
         }
     }
 }

@@ -43,7 +43,13 @@ enum Next {
 }
 
 impl Shared {
-    pub fn new(client: Client, gate: Gate, backup_dir: PathBuf, (prefix, part_size): (String, u64), uploads_dir: PathBuf) -> Shared {
+    pub fn new(
+        client: Client,
+        gate: Gate,
+        backup_dir: PathBuf,
+        (prefix, part_size): (String, u64),
+        uploads_dir: PathBuf,
+    ) -> Shared {
         Shared {
             client,
             backlog: Backlog::default(),
@@ -108,7 +114,10 @@ impl Shared {
             _ => match manifest::hash_file(&path, |_| {}) {
                 Ok((_, h)) => h,
                 Err(e) => {
-                    tracing::warn!(path = rel, "not uploaded, tried again at the next pass: cannot read it: {e}");
+                    tracing::warn!(
+                        path = rel,
+                        "not uploaded, tried again at the next pass: cannot read it: {e}"
+                    );
                     return Next::Done;
                 }
             },

@@ -39,6 +39,8 @@ pub struct Piece {
     /// R, M, A or I, when its name says.
     pub kind: Option<char>,
     pub held: Held,
+    /// Whether the offsite bucket holds it (a final backup copy); None without one.
+    pub offsite: Option<bool>,
 }
 
 /// A stretch no recording covers, from `from` up to (not including) `to`.
@@ -73,6 +75,8 @@ pub struct Day {
     pub source_only: u32,
     /// Recordings by type (R, M, A, I; `?` when the name gives none).
     pub types: BTreeMap<char, u32>,
+    /// Of the final backup copies, how many the offsite bucket holds; None without one.
+    pub offsite: Option<u32>,
 }
 
 impl Day {
@@ -251,6 +255,7 @@ fn empty_day(date: NaiveDate) -> Day {
         unknown_times: 0,
         source_only: 0,
         types: BTreeMap::new(),
+        offsite: None,
     }
 }
 
@@ -317,6 +322,9 @@ fn count(day: &mut Day, p: &Piece) {
     day.copying += u32::from(p.held == Held::Copying);
     day.unknown_times += u32::from(p.span.is_none());
     *day.types.entry(p.kind.unwrap_or('?')).or_default() += 1;
+    if let Some(there) = p.offsite {
+        *day.offsite.get_or_insert(0) += u32::from(there);
+    }
 }
 
 /// The backup's spans of one camera, sorted and merged where they touch or overlap.
@@ -423,6 +431,7 @@ mod tests {
             bytes: 10,
             kind: Some('R'),
             held: Held::Backup,
+            offsite: None,
         }
     }
 
@@ -541,5 +550,18 @@ mod tests {
         assert_eq!(human_secs(250), "4 min 10 s");
         assert_eq!(human_secs(3900), "1 h 05 min");
         assert_eq!(human_secs(4_842_000), "56 d 01 h");
+    }
+
+    #[test]
+    fn a_day_counts_its_copies_in_the_offsite_bucket_only_with_a_bucket() {
+        let mut there = piece("ch01", "2026-11-25 00:00:00", "2026-11-25 01:00:00");
+        there.offsite = Some(true);
+        let mut not = piece("ch01", "2026-11-25 01:00:00", "2026-11-25 02:00:00");
+        not.offsite = Some(false);
+        let c = coverage(&[there, not], d("2026-11-25"), d("2026-11-25"), d("2026-11-26"), 60);
+        assert_eq!(c.cameras[0].days[0].offsite, Some(1));
+        let plain = piece("ch01", "2026-11-25 00:00:00", "2026-11-25 01:00:00");
+        let c = coverage(&[plain], d("2026-11-25"), d("2026-11-25"), d("2026-11-26"), 60);
+        assert_eq!(c.cameras[0].days[0].offsite, None, "no bucket, no count");
     }
 }

@@ -61,8 +61,23 @@ pub fn beside(key: &str, mut taken: impl FnMut(&str) -> bool) -> String {
         .unwrap_or_else(|| key.to_string())
 }
 
+/// Whether the bucket holds a recording of `size` under `key`, or beside another
+/// version there (`NAME.offsite-N.dav`); `size_of` gives an object's size by key.
+pub fn held(key: &str, size: u64, size_of: impl Fn(&str) -> Option<u64>) -> bool {
+    if size_of(key) == Some(size) {
+        return true;
+    }
+    let mut found = false;
+    beside(key, |k| {
+        let there = size_of(k);
+        found = there == Some(size);
+        there.is_some() && !found
+    });
+    found
+}
+
 /// The uploads: each finished backup recording of the window (`rel`, size, day) that
-/// the bucket lacks, or holds with another size.
+/// the bucket lacks, or holds with another size (and not beside it).
 pub fn uploads<'a>(
     local: impl IntoIterator<Item = (&'a Path, u64, NaiveDate)>,
     remote: &[Object],
@@ -77,7 +92,7 @@ pub fn uploads<'a>(
             let key = key_of(prefix, rel);
             let why = match there.get(key.as_str()) {
                 None => Why::Missing,
-                Some(s) if *s == size => return None,
+                Some(_) if held(&key, size, |k| there.get(k).copied()) => return None,
                 Some(_) => Why::Differs,
             };
             Some(Upload {
@@ -236,6 +251,12 @@ mod tests {
         );
         let taken = ["site/x.offsite-1.dav"];
         assert_eq!(beside("site/x.dav", |k| taken.contains(&k)), "site/x.offsite-2.dav");
+        // Once beside the other version, it is there: not uploaded again.
+        let mut remote = remote;
+        remote.push(obj("site/2026/11/27/ch01/b.offsite-1.dav", 6));
+        remote.push(obj("site/2026/11/27/ch01/b.offsite-2.dav", 7));
+        let up = uploads(vec![(b, 7, d("2026-11-27"))], &remote, "site/", &window);
+        assert!(up.is_empty(), "{up:?}");
     }
 
     #[test]
@@ -276,7 +297,11 @@ mod tests {
         let a = alerts(&late, max);
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].kind, AlertKind::OffsiteLagging);
-        assert!(a[0].message.contains("7.0 h") && a[0].message.contains("6.0 h"), "{}", a[0].message);
+        assert!(
+            a[0].message.contains("7.0 h") && a[0].message.contains("6.0 h"),
+            "{}",
+            a[0].message
+        );
         let down = Standing {
             unavailable: Some("access denied"),
             conflicts: &["x went beside".to_string()],

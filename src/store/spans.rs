@@ -42,7 +42,7 @@ impl SpanCache {
     }
 }
 
-/// Hands `out` the pieces of the backup (final and being copied) and of the source
+/// Hands `out` (with each one's path) the pieces of the backup (final and being copied) and of the source
 /// recordings the backup has not got yet, one at a time. Frames are read in the backup only. Both listings are
 /// in path order: a folder's camera is worked out once, and the source is matched to
 /// the backup side by side.
@@ -50,19 +50,19 @@ pub fn pieces(
     backup_root: &Path,
     listings: (&Listing, Option<&Listing>),
     cache: &mut SpanCache,
-    out: &mut dyn FnMut(Piece),
+    out: &mut dyn FnMut(&Path, Piece),
 ) {
     let (backup, source) = listings;
     let mut cameras = Cameras::default();
     for (rel, rec) in &backup.recordings {
         let name = name_of(rel);
         let span = cache.span(backup_root, name, rel, rec);
-        out(piece(cameras.of(rel), name, rec, Held::Backup, span));
+        out(rel, piece(cameras.of(rel), name, rec, Held::Backup, span));
     }
     for (key, p) in &backup.in_progress {
         let name = name_of(key);
         let span = cache.span(backup_root, name, &p.rel, &p.rec);
-        out(piece(cameras.of(key), name, &p.rec, Held::Copying, span));
+        out(key, piece(cameras.of(key), name, &p.rec, Held::Copying, span));
     }
     if let Some(source) = source {
         let mut held = backup.recordings.keys().peekable();
@@ -75,13 +75,13 @@ pub fn pieces(
             }
             let name = name_of(rel);
             let span = name.and_then(|n| span::from_name_in(n, rec.date));
-            out(piece(cameras.of(rel), name, rec, Held::SourceOnly, span));
+            out(rel, piece(cameras.of(rel), name, rec, Held::SourceOnly, span));
         }
         for (rel, p) in &source.in_progress {
             if !backup.recordings.contains_key(rel) && !backup.in_progress.contains_key(rel) {
                 let name = name_of(rel);
                 let span = name.and_then(|n| span::from_name_in(n, p.rec.date));
-                out(piece(cameras.of(rel), name, &p.rec, Held::SourceOnly, span));
+                out(rel, piece(cameras.of(rel), name, &p.rec, Held::SourceOnly, span));
             }
         }
     }
@@ -123,6 +123,7 @@ fn piece(camera: Arc<str>, name: Option<&str>, rec: &Recording, held: Held, span
         bytes: rec.meta.size,
         kind: name.and_then(span::kind_of_name),
         held,
+        offsite: None,
     }
 }
 

@@ -205,13 +205,13 @@ fn report_refuses_a_missing_backup_and_bad_days() {
 }
 
 /// Chromium, when installed (`.ci/run` installs it).
-fn chromium() -> Option<&'static str> {
+pub fn chromium() -> Option<&'static str> {
     ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| Path::new(p).exists())
 }
 
-fn headless(profile: &Path) -> Command {
+pub fn headless(profile: &Path) -> Command {
     let mut c = Command::new(chromium().unwrap());
     c.args([
         "--headless",

@@ -43,21 +43,30 @@ pub fn page(doc: &Document) -> String {
         esc(&doc.verdict.sentence)
     );
     heatmap(&mut out, doc);
+    offsite_map(&mut out, doc);
     gap_table(&mut out, doc);
     notes(&mut out, doc);
     out.push_str("</body></html>\n");
     out
 }
 
-fn heatmap(out: &mut String, doc: &Document) {
+/// Opens a table of camera-days with its row of dates; false when there is no camera.
+fn map_head(out: &mut String, doc: &Document, id: &str) -> bool {
     let Some(first) = doc.cameras.first() else {
-        return;
+        return false;
     };
-    out.push_str("<table class=\"map\" id=\"heatmap\"><tr><th></th>");
+    let _ = write!(out, "<table class=\"map\" id=\"{id}\"><tr><th></th>");
     for d in &first.days {
         let _ = write!(out, "<th class=\"day\">{}</th>", d.date.format("%d/%m"));
     }
     out.push_str("</tr>\n");
+    true
+}
+
+fn heatmap(out: &mut String, doc: &Document) {
+    if !map_head(out, doc, "heatmap") {
+        return;
+    }
     for c in &doc.cameras {
         let _ = write!(out, "<tr><th class=\"cam\">{}</th>", esc(&c.camera));
         for d in &c.days {
@@ -82,6 +91,39 @@ fn heatmap(out: &mut String, doc: &Document) {
          <span class=\"c90\">90% or more</span><span class=\"c1\">less</span><span class=\"c0\">nothing</span>\
          <span class=\"cna\">not expected yet</span> A number in a cell is its count of gaps.</p>\n",
     );
+}
+
+/// Per camera-day, how many of the finished backup copies the offsite bucket holds;
+/// only with an offsite tier.
+fn offsite_map(out: &mut String, doc: &Document) {
+    if !doc.cameras.iter().flat_map(|c| &c.days).any(|d| d.offsite.is_some()) {
+        return;
+    }
+    out.push_str("<h2>Offsite copy</h2>\n");
+    map_head(out, doc, "offsite");
+    for c in &doc.cameras {
+        let _ = write!(out, "<tr><th class=\"cam\">{}</th>", esc(&c.camera));
+        for d in &c.days {
+            let (there, of) = (d.offsite.unwrap_or(0), d.finished());
+            let class = match (there, of) {
+                (_, 0) => "cna",
+                (t, o) if t >= o => "c100",
+                (0, _) => "c0",
+                _ => "c1",
+            };
+            let _ = write!(
+                out,
+                "<td class=\"cell {class}\" data-camera=\"{}\" data-date=\"{}\" title=\"{} {}: {there} of {of} in the bucket\">{}</td>",
+                esc(&c.camera),
+                d.date,
+                esc(&c.camera),
+                d.date,
+                if of == 0 { String::new() } else { format!("{there}/{of}") }
+            );
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n<p class=\"legend\">Each cell: the day's finished backup copies the offsite bucket holds, of all of them.</p>\n");
 }
 
 /// The cell's colour class and the share of the day covered.

@@ -72,6 +72,32 @@ pub struct Day {
     pub source_only: u32,
     /// Recordings by type letter (R, M, A, I; `?` when the name gives none).
     pub types: BTreeMap<String, u32>,
+    /// Of the day's finished backup copies, how many the offsite bucket holds
+    /// (same key, same size); absent without an offsite tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offsite: Option<u32>,
+}
+
+impl Day {
+    /// The day's finished backup copies (what the bucket should hold).
+    pub fn finished(&self) -> u32 {
+        self.recordings - self.in_progress
+    }
+}
+
+/// What the offsite bucket is known to hold, for the report's offsite column.
+pub struct Bucket<'a> {
+    pub prefix: &'a str,
+    /// Keys and sizes.
+    pub objects: &'a std::collections::HashMap<String, u64>,
+}
+
+impl Bucket<'_> {
+    /// Under its key, or beside another version there (`NAME.offsite-N.dav`).
+    fn holds(&self, rel: &Path, size: u64) -> bool {
+        let key = crate::rules::offsite::key_of(self.prefix, rel);
+        crate::rules::offsite::held(&key, size, |k| self.objects.get(k).copied())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,6 +208,7 @@ fn camera(c: &coverage::Camera) -> Camera {
                 unknown_times: d.unknown_times,
                 source_only: d.source_only,
                 types: d.types.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
+                offsite: d.offsite,
             })
             .collect(),
     }
@@ -208,7 +235,7 @@ pub fn build(
     listings: (&Listing, Option<&Listing>),
     cache: &mut SpanCache,
     now: DateTime<Local>,
-    days: u32,
+    (days, bucket): (u32, Option<&Bucket>),
 ) -> Document {
     let (backup, source) = listings;
     let today = now.date_naive();
@@ -216,7 +243,12 @@ pub fn build(
         .checked_sub_days(chrono::Days::new(u64::from(days.max(1) - 1)))
         .unwrap_or(today);
     let mut tally = coverage::Tally::new(from, today, today, cfg.gap_tolerance_secs.into());
-    spans::pieces(&cfg.backup_dir, (backup, source), cache, &mut |p| tally.add(p));
+    spans::pieces(&cfg.backup_dir, (backup, source), cache, &mut |rel, mut p| {
+        if p.held == coverage::Held::Backup {
+            p.offsite = bucket.map(|b| b.holds(rel, p.bytes));
+        }
+        tally.add(p)
+    });
     let c = tally.finish();
     let heading = Heading {
         site: &cfg.site_name,

@@ -19,13 +19,15 @@ pub fn render(doc: &Document) -> String {
     if let Some(n) = doc.newest {
         let _ = writeln!(out, "Newest recording reaches {}.", n.format("%Y-%m-%d %H:%M:%S"));
     }
+    let offsite = doc.cameras.iter().flat_map(|c| &c.days).any(|d| d.offsite.is_some());
     if !doc.cameras.is_empty() {
         let width = doc.cameras.iter().map(|c| c.camera.len()).max().unwrap_or(6).max(6);
-        let _ = writeln!(
+        let _ = write!(
             out,
             "\n{:width$}  {:>13}  {:>8}  {:>5}  {:>10}  {:>10}",
             "camera", "complete days", "covered", "gaps", "recordings", "size"
         );
+        let _ = writeln!(out, "{}", if offsite { "  offsite" } else { "" });
         for c in &doc.cameras {
             let days = c.days.iter().filter(|d| d.complete).count();
             let (covered, expected) = c
@@ -37,7 +39,7 @@ pub fn render(doc: &Document) -> String {
             } else {
                 covered as f64 * 100.0 / expected as f64
             };
-            let _ = writeln!(
+            let _ = write!(
                 out,
                 "{:width$}  {:>13}  {:>7.2}%  {:>5}  {:>10}  {:>10}",
                 c.camera,
@@ -47,6 +49,11 @@ pub fn render(doc: &Document) -> String {
                 c.days.iter().map(|d| d.recordings).sum::<u32>(),
                 human(c.days.iter().map(|d| d.bytes).sum())
             );
+            if offsite {
+                let there: u32 = c.days.iter().filter_map(|d| d.offsite).sum();
+                let _ = write!(out, "  {there}/{}", c.days.iter().map(|d| d.finished()).sum::<u32>());
+            }
+            out.push('\n');
         }
     }
     let gaps = doc.gaps();

@@ -130,6 +130,9 @@ pub async fn run(
         board = board.with_offsite(move || t.status());
     }
     let writer = daemon.then(|| tokio::spawn(board.clone().write_after_copies(shutdown.clone())));
+    if let Some(t) = tier.clone().filter(|_| daemon) {
+        tokio::spawn(offsite::keep_status(t, board.clone(), shutdown.clone()));
+    }
     let mut last_totals = Totals::default();
     let mut pulse = Pulse::new(Box::new(queue.length_probe()), mirror.progress.clone());
     let (hints, inbox) = watch::inbox();

@@ -1,7 +1,8 @@
 //! The offsite tier's place in the daemon: started beside the copy queue (told of
 //! every copy that takes its final name, and holding back while the queue has a
 //! backlog), swept after each pass with the pass's backup listing, its alerts added
-//! to the pass's, and in `run --once` waited for until nothing is left to upload.
+//! to the pass's, its state kept in `status.json` between passes, and in `run --once`
+//! waited for until nothing is left to upload.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -9,8 +10,10 @@ use std::time::Duration;
 
 use crate::alert::Raised;
 use crate::config::Config;
+use crate::engine::board::Board;
 use crate::engine::pass::Listings;
 use crate::engine::queue::CopyQueue;
+use crate::engine::shutdown::Shutdown;
 use crate::offsite::tier::Tier;
 
 /// Starts the tier when the config has an `offsite` section.
@@ -44,6 +47,38 @@ pub async fn after_pass(tier: &Arc<Tier>, listings: Option<&Listings>, raised: &
         }
     }
     raised.extend(tier.raised());
+}
+
+/// How often the daemon looks whether the tier's state changed, to rewrite
+/// `status.json` between passes (uploads and outages do not go through the copy queue).
+const STATUS_LOOK: Duration = Duration::from_secs(2);
+
+/// Rewrites `status.json` when the tier's state changed (not for its lag alone), until
+/// shutdown.
+pub async fn keep_status(tier: Arc<Tier>, board: Board, mut shutdown: Shutdown) {
+    let facts = |t: &Tier| {
+        let s = t.status();
+        (
+            s.state,
+            s.reason,
+            s.pending_files,
+            s.uploaded_files,
+            s.deleted,
+            s.last_listing,
+        )
+    };
+    let mut shown = facts(&tier);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(STATUS_LOOK) => {}
+            _ = shutdown.wait() => return,
+        }
+        let now = facts(&tier);
+        if now != shown {
+            shown = now;
+            board.write_with(|_| {}).await;
+        }
+    }
 }
 
 /// Ends the tier's threads, waiting at most `wait`.

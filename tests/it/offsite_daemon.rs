@@ -145,7 +145,10 @@ fn offsite_cells_render(env: &Env, days: usize) {
         .output()
         .unwrap();
     let dom = String::from_utf8_lossy(&dom.stdout);
-    let table = dom.split("id=\"offsite\"").nth(1).unwrap_or_else(|| panic!("no offsite table: {dom}"));
+    let table = dom
+        .split("id=\"offsite\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no offsite table: {dom}"));
     let table = table.split("</table>").next().unwrap();
     assert_eq!(table.matches("class=\"cell c100\"").count(), days, "{table}");
     assert_eq!(table.matches(">1/1</td>").count(), days, "{table}");

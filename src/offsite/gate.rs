@@ -107,4 +107,25 @@ mod tests {
         stop.store(true, Ordering::Relaxed);
         assert!(!waiting.join().unwrap(), "stopped: not sent");
     }
+
+    #[test]
+    fn uploads_wait_while_local_copies_have_a_backlog() {
+        let busy = Arc::new(AtomicBool::new(true));
+        let b = busy.clone();
+        let gate = Arc::new(Gate::new(
+            Arc::default(),
+            None,
+            Box::new(move || b.load(Ordering::Relaxed)),
+        ));
+        let g = gate.clone();
+        let started = Instant::now();
+        let waiting = std::thread::spawn(move || (g.pass(1), Instant::now()));
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(!waiting.is_finished(), "held back while local copies wait");
+        let freed = Instant::now();
+        busy.store(false, Ordering::Relaxed);
+        let (sent, at) = waiting.join().unwrap();
+        assert!(sent);
+        assert!(at >= freed && at - started >= Duration::from_millis(500));
+    }
 }

@@ -305,3 +305,23 @@ fn offsite_retention_is_anchored_bounded_to_its_prefix_and_ignores_a_lost_backup
     assert_eq!(count(&logs, "deleted from the offsite bucket"), 2, "{logs}");
     assert!(logs.contains("before"), "each with its reason: {logs}");
 }
+
+#[test]
+fn an_unreadable_secret_raises_offsite_unavailable_and_local_copies_go_on() {
+    let env = Env::new(json!({}));
+    let mut cfg = config(&env, SECRET, json!({}), json!({}));
+    let offsite = cfg["offsite"].as_object_mut().unwrap();
+    offsite.remove("secret_access_key_file");
+    offsite.insert("secret_access_key_env".into(), json!("CCTV_TEST_NO_SUCH_VARIABLE"));
+    env.write_config(cfg);
+    env.record(&rec_name(today(), 1, 1), &payload(10_000, 1));
+    env.pass();
+    assert_eq!(env.backup_files().len(), 1, "the local copy is made");
+    let status = env.status();
+    let why = status["offsite"]["reason"].as_str().unwrap_or_default().to_string();
+    assert!(why.contains("CCTV_TEST_NO_SUCH_VARIABLE is not set"), "{status}");
+    assert!(
+        env.alert_kinds().contains(&"offsite_unavailable".to_string()),
+        "{status}"
+    );
+}

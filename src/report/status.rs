@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::notify::worker::ChannelState;
 use crate::alert::Alert;
-use crate::offsite::state::OffsiteStatus;
 use crate::report::activity::Live;
 use crate::store::volume::Disk;
 
@@ -73,4 +72,28 @@ pub fn read(log_dir: &Path) -> Option<Status> {
 
 pub fn write(log_dir: &Path, status: &Status) -> io::Result<()> {
     crate::report::json_file::replace(log_dir, FILE_NAME, status)
+}
+
+/// The `offsite` object of `status.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OffsiteStatus {
+    /// "starting" before the bucket was first read, "ok" when nothing waits,
+    /// "uploading" while recordings wait, "unavailable" while the bucket cannot be used.
+    pub state: String,
+    /// Why it is unavailable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub pending_files: usize,
+    pub pending_bytes: u64,
+    /// Since the daemon started.
+    pub uploaded_files: u64,
+    pub uploaded_bytes: u64,
+    pub last_upload: Option<DateTime<Local>>,
+    /// Age in seconds of the oldest recording still waiting (0 when none waits).
+    pub lag_secs: u64,
+    /// Objects deleted by offsite retention since the daemon started.
+    pub deleted: u64,
+    /// When the bucket was last listed, and how many objects its prefix held.
+    pub last_listing: Option<DateTime<Local>>,
+    pub objects: Option<usize>,
 }

@@ -80,6 +80,27 @@ pub struct Part {
     pub size: u64,
 }
 
+/// A request body read as it is sent (never held whole in memory), of a known length.
+pub struct Body<'a> {
+    reader: &'a mut dyn std::io::Read,
+    len: u64,
+}
+
+impl<'a> Body<'a> {
+    pub fn of(reader: &'a mut dyn std::io::Read, len: u64) -> Body<'a> {
+        Body { reader, len }
+    }
+
+    /// Sends it with its length (S3 wants `Content-Length`, not a chunked body).
+    fn send(
+        self,
+        req: ureq::RequestBuilder<ureq::typestate::WithBody>,
+    ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        req.header("content-length", self.len.to_string())
+            .send(ureq::SendBody::from_reader(self.reader))
+    }
+}
+
 pub struct Client {
     bucket: Bucket,
     credentials: Credentials,
@@ -145,10 +166,15 @@ impl Client {
 
     /// Puts `body` at `key` with `meta` as its user metadata.
     pub fn put(&self, key: &str, body: &[u8], meta: &[(String, String)]) -> Result<(), S3Error> {
+        self.put_from(key, Body::of(&mut &body[..], body.len() as u64), meta)
+    }
+
+    /// The same, the bytes read from `body` as they are sent.
+    pub fn put_from(&self, key: &str, body: Body, meta: &[(String, String)]) -> Result<(), S3Error> {
         let names = meta_names(meta);
         let action = PutObject::new(&self.bucket, Some(&self.credentials), key);
         let req = self.with_meta(action, meta, &names, false);
-        ok(req.send(body).map_err(unreachable)?).map(|_| ())
+        ok(body.send(req).map_err(unreachable)?).map(|_| ())
     }
 
     /// The whole object at `key` (for checks; recordings are read back part by part).
@@ -222,8 +248,13 @@ impl Client {
 
     /// Sends part `number` (from 1); its ETag.
     pub fn upload_part(&self, key: &str, upload_id: &str, number: u16, part: &[u8]) -> Result<String, S3Error> {
+        self.upload_part_from(key, upload_id, number, Body::of(&mut &part[..], part.len() as u64))
+    }
+
+    /// The same, the part's bytes read from `body` as they are sent.
+    pub fn upload_part_from(&self, key: &str, upload_id: &str, number: u16, body: Body) -> Result<String, S3Error> {
         let url = UploadPart::new(&self.bucket, Some(&self.credentials), key, number, upload_id).sign(SIGNED_FOR);
-        let resp = ok(self.agent.put(url.as_str()).send(part).map_err(unreachable)?)?;
+        let resp = ok(body.send(self.agent.put(url.as_str())).map_err(unreachable)?)?;
         header(&resp, "etag")
             .map(str::to_string)
             .ok_or_else(|| S3Error::Status(200, "a part was taken without an ETag".into()))

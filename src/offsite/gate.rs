@@ -1,11 +1,13 @@
-//! What an upload waits for before each part it sends: its turn under `max_mbps` (one
-//! budget shared by all upload workers), and the local backup first: while the copy
-//! queue has more work than its workers can take at once, uploads hold back. Stop
-//! ends the wait; the part is then not sent.
+//! What an upload waits for: before each request, the local backup first (while the
+//! copy queue has more work than its workers can take at once, uploads hold back), and
+//! as its bytes go, their turn under `max_mbps` (one budget shared by all upload
+//! workers). Stop ends the wait; the rest is then not sent.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::offsite::turns::Turns;
 
 /// How often a waiting upload looks again.
 const LOOK: Duration = Duration::from_millis(200);
@@ -43,14 +45,20 @@ impl Gate {
         self.ended.store(true, Ordering::Relaxed);
     }
 
-    /// Waits until `bytes` may be sent; false when stopped meanwhile.
-    pub fn pass(&self, bytes: u64) -> bool {
+    /// Waits until the local copies have no backlog; false when stopped meanwhile.
+    pub fn local_first(&self) -> bool {
         while (self.local_busy)() {
             if self.stopped() {
                 return false;
             }
             std::thread::sleep(LOOK);
         }
+        !self.stopped()
+    }
+
+    /// Waits until `bytes` may be sent under the shared budget; false when stopped
+    /// meanwhile.
+    pub fn budget(&self, bytes: u64) -> bool {
         let Some(rate) = self.rate else {
             return !self.stopped();
         };
@@ -78,6 +86,17 @@ impl Gate {
     }
 }
 
+/// A request waits for the local copies; its bytes, for the budget. Within a request
+/// it never waits for the local copies: a request held open would time out.
+impl Turns for Gate {
+    fn part(&self, _: u64) -> bool {
+        self.local_first()
+    }
+    fn bytes(&self, n: u64) -> bool {
+        self.budget(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,9 +106,9 @@ mod tests {
         // 8 Mbit/s: one megabyte a second.
         let gate = Gate::new(Arc::default(), Some(8.0), Box::new(|| false));
         let started = Instant::now();
-        assert!(gate.pass(500_000));
-        assert!(gate.pass(500_000));
-        assert!(gate.pass(1));
+        assert!(gate.bytes(500_000));
+        assert!(gate.bytes(500_000));
+        assert!(gate.bytes(1));
         let took = started.elapsed();
         assert!(
             took >= Duration::from_millis(950),
@@ -102,7 +121,7 @@ mod tests {
         let stop = Arc::new(AtomicBool::new(false));
         let gate = Arc::new(Gate::new(stop.clone(), None, Box::new(|| true)));
         let g = gate.clone();
-        let waiting = std::thread::spawn(move || g.pass(1));
+        let waiting = std::thread::spawn(move || g.part(1));
         std::thread::sleep(Duration::from_millis(300));
         stop.store(true, Ordering::Relaxed);
         assert!(!waiting.join().unwrap(), "stopped: not sent");
@@ -119,7 +138,7 @@ mod tests {
         ));
         let g = gate.clone();
         let started = Instant::now();
-        let waiting = std::thread::spawn(move || (g.pass(1), Instant::now()));
+        let waiting = std::thread::spawn(move || (g.part(1), Instant::now()));
         std::thread::sleep(Duration::from_millis(500));
         assert!(!waiting.is_finished(), "held back while local copies wait");
         let freed = Instant::now();

@@ -1,9 +1,9 @@
 //! The offsite tier: every finished recording of the backup also in S3-compatible
 //! object storage. `settings` is the `offsite` section of the config, `client` speaks
 //! S3, `probe` answers `check`, `upload` sends one recording (resumable), `backlog`
-//! holds what waits, `gate` paces the uploads behind the local copies, `worker` and
-//! `sweep` do the uploads and the offsite retention, `state` records it all, and `tier`
-//! starts and stops it for the daemon.
+//! holds what waits, `gate` paces the uploads behind the local copies (asked through
+//! `turns` as the bytes go), `worker` and `sweep` do the uploads and the offsite
+//! retention, `state` records it all, and `tier` starts and stops it for the daemon.
 
 pub mod backlog;
 pub mod client;
@@ -13,5 +13,6 @@ pub mod settings;
 pub mod state;
 pub mod sweep;
 pub mod tier;
+pub mod turns;
 pub mod upload;
 pub mod worker;

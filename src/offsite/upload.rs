@@ -1,18 +1,19 @@
 //! Uploading one finished backup recording to the bucket. An object already there
 //! with the same size and content hash is left alone; one that differs is never
 //! overwritten: the recording goes beside it. A recording larger than one part goes
-//! by multipart upload, resumable across restarts and crashes: its upload id is kept
+//! by multipart upload, each part read from the file as it is sent, resumable across restarts and crashes: its upload id is kept
 //! in a small file of the state folder (written and flushed before the first part),
 //! and on the next try the server is asked which parts it already has, so only the
 //! rest is sent. The recording's size, time and hash travel as the object's metadata.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Seek, SeekFrom};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::offsite::client::{Client, Head, Part, S3Error};
+use crate::offsite::client::{Body, Client, Head, Part, S3Error};
+use crate::offsite::turns::{Cut, Paced, Turns};
 use crate::rules::fit::fnv1a;
 use crate::rules::offsite::beside;
 
@@ -59,7 +60,7 @@ struct Pending {
 }
 
 /// Uploads `rec` to `key` (or beside it); `state` is the folder for resumable uploads;
-/// `gate` is asked before each send with its length, waits its turn, and ends the
+/// `turns` is asked before each request and as its bytes go (`Turns`), and ends the
 /// upload there when it answers false.
 pub fn upload(
     client: &Client,
@@ -67,7 +68,7 @@ pub fn upload(
     key: &str,
     part_size: u64,
     state: &Path,
-    gate: &dyn Fn(u64) -> bool,
+    turns: &dyn Turns,
 ) -> Result<Sent, UploadError> {
     let key = match client.head(key)? {
         None => key.to_string(),
@@ -86,18 +87,12 @@ pub fn upload(
         ("blake3".to_string(), rec.blake3.to_string()),
     ];
     if rec.size <= part_size {
-        if !gate(rec.size) {
-            return Err(UploadError::Stopped);
-        }
-        let mut body = Vec::with_capacity(rec.size as usize);
-        File::open(rec.path)?.read_to_end(&mut body)?;
-        client.put(&key, &body, &meta)?;
-        return Ok(Sent::Uploaded {
-            bytes: body.len() as u64,
-            key,
-        });
+        send_range(rec.path, (0, rec.size), turns, |body| {
+            client.put_from(&key, body, &meta)
+        })?;
+        return Ok(Sent::Uploaded { bytes: rec.size, key });
     }
-    multipart(client, rec, &key, &meta, (part_size, state), gate)
+    multipart(client, rec, &key, &meta, (part_size, state), turns)
 }
 
 /// Whether an object is this very recording: same size, same hash.
@@ -125,7 +120,7 @@ fn multipart(
     key: &str,
     meta: &[(String, String)],
     (part_size, state): (u64, &Path),
-    gate: &dyn Fn(u64) -> bool,
+    turns: &dyn Turns,
 ) -> Result<Sent, UploadError> {
     let file = state.join(format!("{:016x}.json", fnv1a(key.as_bytes())));
     let (upload_id, mut parts) = match resume(client, &file, key, rec, part_size) {
@@ -145,19 +140,15 @@ fn multipart(
     };
     let count = rec.size.div_ceil(part_size);
     let mut sent = 0;
-    let mut f = File::open(rec.path)?;
     for n in 1..=count {
         if parts.iter().any(|p: &Part| u64::from(p.number) == n) {
             continue;
         }
         let len = part_size.min(rec.size - (n - 1) * part_size);
-        if !gate(len) {
-            return Err(UploadError::Stopped);
-        }
-        let mut body = vec![0; len as usize];
-        f.seek(SeekFrom::Start((n - 1) * part_size))?;
-        f.read_exact(&mut body)?;
-        let etag = client.upload_part(key, &upload_id, n as u16, &body)?;
+        let at = (n - 1) * part_size;
+        let etag = send_range(rec.path, (at, len), turns, |body| {
+            client.upload_part_from(key, &upload_id, n as u16, body)
+        })?;
         parts.push(Part {
             number: n as u16,
             etag,
@@ -172,6 +163,29 @@ fn multipart(
         key: key.to_string(),
         bytes: sent,
     })
+}
+
+/// Sends `len` bytes of the file from `at` through `send`, read as they go, after
+/// asking `turns`; a stop or a local read failure is told apart from the server's.
+fn send_range<T>(
+    path: &Path,
+    (at, len): (u64, u64),
+    turns: &dyn Turns,
+    send: impl FnOnce(Body) -> Result<T, S3Error>,
+) -> Result<T, UploadError> {
+    if !turns.part(len) {
+        return Err(UploadError::Stopped);
+    }
+    let mut f = File::open(path)?;
+    f.seek(SeekFrom::Start(at))?;
+    let mut reader = Paced::new(f, len, turns);
+    let sent = send(Body::of(&mut reader, len));
+    match (sent, reader.cut()) {
+        (Ok(v), _) => Ok(v),
+        (Err(_), Some(Cut::Stopped)) => Err(UploadError::Stopped),
+        (Err(_), Some(Cut::Local(e))) => Err(UploadError::Local(e)),
+        (Err(e), None) => Err(e.into()),
+    }
 }
 
 /// The upload to go on with, if the state file names one for this very recording and

@@ -131,8 +131,7 @@ impl Shared {
         };
         let key = format!("{}{rel}", self.prefix);
         let started = Instant::now();
-        let gate = |n: u64| self.gate.pass(n);
-        let result = upload(&self.client, &rec, &key, self.part_size, &self.uploads_dir, &gate);
+        let result = upload(&self.client, &rec, &key, self.part_size, &self.uploads_dir, &self.gate);
         self.settle(rel, (&key, size), result, started)
     }
 

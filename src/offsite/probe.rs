@@ -10,7 +10,16 @@ use crate::offsite::settings::Offsite;
 pub fn probe(o: &Offsite) -> Result<String, String> {
     let client = client(o)?;
     client.check().map_err(|e| format!("{}: {e}", place(o)))?;
-    Ok(format!("{} (reachable, credentials accepted)", place(o)))
+    let rate = o
+        .max_mbps
+        .map_or("no bandwidth limit".into(), |m| format!("at most {m} Mbit/s"));
+    Ok(format!(
+        "{} (reachable, credentials accepted); keeps {} days, {} upload worker(s), {rate}, {} MiB parts",
+        place(o),
+        o.retention_days,
+        o.upload_workers,
+        o.part_size >> 20
+    ))
 }
 
 /// A client for the section, with its secret read now; else why not (never the secret).

@@ -1,10 +1,12 @@
 //! Uploading one finished backup recording to the bucket. An object already there
 //! with the same size and content hash is left alone; one that differs is never
-//! overwritten: the recording goes beside it. A recording larger than one part goes
-//! by multipart upload, each part read from the file as it is sent, resumable across restarts and crashes: its upload id is kept
-//! in a small file of the state folder (written and flushed before the first part),
-//! and on the next try the server is asked which parts it already has, so only the
-//! rest is sent. The recording's size, time and hash travel as the object's metadata.
+//! overwritten: the recording goes beside it. A recording larger than one part goes by
+//! multipart upload, resumable across restarts and crashes: its upload id is kept in a
+//! small file of the state folder (written and flushed before the first part), and on
+//! the next try the server is asked which parts it already has, so only the rest is
+//! sent. Every body is read from the file as it is sent. The recording's size, time
+//! and hash travel as the object's metadata, and an upload counts once the bucket
+//! shows the object with that size and hash.
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
@@ -47,6 +49,8 @@ pub enum UploadError {
     Local(#[from] io::Error),
     #[error("stopped before the end (resumed next time)")]
     Stopped,
+    #[error("the bucket does not show what was sent: {0}")]
+    NotVerified(String),
 }
 
 /// The upload state kept between tries, one file per object.
@@ -86,13 +90,35 @@ pub fn upload(
         ("mtime".to_string(), rec.time.to_string()),
         ("blake3".to_string(), rec.blake3.to_string()),
     ];
-    if rec.size <= part_size {
+    let sent = if rec.size <= part_size {
         send_range(rec.path, (0, rec.size), turns, |body| {
             client.put_from(&key, body, &meta)
         })?;
-        return Ok(Sent::Uploaded { bytes: rec.size, key });
+        Sent::Uploaded { bytes: rec.size, key }
+    } else {
+        multipart(client, rec, &key, &meta, (part_size, state), turns)?
+    };
+    verified(client, rec, sent)
+}
+
+/// The upload, once the bucket shows the object with the recording's size and hash.
+fn verified(client: &Client, rec: &Recording, sent: Sent) -> Result<Sent, UploadError> {
+    let Sent::Uploaded { key, .. } = &sent else {
+        return Ok(sent);
+    };
+    match client.head(key)? {
+        Some(h) if holds(&h, rec) => Ok(sent),
+        found => Err(UploadError::NotVerified(format!(
+            "after the upload, {key} is {} instead of {} bytes with hash {}",
+            found.map_or("missing".into(), |h| format!(
+                "{} bytes with hash {}",
+                h.size,
+                h.meta.get("blake3").map_or("-", String::as_str)
+            )),
+            rec.size,
+            rec.blake3
+        ))),
     }
-    multipart(client, rec, &key, &meta, (part_size, state), turns)
 }
 
 /// Whether an object is this very recording: same size, same hash.

@@ -25,6 +25,16 @@ WEED=$!
 trap 'kill $WEED 2>/dev/null || true' EXIT
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+peak_kib() { # runs "$@", prints its peak resident memory in KiB (from /proc, polled)
+  "$@" >/dev/null 2>&1 & local pid=$! peak=0 now
+  while kill -0 "$pid" 2>/dev/null; do
+    now=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    [ "${now:-0}" -gt "$peak" ] && peak=$now
+    sleep 0.05
+  done
+  wait "$pid" || true
+  echo "$peak"
+}
 config() { # config PREFIX WORKERS
   cat > "$W/config.json" <<JSON
 {"source_dir":"source","backup_dir":"backup","log_dir":"logs","scrub_days":0,
@@ -55,18 +65,20 @@ printf '{"source_dir":"source","backup_dir":"backup","log_dir":"logs","scrub_day
 
 BYTES=$((16 * 128 * 1048576))
 for workers in 1 2; do
-  times=()
+  times=(); peaks=()
   for r in $(seq "$RUNS"); do
     config "w$workers-r$r/" "$workers"
     sync
     s=$(date +%s.%N)
-    "$BIN" run --once --config "$W/config.json" >/dev/null 2>&1
+    rss=$(peak_kib "$BIN" run --once --config "$W/config.json")
     e=$(date +%s.%N)
     times+=("$(echo "$e - $s" | bc -l)")
+    peaks+=("$rss")
   done
   t=$(printf '%s\n' "${times[@]}" | median)
-  printf 'upload_workers=%d: 2 GiB in %.2f s = %.0f MB/s (median of %d: %s)\n' \
-    "$workers" "$t" "$(echo "$BYTES / $t / 1000000" | bc -l)" "$RUNS" "${times[*]}"
+  printf 'upload_workers=%d: 2 GiB in %.2f s = %.0f MB/s (median of %d: %s); peak RSS %s KiB\n' \
+    "$workers" "$t" "$(echo "$BYTES / $t / 1000000" | bc -l)" "$RUNS" "${times[*]}" \
+    "$(printf '%s\n' "${peaks[@]}" | sort -n | tail -1)"
 done
 uploaded=$(grep -rh "uploaded to the offsite bucket" "$W/logs" | wc -l)
 echo "uploads logged: $uploaded (expected $((16 * RUNS * 2)))"

@@ -128,13 +128,18 @@ fn screen(
 fn offsite_line(out: &mut String, s: &Status, when: &dyn Fn(DateTime<Local>) -> String) {
     let Some(o) = &s.offsite else { return };
     let last = o.last_upload.map_or("none yet".into(), when);
+    let waiting = match o.pending_files {
+        0 => "nothing waiting".to_string(),
+        n => format!(
+            "{n} recordings ({}) waiting, oldest {} old",
+            human(o.pending_bytes),
+            ago(chrono::Duration::seconds(o.lag_secs as i64))
+        ),
+    };
     let _ = write!(
         out,
-        "Offsite:     {}: {} recordings ({}) waiting, oldest {} old; {} uploaded ({}), last {last}",
+        "Offsite:     {}: {waiting}; {} uploaded ({}), last {last}",
         o.state,
-        o.pending_files,
-        human(o.pending_bytes),
-        ago(chrono::Duration::seconds(o.lag_secs as i64)),
         o.uploaded_files,
         human(o.uploaded_bytes),
     );

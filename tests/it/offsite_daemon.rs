@@ -115,7 +115,10 @@ fn finished_recordings_reach_the_bucket_in_the_backup_layout_with_their_metadata
     });
     offsite_cells_render(&env, 4);
     let screen = String::from_utf8_lossy(&env.command(&["status"]).output().unwrap().stdout).into_owned();
-    assert!(screen.contains("Offsite:     ok: 0 recordings"), "{screen}");
+    assert!(
+        screen.contains("Offsite:     ok: nothing waiting; 4 uploaded"),
+        "{screen}"
+    );
     let report = env.command(&["report"]).output().unwrap();
     let report = String::from_utf8_lossy(&report.stdout).into_owned();
     assert!(report.contains("offsite") && report.contains("1/1"), "{report}");

@@ -16,8 +16,15 @@ use rusty_s3::{Bucket, Credentials, UrlStyle};
 
 /// How long a signed request stays valid.
 const SIGNED_FOR: Duration = Duration::from_secs(3600);
-/// A request that gets no answer in this time has failed.
-const TIMEOUT: Duration = Duration::from_secs(120);
+/// A connection not made in this time has failed.
+const CONNECT: Duration = Duration::from_secs(30);
+/// A connection that moves no byte either way for this long has failed. There is no
+/// limit on a whole request: a large part over a slow link may take an hour and
+/// still be making progress.
+const STALLED: Duration = Duration::from_secs(120);
+/// How long the server may take to answer once the request is sent (completing a
+/// large multipart upload takes it a while).
+const ANSWER: Duration = Duration::from_secs(300);
 
 /// Where the objects go and who we are there.
 #[derive(Debug, Clone)]
@@ -126,7 +133,10 @@ impl Client {
             )
         })?;
         let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(TIMEOUT))
+            .timeout_connect(Some(CONNECT))
+            .timeout_per_read(Some(STALLED))
+            .timeout_per_write(Some(STALLED))
+            .timeout_recv_response(Some(ANSWER))
             .http_status_as_error(false)
             .build()
             .into();

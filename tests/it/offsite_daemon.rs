@@ -328,3 +328,52 @@ fn an_unreadable_secret_raises_offsite_unavailable_and_local_copies_go_on() {
         "{status}"
     );
 }
+
+/// A server on loopback that answers every request with `503 Slow Down`, as an
+/// overloaded or failing S3 server does; its port.
+fn failing_server() -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut lines = BufReader::new(stream.try_clone().unwrap()).lines();
+            while let Some(Ok(line)) = lines.next() {
+                if line.is_empty() {
+                    break;
+                }
+            }
+            let body = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn a_failing_server_raises_offsite_unavailable_with_its_answer() {
+    let port = failing_server();
+    let env = Env::new(json!({}));
+    let endpoint = json!({"endpoint": format!("http://127.0.0.1:{port}")});
+    env.write_config(config(&env, SECRET, endpoint, json!({})));
+    env.record(&rec_name(today(), 1, 1), &payload(10_000, 1));
+    env.pass();
+    assert_eq!(env.backup_files().len(), 1, "the local copy is made");
+    let status = env.status();
+    assert_eq!(status["offsite"]["state"], "unavailable", "{status}");
+    let why = status["offsite"]["reason"].as_str().unwrap_or_default();
+    assert!(why.contains("503"), "{status}");
+    assert!(
+        env.alert_kinds().contains(&"offsite_unavailable".to_string()),
+        "{status}"
+    );
+    let screen = String::from_utf8_lossy(&env.command(&["status"]).output().unwrap().stdout).into_owned();
+    assert!(
+        screen.contains("Offsite:     unavailable") && screen.contains("503"),
+        "{screen}"
+    );
+}

@@ -97,8 +97,15 @@ fn finished_recordings_reach_the_bucket_in_the_backup_layout_with_their_metadata
         let o = &env.status()["offsite"];
         o["state"] == "ok" && o["uploaded_files"] == 4 && o["pending_files"] == 0
     });
-    wait_until(30, "the conflict alert", || {
-        env.alert_kinds().contains(&"offsite_conflict".to_string())
+    // Raised at the pass after the conflict, cleared at the one after (the logs keep
+    // both; status.json shows it only between them).
+    let logged = |change: &str| {
+        env.logs_text()
+            .lines()
+            .any(|l| l.contains(change) && l.contains("alert=offsite_conflict"))
+    };
+    wait_until(30, "the conflict alert raised, then cleared", || {
+        logged("alert raised") && logged("alert cleared")
     });
     // The coverage report's offsite column: every finished copy of every day is there.
     wait_until(30, "the offsite column of coverage.json", || {

@@ -122,7 +122,11 @@ impl Board {
                 counts.add(pass, &moved, now);
             }
             let due = at.filter(|at| summary::due(now, *at, counts.last_sent));
-            let text = due.map(|_| summary::text(&counts, s.last_pass.as_ref(), &s.alerts, s.disk.as_ref()));
+            let text = due.map(|_| {
+                let mut text = summary::text(&counts, s.last_pass.as_ref(), &s.alerts, s.disk.as_ref());
+                text.extend(s.offsite.as_ref().map(summary::offsite));
+                text
+            });
             if text.is_some() {
                 counts = summary::Counts {
                     last_sent: Some(now.date_naive()),

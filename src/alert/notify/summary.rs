@@ -1,6 +1,6 @@
 //! The daily summary (`daily_summary_at`): what happened since the last one (passes,
 //! copies of the passes and the watcher, deletions, errors), the last pass, the active
-//! alerts and the free space, sent once a local day by the first pass at or after that
+//! alerts, the free space and the offsite uploads, sent once a local day by the first pass at or after that
 //! time. Its counters are kept in `log_dir/summary.json`, so `--once` runs add up too.
 //! `due` and `text` are pure.
 
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
 use crate::report::activity::Totals;
-use crate::report::status::PassSummary;
+use crate::report::status::{OffsiteStatus, PassSummary};
 use crate::store::volume::{self, Disk};
 
 pub const FILE_NAME: &str = "summary.json";
@@ -88,6 +88,19 @@ pub fn text(c: &Counts, last: Option<&PassSummary>, alerts: &[Alert], disk: Opti
     )
 }
 
+/// The offsite tier's sentence of the summary.
+pub fn offsite(o: &OffsiteStatus) -> String {
+    let waiting = match o.pending_files {
+        0 => "nothing waiting".to_string(),
+        n => format!("{n} recordings waiting, the oldest {} h old", o.lag_secs / 3600),
+    };
+    let why = o.reason.as_ref().map_or(String::new(), |r| format!(" ({r})"));
+    format!(
+        " Offsite: {}{why}, {waiting}, {} uploaded since the daemon started.",
+        o.state, o.uploaded_files
+    )
+}
+
 pub fn load(log_dir: &Path) -> Counts {
     std::fs::read_to_string(log_dir.join(FILE_NAME))
         .ok()
@@ -141,6 +154,22 @@ mod tests {
         assert!(
             t.contains("3.0 MiB copied in all") && t.contains("Active alerts: none"),
             "{t}"
+        );
+    }
+
+    #[test]
+    fn the_offsite_sentence_says_what_waits_and_why() {
+        let o = OffsiteStatus {
+            state: "unavailable".into(),
+            reason: Some("access denied".into()),
+            pending_files: 12,
+            lag_secs: 7 * 3600 + 5,
+            uploaded_files: 300,
+            ..Default::default()
+        };
+        assert_eq!(
+            offsite(&o),
+            " Offsite: unavailable (access denied), 12 recordings waiting, the oldest 7 h old, 300 uploaded since the daemon started."
         );
     }
 }

@@ -2,9 +2,10 @@
 //! object storage. `settings` is the `offsite` section of the config, `client` speaks
 //! S3, `probe` answers `check`, `upload` sends one recording (resumable), `backlog`
 //! holds what waits, `gate` paces the uploads behind the local copies (asked through
-//! `turns` as the bytes go), `worker` and `sweep` do the uploads and the offsite
-//! retention, `state` records it all, and `tier` starts and stops it for the daemon.
+//! `turns` as the bytes go) and `background` lowers their threads' priority, `worker`
+//! and `sweep` do the uploads and the offsite retention, `state` records it all, and `tier` starts and stops it for the daemon.
 
+pub mod background;
 pub mod backlog;
 pub mod client;
 pub mod gate;

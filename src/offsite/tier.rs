@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::alert::Raised;
 use crate::config::Config;
+use crate::offsite::background;
 use crate::offsite::backlog::Item;
 use crate::offsite::gate::Gate;
 use crate::offsite::probe;
@@ -175,8 +176,17 @@ impl Tier {
     }
 }
 
+/// Starts a thread of the tier, in the background (`offsite::background`).
 fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Option<JoinHandle<()>> {
-    match std::thread::Builder::new().name(name.into()).spawn(f) {
+    let named = name.to_string();
+    let run = move || {
+        match background::enter() {
+            Ok(how) => tracing::debug!(thread = named, "offsite thread in the background: {how}"),
+            Err(why) => tracing::info!(thread = named, "offsite thread at normal priority: {why}"),
+        }
+        f()
+    };
+    match std::thread::Builder::new().name(name.into()).spawn(run) {
         Ok(t) => Some(t),
         Err(e) => {
             tracing::error!("cannot start the offsite thread {name}: {e}");

@@ -23,8 +23,7 @@ pub fn run(cfg: &Config, days: Option<u32>, format: ReportFormat, output: Option
         }
     };
     let days = days.unwrap_or(cfg.retention_days);
-    let objects = bucket_objects(cfg);
-    let bucket = objects.as_ref().map(|(prefix, objects)| Bucket { prefix, objects });
+    let bucket = bucket(cfg);
     let doc = coverage::build(
         cfg,
         (&backup, source.as_ref()),
@@ -87,11 +86,14 @@ fn list(cfg: &Config) -> Result<(Listing, Option<Listing>), String> {
 
 /// With an offsite tier, its prefix and the objects under it, for the offsite column;
 /// None (and a line on stderr saying why) when the bucket cannot be listed.
-fn bucket_objects(cfg: &Config) -> Option<(String, std::collections::HashMap<String, u64>)> {
+fn bucket(cfg: &Config) -> Option<Bucket> {
     let o = cfg.offsite.as_ref()?;
     let listed = crate::offsite::probe::client(o).and_then(|c| c.list(&o.prefix).map_err(|e| e.to_string()));
     match listed {
-        Ok(l) => Some((o.prefix.clone(), l.into_iter().map(|l| (l.key, l.size)).collect())),
+        Ok(l) => Some(Bucket {
+            prefix: o.prefix.clone(),
+            objects: l.into_iter().map(|l| (l.key, l.size)).collect(),
+        }),
         Err(why) => {
             eprintln!("note: the offsite bucket cannot be listed, the report has no offsite column: {why}");
             None

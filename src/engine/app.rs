@@ -235,9 +235,9 @@ impl<'a> Told<'a> {
         if let Some(tier) = &self.offsite {
             offsite::after_pass(tier, listings.as_ref(), &mut result.raised, daemon).await;
         }
-        let known = self.offsite.as_ref().map(|t| (t.prefix().to_string(), t.known()));
+        let bucket = self.offsite.as_ref().map(|t| t.bucket());
         self.upkeep
-            .after_pass(self.cfg, (listings, known), &mut result.raised)
+            .after_pass(self.cfg, (listings, bucket), &mut result.raised)
             .await;
         let (events, any_active) = self
             .board

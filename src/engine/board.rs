@@ -15,9 +15,8 @@ use crate::config::Config;
 use crate::engine::app::Mode;
 use crate::engine::pass::PassResult;
 use crate::engine::shutdown::Shutdown;
-use crate::offsite::state::OffsiteStatus;
 use crate::report::activity::{Activity, Totals};
-use crate::report::status::{self, Status};
+use crate::report::status::{self, OffsiteStatus, Status};
 
 /// After a copy, the status writer waits this long for more before writing, so a burst
 /// of copies costs one write a second, not one per file.

@@ -20,9 +20,6 @@ use crate::rules::slice::Slice;
 use crate::store::spans::SpanCache;
 use crate::store::verify::{self, Scope};
 
-/// The offsite bucket's prefix and the objects it is known to hold, with their sizes.
-pub type Known = (String, std::collections::HashMap<String, u64>);
-
 /// What upkeep keeps between passes.
 pub struct Upkeep {
     /// Spans read from frames.
@@ -51,7 +48,7 @@ impl Upkeep {
     pub async fn after_pass(
         &self,
         cfg: &Arc<Config>,
-        (listings, bucket): (Option<Listings>, Option<Known>),
+        (listings, bucket): (Option<Listings>, Option<Bucket>),
         raised: &mut Vec<Raised>,
     ) {
         let backup_seen = listings.is_some();
@@ -70,12 +67,11 @@ impl Upkeep {
         }
     }
 
-    async fn coverage(&self, cfg: &Arc<Config>, l: Listings, known: Option<Known>) {
+    async fn coverage(&self, cfg: &Arc<Config>, l: Listings, bucket: Option<Bucket>) {
         let (cfg, spans) = (cfg.clone(), self.spans.clone());
         let done = tokio::task::spawn_blocking(move || {
             let mut cache = spans.lock().unwrap_or_else(|p| p.into_inner());
             let started = std::time::Instant::now();
-            let bucket = known.as_ref().map(|(prefix, objects)| Bucket { prefix, objects });
             let doc = coverage::build(
                 &cfg,
                 (&l.backup, Some(&l.source)),

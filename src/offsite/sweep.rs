@@ -6,12 +6,12 @@
 //! never deletes an object.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::Local;
 
 use crate::offsite::backlog::Item;
-use crate::offsite::worker::{rel_of, Shared};
+use crate::offsite::worker::Shared;
 use crate::rules::offsite::{expiry, uploads, Object, Why};
 use crate::rules::window::Window;
 use crate::store::manifest;
@@ -68,10 +68,12 @@ fn offer(shared: &Shared, local: &BTreeMap<PathBuf, Recording>, wanted: &[crate:
     }
     let hashes: HashMap<String, manifest::Entry> =
         manifest::load(&shared.backup_dir).map(|(m, _)| m).unwrap_or_default();
-    let by_rel: HashMap<String, &Recording> = local.iter().map(|(p, r)| (rel_of(p), r)).collect();
     let (mut offered, mut differ, mut full) = (0, 0, 0);
     for u in fresh {
-        let Some(r) = by_rel.get(&u.rel) else { continue };
+        // `/` separates components on Windows too: the listing's own path matches.
+        let Some(r) = local.get(Path::new(&u.rel)) else {
+            continue;
+        };
         let blake3 = hashes
             .get(&u.rel)
             .filter(|e| e.size == r.meta.size && !e.blake3.is_empty())

@@ -5,7 +5,7 @@
 //! `status.json` its state and the passes its alerts, and at the end stops its threads
 //! within a bounded wait: an upload cut short resumes at the next start.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
@@ -21,16 +21,19 @@ use crate::offsite::gate::Gate;
 use crate::offsite::probe;
 use crate::offsite::state::OffsiteStatus;
 use crate::offsite::sweep::{sweep, Rules};
-use crate::offsite::worker::{rel_of, Shared};
+use crate::offsite::worker::Shared;
+use crate::report::coverage::Bucket;
 use crate::rules::offsite::{alerts, Standing};
+use crate::rules::paths::slashed;
 use crate::store::scan::Recording;
 
-type Local = BTreeMap<PathBuf, Recording>;
+/// The backup's finished recordings after a pass, as its listing has them.
+type Finished = BTreeMap<PathBuf, Recording>;
 
 pub struct Tier {
     /// None when no client could be made (the secret unreadable): the reason.
     shared: Result<Arc<Shared>, String>,
-    sweeps: Option<SyncSender<Local>>,
+    sweeps: Option<SyncSender<Finished>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     max_lag: Duration,
     rules: Arc<Rules>,
@@ -67,7 +70,7 @@ impl Tier {
             let s = shared.clone();
             threads.extend(spawn(&format!("upload-{n}"), move || s.work()));
         }
-        let (tx, rx) = sync_channel::<Local>(1);
+        let (tx, rx) = sync_channel::<Finished>(1);
         let rules = Arc::new(rules);
         let (s, r) = (shared.clone(), rules.clone());
         threads.extend(spawn("offsite-sweep", move || sweeps(&s, &r, rx)));
@@ -89,14 +92,14 @@ impl Tier {
     /// A copy took its final name in the backup: offered for upload at once.
     pub fn offer(&self, rel: &Path, size: u64, mtime: SystemTime, blake3: Option<String>) {
         if let Ok(s) = &self.shared {
-            if !s.backlog.offer(rel_of(rel), Item { size, mtime, blake3 }) {
+            if !s.backlog.offer(slashed(rel), Item { size, mtime, blake3 }) {
                 tracing::debug!(path = %rel.display(), "offsite backlog full: left to the next sweep");
             }
         }
     }
 
     /// After a pass: a sweep with its backup listing, unless one already waits.
-    pub fn sweep_after(&self, backup: &Local) {
+    pub fn sweep_after(&self, backup: &Finished) {
         let Some(tx) = &self.sweeps else { return };
         match tx.try_send(backup.clone()) {
             Ok(()) | Err(TrySendError::Disconnected(_)) => {}
@@ -105,7 +108,7 @@ impl Tier {
     }
 
     /// A sweep now, on this thread (`run --once`).
-    pub fn sweep_now(&self, backup: &Local) {
+    pub fn sweep_now(&self, backup: &Finished) {
         if let Ok(s) = &self.shared {
             sweep(s, &self.rules, backup);
         }
@@ -140,14 +143,14 @@ impl Tier {
         alerts(&standing, self.max_lag)
     }
 
-    /// The keys the bucket holds as far as known, with their sizes.
-    pub fn known(&self) -> HashMap<String, u64> {
-        self.shared.as_ref().map(|s| s.state.known()).unwrap_or_default()
-    }
-
-    /// The prefix objects go under.
-    pub fn prefix(&self) -> &str {
-        self.shared.as_ref().map_or("", |s| s.prefix.as_str())
+    /// The prefix and the objects the bucket holds under it as far as known, with
+    /// their sizes (for the coverage report).
+    pub fn bucket(&self) -> Bucket {
+        let (prefix, objects) = match &self.shared {
+            Ok(s) => (s.prefix.clone(), s.state.known()),
+            Err(_) => Default::default(),
+        };
+        Bucket { prefix, objects }
     }
 
     /// True when nothing waits (or the bucket cannot be used, or the tier stopped):
@@ -197,7 +200,7 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> Option<JoinHandle<()>
 
 /// The sweep thread: one sweep per listing received, until the channel closes or the
 /// tier stops.
-fn sweeps(shared: &Shared, rules: &Rules, rx: Receiver<Local>) {
+fn sweeps(shared: &Shared, rules: &Rules, rx: Receiver<Finished>) {
     loop {
         match rx.recv_timeout(Duration::from_millis(500)) {
             Ok(local) => sweep(shared, rules, &local),

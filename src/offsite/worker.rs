@@ -5,7 +5,7 @@
 //! tier unavailable, puts the recording back and pauses every worker (5 s, doubling to
 //! a minute); a failure of one recording is logged and left to the next sweep.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -170,9 +170,4 @@ impl Shared {
             }
         }
     }
-}
-
-/// The path of a recording relative to the backup, as the backlog and the keys write it.
-pub fn rel_of(rel: &Path) -> String {
-    crate::rules::paths::slashed(rel)
 }

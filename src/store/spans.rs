@@ -42,9 +42,9 @@ impl SpanCache {
     }
 }
 
-/// Hands `out` (with each one's path) the pieces of the backup (final and being copied) and of the source
-/// recordings the backup has not got yet, one at a time. Frames are read in the backup only. Both listings are
-/// in path order: a folder's camera is worked out once, and the source is matched to
+/// Hands `out`, with each one's path, the pieces of the backup (final and being
+/// copied) and of the source recordings the backup has not got yet, one at a time.
+/// Frames are read in the backup only. Both listings are in path order: a folder's camera is worked out once, and the source is matched to
 /// the backup side by side.
 pub fn pieces(
     backup_root: &Path,

@@ -1,7 +1,7 @@
 //! The daily summary (`daily_summary_at`): what happened since the last one (passes,
 //! copies of the passes and the watcher, deletions, errors), the last pass, the active
-//! alerts, the free space and the offsite uploads, sent once a local day by the first pass at or after that
-//! time. Its counters are kept in `log_dir/summary.json`, so `--once` runs add up too.
+//! alerts, the free space and the offsite uploads, sent once a local day by the first
+//! pass at or after that time. Its counters are kept in `log_dir/summary.json`, so `--once` runs add up too.
 //! `due` and `text` are pure.
 
 use std::path::Path;

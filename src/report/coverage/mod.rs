@@ -86,16 +86,16 @@ impl Day {
 }
 
 /// What the offsite bucket is known to hold, for the report's offsite column.
-pub struct Bucket<'a> {
-    pub prefix: &'a str,
+pub struct Bucket {
+    pub prefix: String,
     /// Keys and sizes.
-    pub objects: &'a std::collections::HashMap<String, u64>,
+    pub objects: std::collections::HashMap<String, u64>,
 }
 
-impl Bucket<'_> {
+impl Bucket {
     /// Under its key, or beside another version there (`NAME.offsite-N.dav`).
     fn holds(&self, rel: &Path, size: u64) -> bool {
-        let key = crate::rules::offsite::key_of(self.prefix, rel);
+        let key = crate::rules::offsite::key_of(&self.prefix, rel);
         crate::rules::offsite::held(&key, size, |k| self.objects.get(k).copied())
     }
 }

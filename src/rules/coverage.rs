@@ -3,8 +3,11 @@
 //! they are) and `today` are arguments; the one answer `report`, `status` and the
 //! daemon's `coverage.json` all give.
 //!
-//! A day is expected whole, except today, expected up to the newest instant any camera
-//! has reached. A camera's gaps are the stretches of its timeline no recording covers,
+//! A camera's history begins at its first recording seen in either tree (or at the
+//! range's start, if later): nothing before it is expected, and days wholly before it
+//! are counted apart, never as gaps. From then on a day is expected whole, except
+//! today, expected up to the newest instant any camera has reached in either tree, so a
+//! camera that stops while the others go on shows its silence as a gap. A camera's gaps are the stretches of its timeline no recording covers,
 //! longer than the tolerance (gaps at or under it are forgiven, as a recorder leaves a
 //! second or two between segments); a gap across midnight is one gap, shown in both
 //! days. Recordings whose times cannot be read are counted, never guessed.
@@ -77,6 +80,8 @@ pub struct Day {
     pub types: BTreeMap<char, u32>,
     /// Of the final backup copies, how many the offsite bucket holds; None without one.
     pub offsite: Option<u32>,
+    /// Wholly before the camera's first recording: nothing expected, not in the verdict.
+    pub before_first: bool,
 }
 
 impl Day {
@@ -90,15 +95,18 @@ impl Day {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Camera {
     pub camera: String,
+    /// Where its history begins in the range: its first recording, or the range's start.
+    pub since: NaiveDateTime,
     pub days: Vec<Day>,
 }
 
 /// The answer on the whole range.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Verdict {
-    /// True only when every camera covers every day of the range.
+    /// True only when every camera covers every day of its history in the range.
     pub complete: bool,
     pub cameras: usize,
+    /// The camera-days of history (days wholly before a camera's first recording left out).
     pub camera_days: usize,
     pub complete_camera_days: usize,
     /// Gaps longer than the tolerance; one across midnight counts once.
@@ -109,6 +117,10 @@ pub struct Verdict {
     pub unknown_times: u32,
     /// Recordings of the range only in the source (not yet backed up).
     pub source_only: u32,
+    /// When every camera's history will fill the range (the day its first day is whole
+    /// in it); None when it does already.
+    #[serde(default)]
+    pub history_full_on: Option<NaiveDate>,
 }
 
 /// The coverage of `from..=to`.
@@ -116,7 +128,7 @@ pub struct Verdict {
 pub struct Coverage {
     pub from: NaiveDate,
     pub to: NaiveDate,
-    /// The newest instant any camera has reached, if any recording has times.
+    /// The newest instant any camera has reached in either tree, if any recording has times.
     pub newest: Option<NaiveDateTime>,
     pub tolerance_secs: i64,
     pub cameras: Vec<Camera>,
@@ -156,6 +168,8 @@ struct Gathered {
     days: Vec<Day>,
     /// Whether any of its recordings is in the range.
     seen: bool,
+    /// Where its first recording, in either tree, begins.
+    first: Option<NaiveDateTime>,
 }
 
 impl Tally {
@@ -175,13 +189,13 @@ impl Tally {
     /// Takes one recording in.
     pub fn add(&mut self, p: Piece) {
         let (from, to) = (self.from, self.to);
-        if p.held != Held::SourceOnly {
-            if let Some(s) = p.span {
-                self.newest = self.newest.max(Some(s.end));
-            }
+        if let Some(s) = p.span {
+            self.newest = self.newest.max(Some(s.end));
         }
         let at = self.camera_of(&p.camera);
         let cam = &mut self.cameras[at];
+        let start = p.span.map_or_else(|| midnight(p.date), |s| s.start);
+        cam.first = Some(cam.first.map_or(start, |f| f.min(start)));
         if p.held != Held::SourceOnly {
             cam.spans.extend(p.span);
         }
@@ -212,6 +226,7 @@ impl Tally {
                 spans: Vec::new(),
                 days: Vec::new(),
                 seen: false,
+                first: None,
             });
         }
         self.last = Some((name.clone(), at));
@@ -231,7 +246,7 @@ impl Tally {
             .into_iter()
             .map(|c| camera(c, from, to, ends, tolerance))
             .collect();
-        let verdict = verdict(&cameras);
+        let verdict = verdict(&cameras, from, to);
         Coverage {
             from,
             to,
@@ -256,6 +271,7 @@ fn empty_day(date: NaiveDate) -> Day {
         source_only: 0,
         types: BTreeMap::new(),
         offsite: None,
+        before_first: false,
     }
 }
 
@@ -287,17 +303,20 @@ fn next_midnight(d: NaiveDate) -> NaiveDateTime {
 }
 
 fn camera(c: Gathered, from: NaiveDate, to: NaiveDate, ends: DayEnds, tolerance: i64) -> Camera {
+    let since = c.first.map_or(midnight(from), |f| f.max(midnight(from)));
     let covered = merged(c.spans);
-    let gaps = gaps(&covered, midnight(from), ends.of(to), tolerance);
+    let gaps = gaps(&covered, since, ends.of(to), tolerance);
     let mut counted = c.days.into_iter();
     let days = from
         .iter_days()
         .take_while(|d| *d <= to)
         .map(|date| {
-            let (start, end) = (midnight(date), ends.of(date));
+            let start = midnight(date).max(since);
+            let end = ends.of(date).max(start);
             let mut day = counted.next().unwrap_or_else(|| empty_day(date));
             day.covered_secs = covered.iter().map(|s| overlap(s, start, end)).sum();
             day.expected_secs = (end - start).num_seconds();
+            day.before_first = next_midnight(date) <= since;
             day.gaps = gaps
                 .iter()
                 .filter_map(|g| clip(g, start, next_midnight(date)))
@@ -307,6 +326,7 @@ fn camera(c: Gathered, from: NaiveDate, to: NaiveDate, ends: DayEnds, tolerance:
         .collect();
     Camera {
         camera: c.name.to_string(),
+        since,
         days,
     }
 }
@@ -368,8 +388,8 @@ fn clip(g: &Gap, start: NaiveDateTime, end: NaiveDateTime) -> Option<Gap> {
     (to > from).then_some(Gap { from, to })
 }
 
-fn verdict(cameras: &[Camera]) -> Verdict {
-    let days = || cameras.iter().flat_map(|c| c.days.iter());
+fn verdict(cameras: &[Camera], from: NaiveDate, to: NaiveDate) -> Verdict {
+    let days = || cameras.iter().flat_map(|c| c.days.iter()).filter(|d| !d.before_first);
     let mut v = Verdict {
         cameras: cameras.len(),
         camera_days: days().count(),
@@ -390,7 +410,21 @@ fn verdict(cameras: &[Camera]) -> Verdict {
         }
     }
     v.complete = v.cameras > 0 && v.complete_camera_days == v.camera_days;
+    let latest = cameras.iter().map(|c| c.since).max();
+    v.history_full_on = latest.and_then(|since| full_on(since, from, to));
     v
+}
+
+/// The day a history that began at `since` fills a range as long as `from..=to`: the
+/// last day of the first such range whose first day `since` covers whole. None when
+/// this range is full already.
+fn full_on(since: NaiveDateTime, from: NaiveDate, to: NaiveDate) -> Option<NaiveDate> {
+    if since <= midnight(from) {
+        return None;
+    }
+    let length = (to - from).num_days() + 1;
+    let last_second = since + chrono::TimeDelta::days(length) - chrono::TimeDelta::seconds(1);
+    Some(last_second.date())
 }
 
 /// Seconds as `3 d 04 h`, `1 h 05 min`, `4 min 10 s`, `12 s`.
@@ -535,6 +569,60 @@ mod tests {
         assert_eq!(days[0].source_only, 1);
         assert_eq!(days[0].recordings, 24);
         assert_eq!((c.verdict.unknown_times, c.verdict.source_only), (1, 1));
+    }
+
+    #[test]
+    fn days_before_the_first_recording_are_not_expected_and_the_verdict_says_when_the_window_is_full() {
+        // A site installed three days ago at 08:00, under a 31-day range, one gap planted.
+        let p = hours("ch01", "2026-11-25 08:00:00", 24 * 2 + 16 + 5, &[30]);
+        let c = coverage(&p, d("2026-10-28"), d("2026-11-27"), d("2026-11-28"), 60);
+        let cam = &c.cameras[0];
+        assert_eq!(cam.since, at("2026-11-25 08:00:00"));
+        assert!(cam.days[..28].iter().all(|d| d.before_first && d.expected_secs == 0));
+        assert!(cam.days[28..].iter().all(|d| !d.before_first));
+        assert_eq!(cam.days[28].expected_secs, 16 * 3600, "expected from the first recording");
+        assert_eq!(c.verdict.gaps, 1);
+        assert_eq!(c.verdict.missing_secs, 3600);
+        assert_eq!((c.verdict.camera_days, c.verdict.complete_camera_days), (3, 2));
+        assert_eq!(c.verdict.history_full_on, Some(d("2026-12-26")));
+    }
+
+    #[test]
+    fn a_camera_added_yesterday_is_complete_from_its_first_recording() {
+        let mut p = hours("ch01", "2026-11-20 00:00:00", 24 * 8 + 10, &[]);
+        p.extend(hours("ch02", "2026-11-27 14:00:00", 20, &[]));
+        let c = coverage(&p, d("2026-11-20"), d("2026-11-28"), d("2026-11-28"), 60);
+        assert!(c.verdict.complete, "{:?}", c.verdict);
+        assert_eq!(c.cameras[1].days.iter().filter(|d| d.before_first).count(), 7);
+        assert_eq!(c.verdict.camera_days, 9 + 2);
+        assert_eq!(c.verdict.history_full_on, Some(d("2026-12-06")));
+    }
+
+    #[test]
+    fn a_camera_silent_for_two_days_shows_its_silence_as_a_gap() {
+        let mut p = hours("ch01", "2026-11-20 00:00:00", 24 * 8 + 10, &[]);
+        p.extend(hours("ch02", "2026-11-20 00:00:00", 24 * 6 + 10, &[]));
+        let c = coverage(&p, d("2026-11-20"), d("2026-11-28"), d("2026-11-28"), 60);
+        assert_eq!(
+            c.cameras[1].days[8].gaps,
+            vec![gap("2026-11-28 00:00:00", "2026-11-28 10:00:00")]
+        );
+        assert_eq!(c.verdict.gaps, 1);
+        assert_eq!(c.verdict.missing_secs, 2 * 86_400);
+        assert_eq!(c.verdict.history_full_on, None);
+    }
+
+    #[test]
+    fn a_recording_only_in_the_source_starts_history_and_is_a_gap_until_copied() {
+        let mut waiting = piece("ch01", "2026-11-27 06:00:00", "2026-11-27 07:00:00");
+        waiting.held = Held::SourceOnly;
+        let p = vec![waiting, piece("ch01", "2026-11-27 07:00:00", "2026-11-27 08:00:00")];
+        let c = coverage(&p, d("2026-11-26"), d("2026-11-27"), d("2026-11-27"), 60);
+        assert_eq!(c.cameras[0].since, at("2026-11-27 06:00:00"));
+        assert_eq!(
+            c.cameras[0].days[1].gaps,
+            vec![gap("2026-11-27 06:00:00", "2026-11-27 07:00:00")]
+        );
     }
 
     #[test]

@@ -270,27 +270,9 @@ fn live_grows_finishes_and_wipes_the_source() {
     }
 }
 
-/// The contract between `demo` and `report`: mirrored by a pass, the demo site's
-/// coverage report shows exactly the planted gaps and no others.
-#[test]
-fn report_reads_back_exactly_the_planted_gaps() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("demo");
-    let out = demo(&dir, &["--days", "3", "--cameras", "4"]);
-    assert!(out.status.success(), "{}", show(&out));
-    let config = dir.join("config.json");
-    let out = program()
-        .args(["run", "--once", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", show(&out));
-    let out = program()
-        .args(["report", "--days", "3", "--format", "json", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", show(&out)));
+/// The gaps a coverage document (docs/report.md) shows: (camera, from, to), a gap
+/// across midnight once.
+fn gaps_in(doc: &serde_json::Value) -> Vec<(String, NaiveDateTime, NaiveDateTime)> {
     let time = |v: &serde_json::Value| NaiveDateTime::parse_from_str(v.as_str().unwrap(), "%Y-%m-%dT%H:%M:%S").unwrap();
     let mut found: Vec<(String, NaiveDateTime, NaiveDateTime)> = Vec::new();
     for c in doc["cameras"].as_array().unwrap() {
@@ -311,12 +293,56 @@ fn report_reads_back_exactly_the_planted_gaps() {
             }
         }
     }
+    found.sort();
+    found
+}
+
+/// The contract between `demo` and `report`: mirrored by a pass, the demo site's
+/// coverage shows exactly the planted gaps and no others — over the whole 31-day window,
+/// where the days before the site's first recording are history not yet begun, not gaps;
+/// in `report` and in the daemon's own `coverage.json`.
+#[test]
+fn report_reads_back_exactly_the_planted_gaps() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let out = demo(&dir, &["--days", "3", "--cameras", "4"]);
+    assert!(out.status.success(), "{}", show(&out));
+    let config = dir.join("config.json");
+    let out = program()
+        .args(["run", "--once", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    let out = program()
+        .args(["report", "--format", "json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", show(&out)));
+    let daemons = fs::read(dir.join("logs").join("coverage.json")).expect("the daemon's coverage.json");
+    let daemons: serde_json::Value = serde_json::from_slice(&daemons).unwrap();
     let mut planted = planted(&dir);
     planted.sort();
-    found.sort();
     assert!(!planted.is_empty(), "the demo plants gaps");
-    assert_eq!(found, planted, "{}", doc["verdict"]);
-    assert_eq!(doc["verdict"]["cameras"], 4);
-    assert_eq!(doc["verdict"]["gaps"], planted.len());
+    for doc in [&doc, &daemons] {
+        assert_eq!(gaps_in(doc), planted, "{}", doc["verdict"]);
+        let v = &doc["verdict"];
+        assert_eq!(v["cameras"], 4);
+        assert_eq!(v["gaps"], planted.len());
+        let missing: i64 = planted.iter().map(|(_, a, b)| (*b - *a).num_seconds()).sum();
+        assert_eq!(v["missing_secs"], missing, "only the planted gaps are missing");
+        assert_eq!(v["camera_days"], 4 * 3, "the days before the first recording are left out");
+        let full_on = v["history_full_on"].as_str().expect("the window is not full yet");
+        let sentence = v["sentence"].as_str().unwrap();
+        assert!(sentence.ends_with(&format!("31 days of history on {full_on}.")), "{sentence}");
+        let before = doc["cameras"][0]["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["before_first_recording"] == true)
+            .count();
+        assert_eq!(before, 31 - 3);
+    }
     assert_eq!(out.status.code(), Some(3), "gaps: not complete");
 }

@@ -18,7 +18,7 @@ table{border-collapse:collapse;margin:0 0 20px} th,td{padding:3px 6px;font-size:
 .map th.day{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:normal;height:70px}
 .map th.cam{text-align:left;white-space:nowrap}
 .c100{background:#2e7d32} .c99{background:#7cb342} .c90{background:#f9a825} .c1{background:#ef6c00}
-.c0{background:#c62828} .cna{background:#bdbdbd}
+.c0{background:#c62828} .cna{background:#bdbdbd} .cbf{background:#e6e6e6}
 .gaps{border:1px solid #ccc} .gaps th,.gaps td{border:1px solid #ccc;text-align:left}
 .legend span{display:inline-block;padding:2px 8px;margin-right:6px;color:#fff;font-size:.8em}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
@@ -89,7 +89,7 @@ fn heatmap(out: &mut String, doc: &Document) {
     out.push_str(
         "</table>\n<p class=\"legend\"><span class=\"c100\">100%</span><span class=\"c99\">99% or more</span>\
          <span class=\"c90\">90% or more</span><span class=\"c1\">less</span><span class=\"c0\">nothing</span>\
-         <span class=\"cna\">not expected yet</span> A number in a cell is its count of gaps.</p>\n",
+         <span class=\"cna\">not expected yet</span><span class=\"cbf\" style=\"color:#555\">before the first recording</span> A number in a cell is its count of gaps.</p>\n",
     );
 }
 
@@ -128,6 +128,9 @@ fn offsite_map(out: &mut String, doc: &Document) {
 
 /// The cell's colour class and the share of the day covered.
 fn shade(d: &Day) -> (&'static str, f64) {
+    if d.before_first_recording {
+        return ("cbf", 100.0);
+    }
     if d.expected_secs == 0 {
         return ("cna", 100.0);
     }
@@ -143,6 +146,9 @@ fn shade(d: &Day) -> (&'static str, f64) {
 }
 
 fn hover(camera: &str, d: &Day, share: f64) -> String {
+    if d.before_first_recording {
+        return format!("{camera} {}: before the first recording", d.date);
+    }
     let mut s = format!(
         "{camera} {}: {share:.2}% covered, {} recording(s)",
         d.date, d.recordings

@@ -54,6 +54,9 @@ pub struct Verdict {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Camera {
     pub camera: String,
+    /// Where its history begins in the range: its first recording in either tree, or
+    /// the range's start.
+    pub since: NaiveDateTime,
     pub days: Vec<Day>,
 }
 
@@ -76,6 +79,8 @@ pub struct Day {
     /// (same key, same size); absent without an offsite tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offsite: Option<u32>,
+    /// Wholly before the camera's first recording: nothing expected, not in the verdict.
+    pub before_first_recording: bool,
 }
 
 impl Day {
@@ -159,11 +164,10 @@ impl Document {
 
 fn verdict(c: &Coverage) -> Verdict {
     let v = &c.verdict;
-    let sentence = if v.complete {
+    let mut sentence = if v.complete {
         format!(
-            "Complete: {} camera(s) × {} day(s), every expected second is in the backup.",
-            v.cameras,
-            v.camera_days / v.cameras.max(1)
+            "Complete: {} camera(s), {} camera-day(s), every expected second is in the backup.",
+            v.cameras, v.camera_days
         )
     } else if v.cameras == 0 {
         "Not complete: the backup holds no recording of these days.".to_string()
@@ -176,6 +180,10 @@ fn verdict(c: &Coverage) -> Verdict {
             v.camera_days
         )
     };
+    if let Some(on) = v.history_full_on {
+        let days = (c.to - c.from).num_days() + 1;
+        sentence.push_str(&format!(" {days} days of history on {on}."));
+    }
     Verdict {
         sentence,
         counts: v.clone(),
@@ -185,6 +193,7 @@ fn verdict(c: &Coverage) -> Verdict {
 fn camera(c: &coverage::Camera) -> Camera {
     Camera {
         camera: c.camera.clone(),
+        since: c.since,
         days: c
             .days
             .iter()
@@ -209,6 +218,7 @@ fn camera(c: &coverage::Camera) -> Camera {
                 source_only: d.source_only,
                 types: d.types.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
                 offsite: d.offsite,
+                before_first_recording: d.before_first,
             })
             .collect(),
     }

@@ -29,7 +29,8 @@ pub fn render(doc: &Document) -> String {
         );
         let _ = writeln!(out, "{}", if offsite { "  offsite" } else { "" });
         for c in &doc.cameras {
-            let days = c.days.iter().filter(|d| d.complete).count();
+            let history = c.days.iter().filter(|d| !d.before_first_recording);
+            let days = history.clone().filter(|d| d.complete).count();
             let (covered, expected) = c
                 .days
                 .iter()
@@ -43,7 +44,7 @@ pub fn render(doc: &Document) -> String {
                 out,
                 "{:width$}  {:>13}  {:>7.2}%  {:>5}  {:>10}  {:>10}",
                 c.camera,
-                format!("{days}/{}", c.days.len()),
+                format!("{days}/{}", history.count()),
                 share.min(100.0),
                 c.days.iter().map(|d| d.gaps.len()).sum::<usize>(),
                 c.days.iter().map(|d| d.recordings).sum::<u32>(),
@@ -52,6 +53,9 @@ pub fn render(doc: &Document) -> String {
             if offsite {
                 let there: u32 = c.days.iter().filter_map(|d| d.offsite).sum();
                 let _ = write!(out, "  {there}/{}", c.days.iter().map(|d| d.finished()).sum::<u32>());
+            }
+            if c.since > doc.from.and_time(chrono::NaiveTime::MIN) {
+                let _ = write!(out, "  since {}", c.since.format("%Y-%m-%d %H:%M"));
             }
             out.push('\n');
         }

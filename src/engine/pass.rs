@@ -40,6 +40,9 @@ pub struct PassResult {
     /// Recordings whose copy is now whole in the backup (copied, completed, appended
     /// or found current).
     landed: Vec<PathBuf>,
+    /// Recordings whose in-progress copy (`NAME.dav.partial`) this pass started or
+    /// brought up to date.
+    followed: Vec<PathBuf>,
 }
 
 /// The source and backup listings after a pass.
@@ -265,6 +268,19 @@ async fn reconcile(
             backup.recordings.insert(rel, *rec);
         }
     }
+    for rel in out.followed.drain(..) {
+        let rec = source
+            .recordings
+            .get(&rel)
+            .or(source.in_progress.get(&rel).map(|p| &p.rec));
+        if let Some(rec) = rec {
+            let partial = scan::InProgress {
+                rel: crate::rules::names::partial_of(&rel),
+                rec: *rec,
+            };
+            backup.in_progress.insert(rel, partial);
+        }
+    }
     if out.summary.errors > 0 {
         let msg = format!(
             "{} file(s) could not be read, copied or deleted this pass; see the pass log; they are retried next pass",
@@ -391,6 +407,8 @@ fn tally(out: &mut PassResult, report: Report) {
         s.bytes_copied += outcome.bytes();
         if outcome.wrote_final() || *outcome == Outcome::Current {
             out.landed.push(report.rel.clone());
+        } else if matches!(outcome, Outcome::Following { .. }) {
+            out.followed.push(report.rel.clone());
         }
     }
     match report.result {

@@ -580,7 +580,11 @@ mod tests {
         assert_eq!(cam.since, at("2026-11-25 08:00:00"));
         assert!(cam.days[..28].iter().all(|d| d.before_first && d.expected_secs == 0));
         assert!(cam.days[28..].iter().all(|d| !d.before_first));
-        assert_eq!(cam.days[28].expected_secs, 16 * 3600, "expected from the first recording");
+        assert_eq!(
+            cam.days[28].expected_secs,
+            16 * 3600,
+            "expected from the first recording"
+        );
         assert_eq!(c.verdict.gaps, 1);
         assert_eq!(c.verdict.missing_secs, 3600);
         assert_eq!((c.verdict.camera_days, c.verdict.complete_camera_days), (3, 2));

@@ -332,10 +332,17 @@ fn report_reads_back_exactly_the_planted_gaps() {
         assert_eq!(v["gaps"], planted.len());
         let missing: i64 = planted.iter().map(|(_, a, b)| (*b - *a).num_seconds()).sum();
         assert_eq!(v["missing_secs"], missing, "only the planted gaps are missing");
-        assert_eq!(v["camera_days"], 4 * 3, "the days before the first recording are left out");
+        assert_eq!(
+            v["camera_days"],
+            4 * 3,
+            "the days before the first recording are left out"
+        );
         let full_on = v["history_full_on"].as_str().expect("the window is not full yet");
         let sentence = v["sentence"].as_str().unwrap();
-        assert!(sentence.ends_with(&format!("31 days of history on {full_on}.")), "{sentence}");
+        assert!(
+            sentence.ends_with(&format!("31 days of history on {full_on}.")),
+            "{sentence}"
+        );
         let before = doc["cameras"][0]["days"]
             .as_array()
             .unwrap()

@@ -22,6 +22,7 @@ mod paths;
 mod receiver;
 mod relay;
 mod retention;
+mod sample;
 mod service;
 mod status;
 #[cfg(unix)]

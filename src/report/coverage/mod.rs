@@ -34,7 +34,7 @@ pub struct Document {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub backup_dir: String,
-    /// The newest instant any camera has reached.
+    /// The newest instant any camera has reached, in the backup or the source.
     pub newest: Option<NaiveDateTime>,
     pub gap_tolerance_secs: i64,
     /// Whether the source could be listed (else `source_only` is 0 for want of it).

@@ -13,6 +13,7 @@ use crate::alert::notify::settings::{self, Notify, RawNotify};
 use crate::offsite::settings::RawOffsite;
 
 pub mod keys;
+pub mod secret;
 mod serde_error;
 
 use crate::rules::names::Names;

@@ -34,7 +34,7 @@ pub struct Target {
     pub bucket: String,
     pub path_style: bool,
     pub access_key_id: String,
-    pub secret_access_key: String,
+    pub secret_access_key: crate::config::secret::Redacted,
 }
 
 /// Why a request failed.
@@ -142,7 +142,10 @@ impl Client {
             .into();
         Ok(Client {
             bucket,
-            credentials: Credentials::new(target.access_key_id.clone(), target.secret_access_key.clone()),
+            credentials: Credentials::new(
+                target.access_key_id.clone(),
+                target.secret_access_key.expose().to_string(),
+            ),
             agent,
         })
     }

@@ -2,9 +2,8 @@
 //! the server answers, the credentials and the bucket work (one listing of one key
 //! under the prefix). What is wrong is said exactly, the secret never.
 
-use crate::alert::notify::channel::password;
 use crate::offsite::client::{Client, Target};
-use crate::offsite::settings::Offsite;
+use crate::offsite::settings::{Offsite, SECRET_KEYS};
 
 /// Where the tier writes, when it can; else why not.
 pub fn probe(o: &Offsite) -> Result<String, String> {
@@ -24,7 +23,7 @@ pub fn probe(o: &Offsite) -> Result<String, String> {
 
 /// A client for the section, with its secret read now; else why not (never the secret).
 pub fn client(o: &Offsite) -> Result<Client, String> {
-    let secret = password(&o.secret).map_err(|why| why.replace("password", "secret"))?;
+    let secret = o.secret.read(SECRET_KEYS)?;
     let target = Target {
         endpoint: o.endpoint.clone(),
         region: o.region.clone(),

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::alert::notify::settings::Secret;
+use crate::config::secret::{Keys, Secret};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,6 +74,12 @@ fn bad(key: &str, problem: impl Into<String>) -> Bad {
     (Some(format!("offsite.{key}")), problem.into())
 }
 
+/// The keys the secret key is given by.
+pub const SECRET_KEYS: Keys = Keys {
+    env: "offsite.secret_access_key_env",
+    file: "offsite.secret_access_key_file",
+};
+
 /// Validates the section (None: no offsite tier); `retention_days` defaults to the
 /// main one.
 pub fn validate(raw: Option<RawOffsite>, base: &std::path::Path, main_retention: u32) -> Result<Option<Offsite>, Bad> {
@@ -82,25 +88,14 @@ pub fn validate(raw: Option<RawOffsite>, base: &std::path::Path, main_retention:
     };
     let endpoint = endpoint(&raw.endpoint)?;
     bucket_name(&raw.bucket)?;
-    let secret = match (raw.secret_access_key_env, raw.secret_access_key_file) {
-        (Some(_), Some(_)) => {
-            return Err(bad(
-                "secret_access_key_env",
-                "give secret_access_key_env or secret_access_key_file, not both",
-            ))
-        }
-        (None, None) => {
-            return Err(bad(
+    let secret = Secret::from_keys(SECRET_KEYS, raw.secret_access_key_env, raw.secret_access_key_file, base)
+        .map_err(|(key, why)| (Some(key.to_string()), why))?
+        .ok_or_else(|| {
+            bad(
                 "secret_access_key_env",
                 "required: the name of the environment variable holding the secret (or secret_access_key_file)",
-            ))
-        }
-        (Some(v), None) if v.trim().is_empty() => {
-            return Err(bad("secret_access_key_env", "must name an environment variable"))
-        }
-        (Some(v), None) => Secret::Env(v),
-        (None, Some(f)) => Secret::File(if f.is_absolute() { f } else { base.join(f) }),
-    };
+            )
+        })?;
     if raw.access_key_id.trim().is_empty() {
         return Err(bad("access_key_id", "must not be empty"));
     }

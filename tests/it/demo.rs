@@ -352,6 +352,10 @@ fn report_reads_back_exactly_the_planted_gaps() {
         assert_eq!(before, 31 - 3);
     }
     let html = fs::read_to_string(dir.join("logs").join("coverage.html")).unwrap();
-    assert_eq!(html.matches("cell cbf").count(), 4 * (31 - 3), "before the first recording: light grey");
+    assert_eq!(
+        html.matches("cell cbf").count(),
+        4 * (31 - 3),
+        "before the first recording: light grey"
+    );
     assert_eq!(out.status.code(), Some(3), "gaps: not complete");
 }

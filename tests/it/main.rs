@@ -23,6 +23,7 @@ mod receiver;
 mod relay;
 mod retention;
 mod sample;
+mod secrets;
 mod service;
 mod status;
 #[cfg(unix)]

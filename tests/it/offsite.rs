@@ -245,7 +245,7 @@ fn check_reads_the_bucket_and_says_exactly_what_is_wrong() {
     let (code, out) = check(&env, None);
     assert_eq!(code, Some(2), "{out}");
     assert!(
-        out.contains("the secret variable CCTV_TEST_S3_SECRET is not set"),
+        out.contains("the variable CCTV_TEST_S3_SECRET named by offsite.secret_access_key_env is not set"),
         "{out}"
     );
     env.write_config(section(serde_json::json!({"bucket": "no-such-bucket"})));

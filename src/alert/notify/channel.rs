@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::format;
 use super::message::Message;
-use super::settings::{Email, Notify, Secret, Security, Webhook};
+use super::settings::{Email, Notify, Security, Webhook, PASSWORD_KEYS};
 
 pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -50,7 +50,10 @@ impl Channel {
     pub fn readiness(&self) -> Result<(), String> {
         match self {
             Channel::Webhook(..) => Ok(()),
-            Channel::Email(e) => e.password.as_ref().map_or(Ok(()), |s| password(s).map(|_| ())),
+            Channel::Email(e) => e
+                .password
+                .as_ref()
+                .map_or(Ok(()), |s| s.read(PASSWORD_KEYS).map(|_| ())),
             Channel::Command(argv) => {
                 if program_exists(&argv[0]) {
                     Ok(())
@@ -145,17 +148,6 @@ pub fn get(url: &str) -> Result<(), String> {
     answer(res.status().as_u16())
 }
 
-/// Reads the SMTP password where the config says; the error names the place, never
-/// the value.
-pub fn password(secret: &Secret) -> Result<String, String> {
-    match secret {
-        Secret::Env(var) => std::env::var(var).map_err(|_| format!("the password variable {var} is not set")),
-        Secret::File(path) => std::fs::read_to_string(path)
-            .map(|s| s.trim_end_matches(['\r', '\n']).to_string())
-            .map_err(|e| format!("cannot read the password file {}: {}", path.display(), e.kind())),
-    }
-}
-
 fn send_mail(e: &Email, m: &Message) -> Result<(), String> {
     use lettre::message::header::ContentType;
     use lettre::transport::smtp::authentication::Credentials;
@@ -180,7 +172,10 @@ fn send_mail(e: &Email, m: &Message) -> Result<(), String> {
     .map_err(|err| to_err("cannot set up SMTP", &err))?;
     let mut builder = builder.port(e.smtp_port).timeout(Some(HTTP_TIMEOUT));
     if let (Some(user), Some(secret)) = (&e.username, &e.password) {
-        builder = builder.credentials(Credentials::new(user.clone(), password(secret)?));
+        builder = builder.credentials(Credentials::new(
+            user.clone(),
+            secret.read(PASSWORD_KEYS)?.expose().to_string(),
+        ));
     }
     builder
         .build()

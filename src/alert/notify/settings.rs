@@ -10,6 +10,8 @@ use std::time::Duration;
 use chrono::NaiveTime;
 use serde::Deserialize;
 
+use crate::config::secret::{Keys, Secret};
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNotify {
@@ -84,12 +86,11 @@ pub enum Security {
     None,
 }
 
-/// Where a password is read from, at delivery.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Secret {
-    Env(String),
-    File(PathBuf),
-}
+/// The keys the SMTP password is given by.
+pub const PASSWORD_KEYS: Keys = Keys {
+    env: "notify.email.password_env",
+    file: "notify.email.password_file",
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Email {
@@ -228,20 +229,8 @@ fn email(e: RawEmail, base: &std::path::Path) -> Result<Email, Bad> {
         Security::Tls => 465,
         Security::None => 25,
     });
-    let password = match (e.password_env, e.password_file) {
-        (Some(_), Some(_)) => {
-            return Err(bad(
-                "email.password_env",
-                "give password_env or password_file, not both",
-            ))
-        }
-        (Some(v), None) if v.trim().is_empty() => {
-            return Err(bad("email.password_env", "must name an environment variable"))
-        }
-        (Some(v), None) => Some(Secret::Env(v)),
-        (None, Some(f)) => Some(Secret::File(if f.is_absolute() { f } else { base.join(f) })),
-        (None, None) => None,
-    };
+    let password = Secret::from_keys(PASSWORD_KEYS, e.password_env, e.password_file, base)
+        .map_err(|(key, why)| (Some(key.to_string()), why))?;
     if password.is_some() && e.username.is_none() {
         return Err(bad("email.username", "is required when a password is given"));
     }

@@ -9,13 +9,12 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Local};
-
 use crate::offsite::backlog::{Backlog, Item};
 use crate::offsite::client::{Client, S3Error};
 use crate::offsite::gate::Gate;
 use crate::offsite::state::State;
 use crate::offsite::upload::{upload, Recording, Sent, UploadError};
+use crate::rules::names;
 use crate::store::manifest;
 
 const FIRST_PAUSE: Duration = Duration::from_secs(5);
@@ -122,7 +121,7 @@ impl Shared {
                 }
             },
         };
-        let time = DateTime::<Local>::from(mtime).to_rfc3339();
+        let time = names::local_time(mtime).map_or_else(|| "unknown".into(), |t| t.to_rfc3339());
         let rec = Recording {
             path: &path,
             size,

@@ -212,9 +212,33 @@ fn dashed_date(s: &str) -> Option<NaiveDate> {
 }
 
 /// The day a recording belongs to: its folders when they say, else its modification
-/// time in local time (the recorder names folders by local time too).
-pub fn recording_date(rel: &Path, mtime: SystemTime) -> NaiveDate {
-    date_from_path(rel).unwrap_or_else(|| DateTime::<Local>::from(mtime).date_naive())
+/// time in local time (the recorder names folders by local time too); None when
+/// neither says (a file time outside the calendar).
+pub fn recording_date(rel: &Path, mtime: SystemTime) -> Option<NaiveDate> {
+    date_from_path(rel).or_else(|| local_time(mtime).map(|t| t.date_naive()))
+}
+
+/// The years a file time is read within; a file system can hold times far beyond
+/// them (tmpfs, ext4 and NTFS store 64-bit times), which are read as unknown.
+pub const YEARS: std::ops::RangeInclusive<i32> = -200_000..=200_000;
+
+/// A file time in local time; None outside `YEARS`, never a panic.
+pub fn local_time(t: SystemTime) -> Option<DateTime<Local>> {
+    let (secs, nanos) = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => (i64::try_from(d.as_secs()).ok()?, d.subsec_nanos()),
+        Err(before) => {
+            let d = before.duration();
+            let secs = i64::try_from(d.as_secs()).ok()?;
+            match d.subsec_nanos() {
+                0 => (-secs, 0),
+                n => (-secs - 1, 1_000_000_000 - n),
+            }
+        }
+    };
+    let utc = DateTime::from_timestamp(secs, nanos)?;
+    YEARS
+        .contains(&chrono::Datelike::year(&utc))
+        .then(|| utc.with_timezone(&Local))
 }
 
 /// The temporary a copy of `final_name` is written to, in the same folder (so the final
@@ -318,10 +342,10 @@ mod tests {
         let t = SystemTime::now();
         assert_eq!(
             recording_date(Path::new("cam/a.dav"), t),
-            DateTime::<Local>::from(t).date_naive()
+            Some(DateTime::<Local>::from(t).date_naive())
         );
         assert_eq!(
-            recording_date(Path::new("2020/05/06/a.dav"), t),
+            recording_date(Path::new("2020/05/06/a.dav"), t).unwrap(),
             NaiveDate::from_ymd_opt(2020, 5, 6).unwrap()
         );
     }
@@ -401,6 +425,18 @@ mod tests {
         proptest! {
             /// No path, however odd (any characters, `..`, empty parts, no name),
             /// makes a naming rule panic.
+            #[test]
+            fn no_file_time_panics(secs in any::<i64>(), nanos in 0u32..1_000_000_000) {
+                let d = std::time::Duration::new(secs.unsigned_abs(), nanos);
+                let t = if secs >= 0 { SystemTime::UNIX_EPOCH.checked_add(d) } else { SystemTime::UNIX_EPOCH.checked_sub(d) };
+                if let Some(t) = t {
+                    let date = recording_date(Path::new("cam/a.dav"), t);
+                    let in_range = (YEARS.start() * 365 + 1000) as i64 * 86_400 <= secs && secs <= (YEARS.end() * 365 - 1000) as i64 * 86_400;
+                    prop_assert!(!in_range || date.is_some(), "a time within the calendar has a date");
+                    prop_assert_eq!(recording_date(Path::new("2020/05/06/a.dav"), t), NaiveDate::from_ymd_opt(2020, 5, 6));
+                }
+            }
+
             #[test]
             fn no_path_panics(parts in proptest::collection::vec("[0-9a-zA-Z._\\-\\[\\]@ çã]{0,12}|\\.\\.|\\PC{0,6}", 0..8)) {
                 let rel: PathBuf = parts.iter().collect();

@@ -176,7 +176,9 @@ fn file(
     };
     let rec = Recording {
         meta,
-        date: folder_date.unwrap_or_else(|| names::recording_date(&rel, meta.mtime)),
+        date: folder_date
+            .or_else(|| names::recording_date(&rel, meta.mtime))
+            .unwrap_or_else(|| unknown_time(&rel)),
     };
     match what {
         Kind::InProgress { final_name } => {
@@ -186,4 +188,19 @@ fn file(
         }
         _ => Some((rel, rec)),
     }
+}
+
+/// The day of a recording neither its folders nor its file time can date (a time
+/// outside the calendar, which a file system can hold): today, so it is copied; said
+/// once per file in the process's life, not every pass.
+pub fn unknown_time(rel: &Path) -> NaiveDate {
+    static SAID: std::sync::Mutex<Option<std::collections::HashSet<PathBuf>>> = std::sync::Mutex::new(None);
+    let mut said = SAID.lock().unwrap_or_else(|e| e.into_inner());
+    if said.get_or_insert_with(Default::default).insert(rel.to_path_buf()) {
+        tracing::warn!(
+            path = %rel.display(),
+            "the file's modification time is outside the calendar: its date is unknown; dated today, so it is copied"
+        );
+    }
+    chrono::Local::now().date_naive()
 }

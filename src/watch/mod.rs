@@ -477,7 +477,7 @@ impl Watch {
         let date = match names::date_from_path(rel) {
             Some(d) => d,
             None => match std::fs::metadata(path).and_then(|m| m.modified()) {
-                Ok(mtime) => names::recording_date(rel, mtime),
+                Ok(mtime) => names::recording_date(rel, mtime).unwrap_or_else(|| crate::store::scan::unknown_time(rel)),
                 Err(_) => return,
             },
         };

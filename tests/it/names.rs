@@ -89,3 +89,48 @@ fn the_watcher_copies_a_recording_named_255_bytes() {
     stop(child);
     assert!(!env.logs_text().contains("not copied"), "{}", env.logs_text());
 }
+
+/// A file time outside the calendar (year 318,857: tmpfs stores 64-bit times) never
+/// stops a pass: the file is logged once, dated today and copied, and so is the rest.
+#[test]
+fn a_file_time_outside_the_calendar_stops_nothing() {
+    let shm = std::path::Path::new("/dev/shm");
+    let Ok(tmp) = tempfile::tempdir_in(shm) else {
+        println!("SKIPPED: no tmpfs at /dev/shm to hold a 64-bit file time");
+        return;
+    };
+    // Both trees on tmpfs: ext4 would store the copy's time clamped to the year 2446.
+    let env = Env::new(json!({ "source_dir": tmp.path().join("source"), "backup_dir": tmp.path().join("backup") }));
+    let odd = write_file(&tmp.path().join("source/cam/odd.dav"), b"odd recording");
+    let plain = write_file(
+        &tmp.path()
+            .join(format!("source/{}", dated(today(), "cam/10.00.00-10.59.59.dav"))),
+        b"plain",
+    );
+    set_mtime(&plain, SystemTime::now() - Duration::from_secs(600));
+    let far = SystemTime::UNIX_EPOCH + Duration::from_secs(10_000_000_000_000);
+    set_mtime(&odd, far);
+    if mtime(&odd) != far {
+        println!("SKIPPED: /dev/shm did not keep a 64-bit file time");
+        return;
+    }
+    for _ in 0..2 {
+        let out = env.pass();
+        assert!(out.status.success(), "{}", show(&out));
+        assert_eq!(env.alert_kinds(), Vec::<String>::new(), "{}", show(&out));
+    }
+    let backup = Env {
+        backup: tmp.path().join("backup"),
+        ..env
+    };
+    assert_eq!(
+        backup.backup_files(),
+        vec![dated(today(), "cam/10.00.00-10.59.59.dav"), "cam/odd.dav".to_string()]
+    );
+    let env = backup;
+    let said = env
+        .logs_text()
+        .matches("modification time is outside the calendar")
+        .count();
+    assert_eq!(said, 2, "once per file in each run --once process");
+}

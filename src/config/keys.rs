@@ -7,10 +7,11 @@
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kind {
     Path,
-    /// Whole numbers from `min` to `max` (None: no upper bound).
+    /// Whole numbers from `min` to `max`: every number has a bound, so no key can
+    /// overflow the arithmetic it goes into.
     Integer {
         min: i64,
-        max: Option<i64>,
+        max: i64,
     },
     /// Numbers from `min` to `max`.
     Number {
@@ -35,7 +36,7 @@ pub struct Key {
     pub doc: &'static str,
 }
 
-const fn int(min: i64, max: Option<i64>) -> Kind {
+const fn int(min: i64, max: i64) -> Kind {
     Kind::Integer { min, max }
 }
 
@@ -47,29 +48,29 @@ pub const KEYS: &[Key] = &[
         doc: "Where the copies go, e.g. `D:\\cctv-backup`." },
     Key { name: "log_dir", kind: Kind::Path, default: "required", zero: None,
         doc: "Per-pass logs (`YYYY/MM/DD/HH-MM-SS.log`) and `status.json`." },
-    Key { name: "retention_days", kind: int(1, Some(36_500)), default: "`31`", zero: None,
+    Key { name: "retention_days", kind: int(1, 36_500), default: "`31`", zero: None,
         doc: "How many days the backup keeps." },
     Key { name: "extensions", kind: Kind::Strings, default: "`[\"dav\"]`", zero: None,
         doc: "Which files are recordings, by extension, case-insensitive, with or without the dot." },
-    Key { name: "reconcile_interval_secs", kind: int(1, None), default: "`600`", zero: None,
+    Key { name: "reconcile_interval_secs", kind: int(1, 86_400), default: "`600`", zero: None,
         doc: "In the long-running mode, the time between the end of a pass and the start of the next." },
     Key { name: "min_free_percent", kind: Kind::Number { min: 0.0, max: 100.0 }, default: "`10.0`", zero: None,
         doc: "Below this share of free space on the backup disk, each pass raises `low_disk_space`." },
-    Key { name: "copy_workers", kind: int(1, Some(64)), default: "`2`", zero: None,
+    Key { name: "copy_workers", kind: int(1, 64), default: "`2`", zero: None,
         doc: "How many files are copied at once." },
-    Key { name: "debounce_ms", kind: int(50, Some(60_000)), default: "`1000`", zero: None,
+    Key { name: "debounce_ms", kind: int(50, 60_000), default: "`1000`", zero: None,
         doc: "A file being written reports every write; the watcher takes note of it at most once per `debounce_ms`." },
-    Key { name: "settle_secs", kind: int(1, Some(3600)), default: "`5`", zero: None,
+    Key { name: "settle_secs", kind: int(1, 3600), default: "`5`", zero: None,
         doc: "Where the OS reports no close (Windows) and cannot say whether a writer still holds a recording, it counts as finished once its size and time have not changed for this long and it opens for reading." },
-    Key { name: "live_sync_secs", kind: int(0, Some(86_400)), default: "`60`",
+    Key { name: "live_sync_secs", kind: int(0, 86_400), default: "`60`",
         zero: Some("in-progress copies updated by passes only"),
         doc: "While a recording is being written, the watcher brings its in-progress copy (`NAME.dav.partial` in the backup) up to date at least this often, appending only the new bytes: a platform wipe then loses at most this many seconds of that recording." },
-    Key { name: "log_retention_days", kind: int(0, Some(36_500)), default: "`90`",
+    Key { name: "log_retention_days", kind: int(0, 36_500), default: "`90`",
         zero: Some("pass logs kept forever"),
         doc: "How many days of pass logs (`log_dir/YYYY/MM/DD/HH-MM-SS.log`) to keep." },
-    Key { name: "gap_tolerance_secs", kind: int(0, Some(86_400)), default: "`60`", zero: None,
+    Key { name: "gap_tolerance_secs", kind: int(0, 86_400), default: "`60`", zero: None,
         doc: "In the coverage report, a stretch of a camera's time no recording covers counts as a gap only when longer than this." },
-    Key { name: "scrub_days", kind: int(0, Some(366)), default: "`7`",
+    Key { name: "scrub_days", kind: int(0, 366), default: "`7`",
         zero: Some("no nightly verification"),
         doc: "The daemon re-reads one of this many slices of the backup each night, so the whole backup is verified every `scrub_days` days (`verify --slice K/N`)." },
     Key { name: "site_name", kind: Kind::Text, default: "the host name", zero: None,
@@ -99,8 +100,7 @@ impl Key {
     pub fn kind_text(&self) -> String {
         match self.kind {
             Kind::Path => "path".into(),
-            Kind::Integer { min, max: Some(max) } => format!("integer {min}–{max}"),
-            Kind::Integer { min, max: None } => format!("integer ≥ {min}"),
+            Kind::Integer { min, max } => format!("integer {min}–{max}"),
             Kind::Number { min, max } => format!("number {min}–{max}"),
             Kind::Strings => "list of strings".into(),
             Kind::Text => "string".into(),
@@ -128,15 +128,12 @@ impl Key {
             _ => n.to_string(),
         };
         let (min, max) = match self.kind {
-            Kind::Integer { min, max } => (min as f64, max.map(|m| m as f64)),
-            Kind::Number { min, max } => (min, Some(max)),
+            Kind::Integer { min, max } => (min as f64, max as f64),
+            Kind::Number { min, max } => (min, max),
             _ => return None,
         };
-        let inside = v >= min && max.is_none_or(|m| v <= m);
-        (!inside).then(|| match max {
-            Some(max) => format!("must be between {} and {max} (got {v})", zero(min)),
-            None => format!("must be at least {min} (got {v})"),
-        })
+        let inside = v >= min && v <= max;
+        (!inside).then(|| format!("must be between {} and {max} (got {v})", zero(min)))
     }
 }
 

@@ -433,6 +433,63 @@ mod tests {
         Config::parse(text, Path::new("/base"))
     }
 
+    mod extremes {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A value for a numeric key: anything at all, or at and just beyond its range.
+        fn value(key: &'static keys::Key) -> BoxedStrategy<serde_json::Value> {
+            let (min, max) = match key.kind {
+                keys::Kind::Integer { min, max } => (min as f64, max as f64),
+                keys::Kind::Number { min, max } => (min, max),
+                _ => unreachable!(),
+            };
+            prop_oneof![
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(serde_json::Value::from),
+                Just(serde_json::json!(u64::MAX)),
+                Just(serde_json::json!(1e300)),
+                prop_oneof![Just(min), Just(max), Just(min - 1.0), Just(max + 1.0), Just(max + 0.5)]
+                    .prop_map(serde_json::Value::from),
+            ]
+            .boxed()
+        }
+
+        fn numeric() -> impl Strategy<Value = &'static keys::Key> {
+            let keys: Vec<&'static keys::Key> = keys::KEYS
+                .iter()
+                .filter(|k| matches!(k.kind, keys::Kind::Integer { .. } | keys::Kind::Number { .. }))
+                .collect();
+            proptest::sample::select(keys)
+        }
+
+        proptest! {
+            /// Every numeric key, fed anything: one error naming it, or a config whose
+            /// times the daemon and `status` compute with, never a panic.
+            #[test]
+            fn no_number_panics((key, v) in numeric().prop_flat_map(|k| (Just(k), value(k)))) {
+                let mut cfg = serde_json::json!({"source_dir": "s", "backup_dir": "b", "log_dir": "l"});
+                cfg[key.name] = v.clone();
+                match parse(&cfg.to_string()) {
+                    Ok(c) => {
+                        prop_assert!(key.check(v.as_f64().unwrap()).is_none(), "{} = {v} taken", key.name);
+                        let now = chrono::Local::now();
+                        let seen = crate::rules::health::Seen {
+                            mode: "daemon".into(),
+                            state: "running".into(),
+                            updated_at: now,
+                            last_pass_at: Some(now),
+                            last_copy_at: None,
+                            alerts: Vec::new(),
+                        };
+                        let _ = crate::rules::health::problems(Some(&seen), now, c.reconcile_interval);
+                    }
+                    Err((named, _)) => prop_assert_eq!(named.as_deref(), Some(key.name)),
+                }
+            }
+        }
+    }
+
     #[test]
     fn defaults_and_relative_paths() {
         let c = parse(r#"{"source_dir":"src","backup_dir":"/b","log_dir":"../logs"}"#).unwrap();

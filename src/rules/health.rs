@@ -26,7 +26,10 @@ pub fn problems(status: Option<&Seen>, now: DateTime<Local>, interval: Duration)
     let Some(s) = status else {
         return vec!["no status.json: cctv-mirror has not run with this configuration yet".into()];
     };
-    let limit = TimeDelta::from_std(interval * 2).unwrap_or(TimeDelta::MAX) + TimeDelta::seconds(60);
+    let limit = TimeDelta::from_std(interval.saturating_mul(2))
+        .ok()
+        .and_then(|d| d.checked_add(&TimeDelta::seconds(60)))
+        .unwrap_or(TimeDelta::MAX);
     let age = |t: DateTime<Local>| now.signed_duration_since(t);
     let mut out = Vec::new();
     if s.mode == "daemon" && s.state != "running" {

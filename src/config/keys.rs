@@ -96,7 +96,7 @@ pub fn names() -> String {
 }
 
 impl Key {
-    /// The type column of the docs: `integer 1–64`, `integer ≥ 1`, `path`, ….
+    /// The type column of the docs: `integer 1–64`, `path`, ….
     pub fn kind_text(&self) -> String {
         match self.kind {
             Kind::Path => "path".into(),
@@ -149,8 +149,8 @@ mod tests {
             "must be between 1 and 64 (got 0)"
         );
         assert_eq!(
-            key("reconcile_interval_secs").check(0.0).unwrap(),
-            "must be at least 1 (got 0)"
+            key("reconcile_interval_secs").check(90_000.0).unwrap(),
+            "must be between 1 and 86400 (got 90000)"
         );
         assert_eq!(
             key("live_sync_secs").check(-1.0).unwrap(),

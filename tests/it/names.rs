@@ -10,13 +10,18 @@ use serde_json::json;
 
 use crate::common::*;
 
+tests![
+    a_recording_named_255_bytes_is_backed_up_under_its_name,
+    a_recording_in_progress_at_the_limit_is_followed_then_finished,
+    the_watcher_copies_a_recording_named_255_bytes,
+];
+
 /// A Dahua-style name of exactly `len` bytes, ending `.dav`.
 fn long_name(len: usize) -> String {
     let stem = "CAMERA_ENTRADA_PRINCIPAL_ch12_main_20261127100000_20261127110000_".repeat(5);
     format!("{}.dav", &stem[..len - 4])
 }
 
-#[test]
 fn a_recording_named_255_bytes_is_backed_up_under_its_name() {
     let env = Env::new(json!({}));
     let rel = dated(today(), &long_name(255));
@@ -48,7 +53,6 @@ fn a_recording_named_255_bytes_is_backed_up_under_its_name() {
 
 /// A recorder's in-progress name at the limit (`NAME.dav_`, 255 bytes): its copy grows
 /// under a short `.partial` name, and takes the full final name once renamed.
-#[test]
 fn a_recording_in_progress_at_the_limit_is_followed_then_finished() {
     let env = Env::new(json!({}));
     let name = long_name(254);
@@ -76,7 +80,6 @@ fn a_recording_in_progress_at_the_limit_is_followed_then_finished() {
 }
 
 /// The watcher copies a recording at the limit too (the Windows build under Wine).
-#[test]
 fn the_watcher_copies_a_recording_named_255_bytes() {
     let env = Env::new(json!({"reconcile_interval_secs": 3600, "settle_secs": 1}));
     fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();

@@ -139,8 +139,10 @@ pub fn expect_panic<R>(f: impl FnOnce() -> R + std::panic::UnwindSafe) -> String
     }
 }
 
-/// Runs `trials` with this process's command line, as libtest would.
-pub fn main(trials: Vec<Trial>) {
+/// Runs `trials` with this process's command line, as libtest would: in the order of
+/// their names (tests that share a server, such as Wine's, meet it in the same state).
+pub fn main(mut trials: Vec<Trial>) {
+    trials.sort_by(|a, b| a.name().cmp(b.name()));
     let report = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if !EXPECTING_PANIC.with(|e| e.get()) {

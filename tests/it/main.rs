@@ -20,8 +20,9 @@
 //!
 //! A new module goes in the `suite!` list below (which declares it too); its
 //! `tests![...]` is then required, or the module does not compile. A module without
-//! tests (helpers only) is a plain `mod`. The harness runs no test's output capture:
-//! what a test prints is shown as it runs (as with `--nocapture`).
+//! tests (helpers only) is a plain `mod`. Tests run in the order of their names, as
+//! with libtest. The harness does not capture output: what a test prints shows as it
+//! runs (as with `--nocapture`).
 #![cfg_attr(unix, deny(dead_code))]
 
 #[cfg(unix)]

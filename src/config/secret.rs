@@ -63,10 +63,10 @@ impl Secret {
         match self {
             Secret::Env(var) => std::env::var(var)
                 .map(Redacted)
-                .map_err(|_| format!("the variable {var} named by {} is not set", keys.env)),
+                .map_err(|_| format!("{}: the variable {var} is not set", keys.env)),
             Secret::File(path) => std::fs::read_to_string(path)
                 .map(|s| Redacted(s.trim_end_matches(['\r', '\n']).to_string()))
-                .map_err(|e| format!("cannot read the file named by {}: {}", keys.file, e.kind())),
+                .map_err(|e| format!("{}: cannot read the file it names: {}", keys.file, e.kind())),
         }
     }
 }

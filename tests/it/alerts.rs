@@ -7,6 +7,10 @@ use serde_json::json;
 
 use crate::common::*;
 
+tests![
+    raised_once_and_cleared_once_across_once_runs,
+];
+
 /// The log of the newest pass (passes a second apart have a file each).
 fn last_log(env: &Env) -> String {
     let files = env.log_files();
@@ -19,7 +23,6 @@ fn once(env: &Env) -> String {
     last_log(env)
 }
 
-#[test]
 fn raised_once_and_cleared_once_across_once_runs() {
     let env = Env::new(json!({}));
     env.record(&dated(today(), "a.dav"), b"a");

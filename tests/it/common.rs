@@ -9,6 +9,8 @@ use std::time::{Duration, Instant, SystemTime};
 use chrono::{Days, Local, NaiveDate};
 use serde_json::{json, Value};
 
+pub use crate::harness::{missing, not_applicable, Outcome, Skip};
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_cctv-mirror");
 
 /// The file that marks the backup folder as the backup (`volume::MARKER`).
@@ -358,16 +360,34 @@ pub fn stop(mut child: Daemon) {
     assert_eq!(exit_code(&mut child, 60), Some(0));
 }
 
-/// Whether faketime is here to shift the binary's clock; says why a test is skipped.
-pub fn have_faketime() -> bool {
+/// Faketime, to shift the binary's clock; a test that needs it starts with
+/// `need_faketime()?`.
+pub fn need_faketime() -> Outcome {
     let ok = Command::new("faketime")
         .args(["-f", "+1d", "true"])
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!("SKIPPED: faketime is not installed (apt-get install faketime); clock-jump test not run");
+        return missing("faketime: apt-get install faketime");
     }
-    ok
+    Ok(())
+}
+
+/// Root, for a test that mounts or runs the binary as another user.
+pub fn need_root() -> Outcome {
+    if !is_root() {
+        return missing("root, to mount or to run the program as another user");
+    }
+    Ok(())
+}
+
+/// The native build: faketime, mounts and `setpriv` act on this Linux binary, not on
+/// the Windows build under Wine.
+pub fn native_only(why: &str) -> Outcome {
+    if windows_build() {
+        return not_applicable(format!("native build only: {why}"));
+    }
+    Ok(())
 }
 
 /// One pass with the clock shifted by `offset` (faketime syntax: "+400d", "-30d").

@@ -7,6 +7,16 @@ use serde_json::json;
 
 use crate::common::*;
 
+tests![
+    bad_configs_give_one_line_and_exit_2,
+    missing_keys_invalid_json_and_missing_file,
+    bad_usage_exits_2_and_help_explains,
+    relative_paths_resolve_against_the_config_folder,
+    check_prints_the_settings_and_judges_the_folders,
+    a_log_folder_that_cannot_be_created_exits_1,
+    a_byte_order_mark_is_accepted,
+];
+
 fn assert_one_line_error(out: &std::process::Output, key: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{}", show(out));
@@ -16,7 +26,6 @@ fn assert_one_line_error(out: &std::process::Output, key: &str) {
     assert!(!err.contains("panicked") && !err.contains("backtrace"), "{err}");
 }
 
-#[test]
 fn bad_configs_give_one_line_and_exit_2() {
     let cases = [
         (json!({"retention_days": 0}), "retention_days"),
@@ -75,7 +84,6 @@ fn bad_configs_give_one_line_and_exit_2() {
     }
 }
 
-#[test]
 fn missing_keys_invalid_json_and_missing_file() {
     let env = Env::new(json!({}));
     fs::write(&env.config, r#"{"source_dir": "s", "backup_dir": "b"}"#).unwrap();
@@ -96,7 +104,6 @@ fn missing_keys_invalid_json_and_missing_file() {
     assert_one_line_error(&env.command(&["run", "--once"]).output().unwrap(), "cannot read");
 }
 
-#[test]
 fn bad_usage_exits_2_and_help_explains() {
     let out = Command::new(BIN).args(["run", "--bogus"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
@@ -112,7 +119,6 @@ fn bad_usage_exits_2_and_help_explains() {
     );
 }
 
-#[test]
 fn relative_paths_resolve_against_the_config_folder() {
     let env = Env::new(json!({}));
     env.record(&dated(today(), "a.dav"), b"a");
@@ -126,7 +132,6 @@ fn relative_paths_resolve_against_the_config_folder() {
     assert_eq!(env.backup_files(), vec![dated(today(), "a.dav")]);
 }
 
-#[test]
 fn check_prints_the_settings_and_judges_the_folders() {
     let env = Env::new(json!({"retention_days": 7}));
     env.record(&dated(today(), "a.dav"), b"a");
@@ -152,7 +157,6 @@ fn check_prints_the_settings_and_judges_the_folders() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("source_dir"));
 }
 
-#[test]
 fn a_log_folder_that_cannot_be_created_exits_1() {
     let env = Env::new(json!({}));
     fs::write(env.dir.path().join("blocker"), b"a file where a folder should be").unwrap();
@@ -167,7 +171,6 @@ fn a_log_folder_that_cannot_be_created_exits_1() {
 }
 
 /// A config saved by Windows Notepad as "UTF-8 with BOM" is read like any other.
-#[test]
 fn a_byte_order_mark_is_accepted() {
     let env = Env::new(serde_json::json!({}));
     let text = std::fs::read_to_string(&env.config).unwrap();

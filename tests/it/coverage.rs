@@ -11,6 +11,14 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
+tests![
+    the_report_finds_exactly_the_planted_gaps,
+    text_and_source_only_recordings,
+    a_whole_backup_is_complete_and_the_daemon_keeps_the_coverage_files,
+    report_refuses_a_missing_backup_and_bad_days,
+    the_html_report_renders_in_chromium_with_a_cell_per_camera_day,
+];
+
 /// The path of `camera`'s segment `from`-`to` on `day`.
 fn segment(day: NaiveDate, camera: &str, from: &str, to: &str) -> String {
     dated(day, &format!("{camera}/{from}-{to}[R][0@0][0].dav"))
@@ -102,7 +110,6 @@ fn gaps(doc: &Value) -> Vec<(String, String, String)> {
     out
 }
 
-#[test]
 fn the_report_finds_exactly_the_planted_gaps() {
     let env = Env::new(json!({}));
     let planted = planted(&env);
@@ -136,7 +143,6 @@ fn the_report_finds_exactly_the_planted_gaps() {
     assert_eq!(day["types"]["R"], 22);
 }
 
-#[test]
 fn text_and_source_only_recordings() {
     let env = Env::new(json!({"gap_tolerance_secs": 60}));
     planted(&env);
@@ -163,7 +169,6 @@ fn text_and_source_only_recordings() {
     assert_eq!(doc["verdict"]["source_only"], 0);
 }
 
-#[test]
 fn a_whole_backup_is_complete_and_the_daemon_keeps_the_coverage_files() {
     let env = Env::new(json!({"retention_days": 2}));
     for day in [days_ago(2), days_ago(1)] {
@@ -191,7 +196,6 @@ fn a_whole_backup_is_complete_and_the_daemon_keeps_the_coverage_files() {
     assert!(text.contains(&format!("5 days of history on {full_on}.")), "{text}");
 }
 
-#[test]
 fn report_refuses_a_missing_backup_and_bad_days() {
     let env = Env::new(json!({}));
     env.record(&dated(days_ago(1), "ch01/10.00.00-10.59.59.dav"), &payload(64, 1));
@@ -232,11 +236,9 @@ pub fn headless(profile: &Path) -> Command {
     c
 }
 
-#[test]
-fn the_html_report_renders_in_chromium_with_a_cell_per_camera_day() {
+fn the_html_report_renders_in_chromium_with_a_cell_per_camera_day() -> Outcome {
     if chromium().is_none() {
-        eprintln!("SKIPPED: chromium is not installed");
-        return;
+        return missing("chromium: apt-get install chromium");
     }
     let env = Env::new(json!({"site_name": "Cliente <X> & filhos"}));
     planted(&env);
@@ -283,6 +285,7 @@ fn the_html_report_renders_in_chromium_with_a_cell_per_camera_day() {
     let (colours, inked) = looks(&shot);
     assert!(colours >= 5, "the heatmap's colours: {colours}");
     assert!(inked > 0.01, "not blank: {inked}");
+    Ok(())
 }
 
 /// The distinct colours of a PNG and the share of its pixels that are not white.

@@ -6,7 +6,13 @@ use serde_json::json;
 
 use crate::common::*;
 
-#[test]
+tests![
+    the_tick_copies_new_recordings_until_sigterm,
+    sigint_stops_it_too,
+    sigterm_during_a_large_copy_leaves_nothing_partial,
+    kill_9_at_several_points_never_leaves_a_partial_file_under_a_final_name,
+];
+
 fn the_tick_copies_new_recordings_until_sigterm() {
     let env = Env::new(json!({"reconcile_interval_secs": 1}));
     env.record(&dated(today(), "first.dav"), b"1");
@@ -27,7 +33,6 @@ fn the_tick_copies_new_recordings_until_sigterm() {
     assert!(env.logs_text().contains("stop requested"));
 }
 
-#[test]
 fn sigint_stops_it_too() {
     let env = Env::new(json!({"reconcile_interval_secs": 3600}));
     let mut child = env.daemon(&["--no-watch"]);
@@ -39,7 +44,6 @@ fn sigint_stops_it_too() {
     assert_eq!(env.status()["state"], "stopped");
 }
 
-#[test]
 fn sigterm_during_a_large_copy_leaves_nothing_partial() {
     let env = Env::new(json!({"reconcile_interval_secs": 3600}));
     let rel = dated(today(), "big.dav");
@@ -100,7 +104,6 @@ fn files_ending(dir: &std::path::Path, suffix: &str) -> Vec<std::path::PathBuf> 
 /// A moment to kill the daemon at: its name, and how to see it has come.
 type KillPoint<'a> = (&'static str, Box<dyn Fn(&Env) -> bool + 'a>);
 
-#[test]
 fn kill_9_at_several_points_never_leaves_a_partial_file_under_a_final_name() {
     use std::time::{Duration, Instant, SystemTime};
     let env = Env::new(json!({"reconcile_interval_secs": 3600, "copy_workers": 1}));

@@ -12,6 +12,13 @@ use chrono::{Days, Local, NaiveDateTime, TimeDelta, TimeZone, Timelike};
 
 use crate::common::*;
 
+tests![
+    writes_a_site_whose_names_frames_and_gaps_agree,
+    a_demo_folder_is_written_again_and_any_other_is_refused,
+    live_grows_finishes_and_wipes_the_source,
+    report_reads_back_exactly_the_planted_gaps,
+];
+
 fn demo(dir: &Path, args: &[&str]) -> Output {
     program()
         .arg("demo")
@@ -110,7 +117,6 @@ fn uncovered(spans: &[(String, Span)], from: NaiveDateTime) -> Vec<(String, Naiv
     found
 }
 
-#[test]
 fn writes_a_site_whose_names_frames_and_gaps_agree() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("site");
@@ -164,7 +170,6 @@ fn writes_a_site_whose_names_frames_and_gaps_agree() {
     assert!(check.status.success(), "{}", show(&check));
 }
 
-#[test]
 fn a_demo_folder_is_written_again_and_any_other_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("site");
@@ -214,7 +219,6 @@ fn after_wipe(text: &str) -> Option<&str> {
     Some(&text[at + 1..])
 }
 
-#[test]
 fn live_grows_finishes_and_wipes_the_source() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("site");
@@ -301,7 +305,6 @@ fn gaps_in(doc: &serde_json::Value) -> Vec<(String, NaiveDateTime, NaiveDateTime
 /// coverage shows exactly the planted gaps and no others — over the whole 31-day window,
 /// where the days before the site's first recording are history not yet begun, not gaps;
 /// in `report` and in the daemon's own `coverage.json`.
-#[test]
 fn report_reads_back_exactly_the_planted_gaps() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("demo");

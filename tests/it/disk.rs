@@ -7,29 +7,29 @@ use serde_json::json;
 
 use crate::common::*;
 
+tests![
+    a_full_backup_disk_leaves_nothing_partial_and_recovers,
+    a_write_that_hits_enospc_leaves_no_temporary,
+    a_daemon_copies_what_did_not_fit_as_soon_as_there_is_room,
+];
+
 /// A tmpfs mounted at a path, unmounted when dropped.
 struct Tmpfs(std::path::PathBuf);
 
 impl Tmpfs {
-    fn mount(at: &std::path::Path, size: &str) -> Option<Tmpfs> {
+    fn mount(at: &std::path::Path, size: &str) -> Result<Tmpfs, Skip> {
         fs::create_dir_all(at).unwrap();
         let out = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
             .arg(at)
             .output();
         match out {
-            Ok(o) if o.status.success() => Some(Tmpfs(at.to_path_buf())),
-            Ok(o) => {
-                eprintln!(
-                    "SKIPPED: cannot mount a tmpfs here ({}); run as root to test a full disk",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                );
-                None
-            }
-            Err(e) => {
-                eprintln!("SKIPPED: no mount command ({e})");
-                None
-            }
+            Ok(o) if o.status.success() => Ok(Tmpfs(at.to_path_buf())),
+            Ok(o) => missing(format!(
+                "root, to mount a tmpfs as a small disk: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => missing(format!("the mount command: {e}")),
         }
     }
 
@@ -49,12 +49,9 @@ impl Drop for Tmpfs {
     }
 }
 
-#[test]
-fn a_full_backup_disk_leaves_nothing_partial_and_recovers() {
+fn a_full_backup_disk_leaves_nothing_partial_and_recovers() -> Outcome {
     let env = Env::new(json!({"min_free_percent": 5.0}));
-    let Some(disk) = Tmpfs::mount(&env.backup, "2m") else {
-        return;
-    };
+    let disk = Tmpfs::mount(&env.backup, "2m")?;
     // A new, empty disk: the operator says it is the backup.
     env.adopt_backup();
     env.record(&dated(today(), "small.dav"), &payload(100_000, 1));
@@ -80,18 +77,16 @@ fn a_full_backup_disk_leaves_nothing_partial_and_recovers() {
         payload(3 << 20, 2)
     );
     assert!(env.alert_kinds().is_empty(), "{:?}", env.alert_kinds());
+    Ok(())
 }
 
-#[test]
-fn a_write_that_hits_enospc_leaves_no_temporary() {
+fn a_write_that_hits_enospc_leaves_no_temporary() -> Outcome {
     // The free-space check passes (the file fits at first) but the disk fills during the
     // copy because something else takes the room: ENOSPC mid-write must still leave
     // nothing behind. Simulated by a source bigger than what is free but a check that
     // sees only the starting size: a recording that grows while it is copied.
     let env = Env::new(json!({"min_free_percent": 0.0}));
-    let Some(_disk) = Tmpfs::mount(&env.backup, "4m") else {
-        return;
-    };
+    let _disk = Tmpfs::mount(&env.backup, "4m")?;
     let filler = env.backup.join("filler.bin");
     fs::write(&filler, payload(3 << 20, 0)).unwrap();
     env.record(&dated(today(), "a.dav"), &payload(2 << 20, 3));
@@ -100,14 +95,12 @@ fn a_write_that_hits_enospc_leaves_no_temporary() {
     fs::remove_file(&filler).unwrap();
     env.pass();
     assert_eq!(env.backup_files(), vec![dated(today(), "a.dav")]);
+    Ok(())
 }
 
-#[test]
-fn a_daemon_copies_what_did_not_fit_as_soon_as_there_is_room() {
+fn a_daemon_copies_what_did_not_fit_as_soon_as_there_is_room() -> Outcome {
     let env = Env::new(json!({"min_free_percent": 0.0, "reconcile_interval_secs": 3600}));
-    let Some(disk) = Tmpfs::mount(&env.backup, "2m") else {
-        return;
-    };
+    let disk = Tmpfs::mount(&env.backup, "2m")?;
     // A new, empty disk: the operator says it is the backup.
     env.adopt_backup();
     let big = dated(today(), "big.dav");
@@ -125,4 +118,5 @@ fn a_daemon_copies_what_did_not_fit_as_soon_as_there_is_room() {
     wait_until(60, "the alert to clear", || env.alert_kinds().is_empty());
     assert!(env.logs_text().contains("there is room on the backup disk again"));
     stop(child);
+    Ok(())
 }

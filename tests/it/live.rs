@@ -14,6 +14,14 @@ use serde_json::json;
 
 use crate::common::*;
 
+tests![
+    a_growing_recording_is_followed_then_takes_its_final_name,
+    a_wipe_mid_recording_keeps_what_was_followed,
+    a_pass_copies_a_recording_in_progress_as_partial_and_finishes_it_later,
+    a_locked_recording_is_retried_with_growing_pauses,
+    status_json_shows_the_daemon_live_state,
+];
+
 fn env() -> Env {
     Env::new(json!({"reconcile_interval_secs": 3600, "settle_secs": 1, "live_sync_secs": 2}))
 }
@@ -82,7 +90,6 @@ fn is_prefix(copy: &Path, source: &Path, min: u64) -> bool {
     }
 }
 
-#[test]
 fn a_growing_recording_is_followed_then_takes_its_final_name() {
     let env = env();
     fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
@@ -113,7 +120,6 @@ fn a_growing_recording_is_followed_then_takes_its_final_name() {
     stop(child);
 }
 
-#[test]
 fn a_wipe_mid_recording_keeps_what_was_followed() {
     let env = env();
     fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
@@ -138,7 +144,6 @@ fn a_wipe_mid_recording_keeps_what_was_followed() {
     assert_eq!(env.backup_files(), vec![dated(today(), "ch1.dav.partial")]);
 }
 
-#[test]
 fn a_pass_copies_a_recording_in_progress_as_partial_and_finishes_it_later() {
     let env = Env::new(json!({}));
     let rel = dated(today(), "ch1.dav");
@@ -161,15 +166,11 @@ fn a_pass_copies_a_recording_in_progress_as_partial_and_finishes_it_later() {
         .contains("finished: the in-progress copy (5000 of 8000 bytes)"));
 }
 
-#[test]
-fn a_locked_recording_is_retried_with_growing_pauses() {
+fn a_locked_recording_is_retried_with_growing_pauses() -> Outcome {
     use std::os::unix::fs::PermissionsExt;
-    if !is_root() || windows_build() {
-        eprintln!(
-            "SKIPPED: needs root and the native build, to run the daemon as another user whose reads a mode can refuse"
-        );
-        return;
-    }
+    // The daemon runs as another user, whose reads a file's mode can refuse.
+    native_only("it runs the daemon as another Linux user")?;
+    need_root()?;
     let env = env();
     fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
     let mut child = Daemon(
@@ -199,9 +200,9 @@ fn a_locked_recording_is_retried_with_growing_pauses() {
     assert_eq!(log.matches("locked by another program").count(), 1, "said once: {log}");
     signal(&child, stop_signal());
     assert_eq!(exit_code(&mut child, 60), Some(0));
+    Ok(())
 }
 
-#[test]
 fn status_json_shows_the_daemon_live_state() {
     let env = env();
     fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();

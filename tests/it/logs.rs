@@ -6,11 +6,16 @@ use serde_json::json;
 
 use crate::common::*;
 
+tests![
+    old_pass_logs_are_pruned_once_a_day_and_nothing_else,
+    zero_keeps_every_log,
+    a_clock_jumped_ahead_keeps_the_recent_logs,
+];
+
 fn log_at(env: &Env, days_back: u64, name: &str) -> std::path::PathBuf {
     write_file(&env.logs.join(dated(days_ago(days_back), name)), b"an old pass\n")
 }
 
-#[test]
 fn old_pass_logs_are_pruned_once_a_day_and_nothing_else() {
     let env = Env::new(json!({ "log_retention_days": 10 }));
     env.record(&dated(today(), "a.dav"), b"a");
@@ -45,7 +50,6 @@ fn old_pass_logs_are_pruned_once_a_day_and_nothing_else() {
     assert_eq!(stamp.trim(), today().to_string());
 }
 
-#[test]
 fn zero_keeps_every_log() {
     let env = Env::new(json!({ "log_retention_days": 0 }));
     let old = log_at(&env, 400, "08-00-00.log");
@@ -53,13 +57,11 @@ fn zero_keeps_every_log() {
     assert!(old.exists());
 }
 
-#[test]
-fn a_clock_jumped_ahead_keeps_the_recent_logs() {
-    if !have_faketime() {
-        return;
-    }
+fn a_clock_jumped_ahead_keeps_the_recent_logs() -> Outcome {
+    need_faketime()?;
     let env = Env::new(json!({ "log_retention_days": 10 }));
     let recent = log_at(&env, 2, "08-00-00.log");
     pass_at(&env, "+400d");
     assert!(recent.exists(), "a clock 400 days ahead deleted recent logs");
+    Ok(())
 }

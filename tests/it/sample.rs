@@ -9,6 +9,11 @@ use std::time::{Duration, SystemTime};
 
 use crate::common::{program, set_mtime, show};
 
+tests![
+    the_first_run_over_the_sample_copies_everything_with_no_alert_and_a_complete_history,
+    the_pass_that_starts_in_progress_copies_counts_them_in_its_coverage,
+];
+
 fn copy_tree(from: &Path, to: &Path, files: &mut Vec<PathBuf>) {
     fs::create_dir_all(to).unwrap();
     for e in fs::read_dir(from).unwrap().flatten() {
@@ -37,7 +42,6 @@ fn sample(tmp: &Path, age: Duration) -> (PathBuf, Vec<PathBuf>) {
     (config, files)
 }
 
-#[test]
 fn the_first_run_over_the_sample_copies_everything_with_no_alert_and_a_complete_history() {
     let tmp = tempfile::tempdir().unwrap();
     let (config, files) = sample(tmp.path(), Duration::from_secs(600));
@@ -74,7 +78,6 @@ fn the_first_run_over_the_sample_copies_everything_with_no_alert_and_a_complete_
 
 /// Recordings a pass finds still being written are copied as `NAME.dav.partial`, and
 /// the coverage that pass writes counts them: in progress, not gaps.
-#[test]
 fn the_pass_that_starts_in_progress_copies_counts_them_in_its_coverage() {
     let tmp = tempfile::tempdir().unwrap();
     let (config, files) = sample(tmp.path(), Duration::ZERO);

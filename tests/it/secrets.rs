@@ -10,6 +10,11 @@ use serde_json::{json, Value};
 use crate::common::{dated, show, today, Env};
 use crate::receiver::Receiver;
 
+tests![
+    a_secret_pasted_as_a_variable_name_is_refused_without_being_repeated,
+    a_secret_pasted_as_a_file_path_is_in_no_output_log_status_or_alert,
+];
+
 /// What an operator might paste: an S3 secret key, or an e-mail password.
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
@@ -40,7 +45,6 @@ fn email(password_key: (&str, &str)) -> Value {
     e
 }
 
-#[test]
 fn a_secret_pasted_as_a_variable_name_is_refused_without_being_repeated() {
     for (section, key) in [
         (
@@ -66,7 +70,6 @@ fn a_secret_pasted_as_a_variable_name_is_refused_without_being_repeated() {
     }
 }
 
-#[test]
 fn a_secret_pasted_as_a_file_path_is_in_no_output_log_status_or_alert() {
     let r = Receiver::start();
     let env = Env::new(json!({
@@ -95,8 +98,8 @@ fn a_secret_pasted_as_a_file_path_is_in_no_output_log_status_or_alert() {
     for q in &reqs {
         seen.push_str(&q.text());
     }
-    assert!(seen.contains("named by offsite.secret_access_key_file"), "{seen}");
-    assert!(seen.contains("named by notify.email.password_file"), "{seen}");
+    assert!(seen.contains("offsite.secret_access_key_file: cannot read the file it names"), "{seen}");
+    assert!(seen.contains("notify.email.password_file: cannot read the file it names"), "{seen}");
     assert!(!seen.contains(SECRET), "the secret was echoed: {seen}");
     assert!(!seen.contains("wJalrXUtnFEMI"), "part of the secret was echoed");
 }

@@ -14,6 +14,13 @@ use serde_json::json;
 
 use crate::common::*;
 
+tests![
+    the_windows_service_lives_and_dies_cleanly,
+    service_run_from_a_console_says_to_use_run,
+    the_windowless_twin_has_no_console_and_works,
+    a_service_with_spaces_in_its_paths_starts_and_stops,
+];
+
 const NAME: &str = "cctv-mirror-test";
 
 fn wine() -> Command {
@@ -35,11 +42,9 @@ fn events() -> String {
         .unwrap_or_default()
 }
 
-#[test]
-fn the_windows_service_lives_and_dies_cleanly() {
+fn the_windows_service_lives_and_dies_cleanly() -> Outcome {
     if !windows_build() {
-        println!("SKIPPED: the Windows service runs under Wine only (scripts/wine-tests.sh)");
-        return;
+        return not_applicable("Windows build only: scripts/wine-tests.sh runs it");
     }
     let env = Env::new(json!({ "reconcile_interval_secs": 3600 }));
     let _ = service(&env, &["uninstall"]); // a previous run's leftover, if any
@@ -144,6 +149,7 @@ fn the_windows_service_lives_and_dies_cleanly() {
         );
         assert!(ev.contains("cctv-mirror stopped"), "{ev}");
     }
+    Ok(())
 }
 
 fn write_big(path: &std::path::Path, len: usize) {
@@ -157,11 +163,9 @@ fn write_big(path: &std::path::Path, len: usize) {
     f.sync_all().unwrap();
 }
 
-#[test]
-fn service_run_from_a_console_says_to_use_run() {
+fn service_run_from_a_console_says_to_use_run() -> Outcome {
     if !windows_build() {
-        println!("SKIPPED: Windows build only");
-        return;
+        return not_applicable("Windows build only: scripts/wine-tests.sh runs it");
     }
     let env = Env::new(json!({}));
     let out = env.command(&["service", "run"]).output().unwrap();
@@ -171,15 +175,14 @@ fn service_run_from_a_console_says_to_use_run() {
         "{}",
         show(&out)
     );
+    Ok(())
 }
 
 /// `cctv-mirrorw.exe` is a GUI-subsystem program (no console window for Task
 /// Scheduler), `cctv-mirror.exe` a console one; the windowless one still does a pass.
-#[test]
-fn the_windowless_twin_has_no_console_and_works() {
+fn the_windowless_twin_has_no_console_and_works() -> Outcome {
     let Some(exe) = std::env::var_os("CCTV_MIRROR_TEST_EXE").map(PathBuf::from) else {
-        println!("SKIPPED: Windows build only");
-        return;
+        return not_applicable("Windows build only: scripts/wine-tests.sh runs it");
     };
     let twin = exe.with_file_name("cctv-mirrorw.exe");
     assert_eq!(pe_subsystem(&exe), 3, "console");
@@ -194,6 +197,7 @@ fn the_windowless_twin_has_no_console_and_works() {
         .unwrap();
     assert!(out.status.success(), "{}", show(&out));
     assert!(env.backup.join(dated(today(), "a.dav")).exists());
+    Ok(())
 }
 
 /// The PE optional header's Subsystem field (2 GUI, 3 console).
@@ -207,11 +211,9 @@ fn pe_subsystem(path: &std::path::Path) -> u16 {
 
 /// The program and its config in folders with spaces (`C:\Program Files\…`): the
 /// service manager's command line quotes them, and the service starts and stops.
-#[test]
-fn a_service_with_spaces_in_its_paths_starts_and_stops() {
+fn a_service_with_spaces_in_its_paths_starts_and_stops() -> Outcome {
     let Some(exe) = std::env::var_os("CCTV_MIRROR_TEST_EXE").map(PathBuf::from) else {
-        println!("SKIPPED: Windows build only");
-        return;
+        return not_applicable("Windows build only: scripts/wine-tests.sh runs it");
     };
     let env = Env::new(json!({}));
     let programs = env.dir.path().join("Program Files/cctv mirror");
@@ -257,4 +259,5 @@ fn a_service_with_spaces_in_its_paths_starts_and_stops() {
         folder.join("logs/status.json").exists(),
         "the service ran with its config"
     );
+    Ok(())
 }

@@ -8,6 +8,11 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
+tests![
+    status_exit_codes_follow_health,
+    a_running_daemon_is_healthy_and_a_stopped_one_is_not,
+];
+
 fn status(env: &Env, json_form: bool) -> (Option<i32>, String) {
     let args: &[&str] = if json_form { &["status", "--json"] } else { &["status"] };
     let out = env.command(args).output().expect("run status");
@@ -29,7 +34,6 @@ fn age_status(env: &Env, secs: i64) {
     fs::write(&path, s.to_string()).unwrap();
 }
 
-#[test]
 fn status_exit_codes_follow_health() {
     let env = Env::new(json!({"reconcile_interval_secs": 600}));
     let (code, text) = status(&env, false);
@@ -85,7 +89,6 @@ fn status_exit_codes_follow_health() {
     assert_eq!(code, Some(2));
 }
 
-#[test]
 fn a_running_daemon_is_healthy_and_a_stopped_one_is_not() {
     let env = Env::new(json!({"reconcile_interval_secs": 600}));
     env.record(

@@ -9,6 +9,16 @@ use serde_json::json;
 
 use crate::common::*;
 
+tests![
+    ready_status_watchdog_and_stopping_reach_systemd,
+    an_abstract_socket_works_and_no_socket_means_silence,
+    journal_lines_carry_priorities_and_no_timestamp,
+    the_units_pass_systemd_analyze_verify,
+    install_runs_as_the_account_asked_for_and_never_takes_a_password_on_linux,
+    install_refuses_a_config_that_is_not_ready,
+    a_hung_backup_disk_stops_the_watchdog,
+];
+
 /// Every message received until `secs` have passed or `done` holds for the list.
 fn receive(sock: &UnixDatagram, secs: u64, mut done: impl FnMut(&[String]) -> bool) -> Vec<String> {
     sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
@@ -45,7 +55,6 @@ fn notify_daemon(env: &Env, socket: Option<&std::path::Path>, watchdog_usec: Opt
     Daemon(c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap())
 }
 
-#[test]
 fn ready_status_watchdog_and_stopping_reach_systemd() {
     let env = Env::new(json!({ "reconcile_interval_secs": 2 }));
     env.record(&dated(today(), "a.dav"), b"a");
@@ -85,7 +94,6 @@ fn ready_status_watchdog_and_stopping_reach_systemd() {
     assert_eq!(exit_code(&mut daemon, 60), Some(0));
 }
 
-#[test]
 fn an_abstract_socket_works_and_no_socket_means_silence() {
     let env = Env::new(json!({}));
     let name = format!("@cctv-mirror-test-{}", std::process::id());
@@ -111,7 +119,6 @@ fn an_abstract_socket_works_and_no_socket_means_silence() {
     assert!(receive(&quiet, 3, |_| false).is_empty());
 }
 
-#[test]
 fn journal_lines_carry_priorities_and_no_timestamp() {
     let env = Env::new(json!({}));
     env.record(&dated(today(), "a.dav"), b"a");
@@ -141,10 +148,9 @@ fn journal_lines_carry_priorities_and_no_timestamp() {
     assert!(String::from_utf8_lossy(&plain.stdout).starts_with("20"));
 }
 
-fn verify_unit(unit: &str, dir: &std::path::Path) {
+fn verify_unit(unit: &str, dir: &std::path::Path) -> Outcome {
     let Ok(v) = Command::new("systemd-analyze").arg("--version").output() else {
-        println!("SKIPPED: systemd-analyze is not installed (apt-get install systemd)");
-        return;
+        return missing("systemd-analyze: apt-get install systemd");
     };
     assert!(v.status.success());
     let path = dir.join("cctv-mirror.service");
@@ -160,10 +166,10 @@ fn verify_unit(unit: &str, dir: &std::path::Path) {
         !noise.contains("cctv-mirror.service"),
         "warnings about the unit: {noise}"
     );
+    Ok(())
 }
 
-#[test]
-fn the_units_pass_systemd_analyze_verify() {
+fn the_units_pass_systemd_analyze_verify() -> Outcome {
     let env = Env::new(json!({}));
     let packaged = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -171,12 +177,13 @@ fn the_units_pass_systemd_analyze_verify() {
     ))
     .unwrap()
     .replace("/usr/local/bin/cctv-mirror", BIN);
-    verify_unit(&packaged, env.dir.path());
+    verify_unit(&packaged, env.dir.path())?;
 
     // Where systemd is not running, `service install` prints the unit for this config.
     if std::path::Path::new("/run/systemd/system").is_dir() {
-        println!("SKIPPED: systemd runs here; not installing a real service from a test");
-        return;
+        return not_applicable(
+            "systemd runs here: the packaged unit passed, but `service install` would install a real service",
+        );
     }
     let out = env.command(&["service", "install"]).output().unwrap();
     assert!(out.status.success(), "{}", show(&out));
@@ -194,14 +201,12 @@ fn the_units_pass_systemd_analyze_verify() {
         "{unit}"
     );
     assert!(text.contains("systemctl enable --now cctv-mirror"), "{text}");
-    verify_unit(unit, env.dir.path());
+    verify_unit(unit, env.dir.path())
 }
 
-#[test]
-fn install_runs_as_the_account_asked_for_and_never_takes_a_password_on_linux() {
+fn install_runs_as_the_account_asked_for_and_never_takes_a_password_on_linux() -> Outcome {
     if std::path::Path::new("/run/systemd/system").is_dir() {
-        println!("SKIPPED: systemd runs here; not installing a real service from a test");
-        return;
+        return not_applicable("systemd runs here: `service install` would install a real service");
     }
     let env = Env::new(json!({}));
     let out = env
@@ -232,9 +237,9 @@ fn install_runs_as_the_account_asked_for_and_never_takes_a_password_on_linux() {
         show(&out)
     );
     assert!(!show(&out).contains("s3cret-value"), "the password never appears");
+    Ok(())
 }
 
-#[test]
 fn install_refuses_a_config_that_is_not_ready() {
     let env = Env::new(json!({ "backup_dir": "/nonexistent-disk/cctv/backup" }));
     let out = env.command(&["service", "install"]).output().unwrap();
@@ -254,17 +259,15 @@ fn install_refuses_a_config_that_is_not_ready() {
 /// A backup disk that hangs (a frozen file system: every write waits, as on a dead
 /// iSCSI session) stops the watchdog's pings while a copy is stuck on it, and they
 /// resume once it moves again: the proof of life comes from the work, not a timer.
-#[test]
-fn a_hung_backup_disk_stops_the_watchdog() {
-    if !is_root() || Command::new("fsfreeze").arg("--version").output().is_err() {
-        println!("SKIPPED: needs root, a loop device and fsfreeze");
-        return;
+fn a_hung_backup_disk_stops_the_watchdog() -> Outcome {
+    need_root()?;
+    if Command::new("fsfreeze").arg("--version").output().is_err() {
+        return missing("fsfreeze: apt-get install util-linux");
     }
     let env = Env::new(json!({ "reconcile_interval_secs": 3600 }));
     let disk = FrozenDisk::mount(&env.dir.path().join("disk.img"), &env.dir.path().join("mnt"));
     let Some(disk) = disk else {
-        println!("SKIPPED: cannot mount a loop device here");
-        return;
+        return missing("an ext4 file system on a loop device: mkfs.ext4 or mount -o loop failed");
     };
     env.write_config(json!({ "reconcile_interval_secs": 3600, "backup_dir": disk.mnt.join("backup") }));
     std::fs::create_dir_all(disk.mnt.join("backup")).unwrap();
@@ -299,6 +302,7 @@ fn a_hung_backup_disk_stops_the_watchdog() {
         disk.mnt.join("backup").join(dated(today(), "stuck.dav")).exists()
     });
     drop(daemon);
+    Ok(())
 }
 
 /// An ext4 image on a loop device that can be frozen; thawed and unmounted on drop.

@@ -11,7 +11,14 @@ use serde_json::json;
 
 use crate::common::*;
 
-#[test]
+tests![
+    a_backup_written_by_the_old_scripts_is_adopted_and_kept,
+    a_backup_folder_that_lost_its_marker_is_left_alone_until_adopted,
+    an_empty_folder_without_a_marker_is_not_taken_for_the_backup,
+    an_unmounted_backup_volume_gets_nothing_and_is_caught_up_when_back,
+    check_refuses_an_empty_unmarked_backup_folder_as_the_pass_does,
+];
+
 fn a_backup_written_by_the_old_scripts_is_adopted_and_kept() {
     let env = Env::new(json!({}));
     let old = dated(today(), "07.00.00-07.59.59[R][0@0][0].dav");
@@ -28,7 +35,6 @@ fn a_backup_written_by_the_old_scripts_is_adopted_and_kept() {
     assert_eq!(fs::read(env.backup.join(&old)).unwrap(), b"copied by the old scripts");
 }
 
-#[test]
 fn a_backup_folder_that_lost_its_marker_is_left_alone_until_adopted() {
     let env = Env::new(json!({}));
     env.record(&dated(today(), "a.dav"), b"a");
@@ -60,7 +66,6 @@ fn a_backup_folder_that_lost_its_marker_is_left_alone_until_adopted() {
     assert!(env.backup.join(dated(days_ago(90), "old.dav")).exists());
 }
 
-#[test]
 fn an_empty_folder_without_a_marker_is_not_taken_for_the_backup() {
     // What the mount point of a disk that is not mounted looks like, on a first run (or
     // after log_dir, which remembers the marking, was cleared).
@@ -87,16 +92,18 @@ struct Mount {
 }
 
 impl Mount {
-    fn bind(disk: &Path, at: &Path) -> Option<Mount> {
-        let out = Command::new("mount").arg("--bind").arg(disk).arg(at).output().ok()?;
+    fn bind(disk: &Path, at: &Path) -> Result<Mount, Skip> {
+        let out = match Command::new("mount").arg("--bind").arg(disk).arg(at).output() {
+            Ok(out) => out,
+            Err(e) => return missing(format!("the mount command: {e}")),
+        };
         if !out.status.success() {
-            eprintln!(
-                "SKIPPED: cannot bind-mount here ({}); the volume test needs root",
+            return missing(format!(
+                "root, to bind-mount: {}",
                 String::from_utf8_lossy(&out.stderr).trim()
-            );
-            return None;
+            ));
         }
-        Some(Mount {
+        Ok(Mount {
             at: at.to_path_buf(),
             mounted: true,
         })
@@ -129,19 +136,13 @@ impl Drop for Mount {
     }
 }
 
-#[test]
-fn an_unmounted_backup_volume_gets_nothing_and_is_caught_up_when_back() {
-    if !is_root() {
-        eprintln!("SKIPPED: mounting needs root");
-        return;
-    }
+fn an_unmounted_backup_volume_gets_nothing_and_is_caught_up_when_back() -> Outcome {
+    need_root()?;
     let env = Env::new(json!({"reconcile_interval_secs": 3600, "settle_secs": 1}));
     let disk = env.dir.path().join("disk");
     fs::create_dir_all(&disk).unwrap();
     fs::create_dir_all(&env.backup).unwrap();
-    let Some(mut mount) = Mount::bind(&disk, &env.backup) else {
-        return;
-    };
+    let mut mount = Mount::bind(&disk, &env.backup)?;
     env.adopt_backup();
     fs::create_dir_all(env.source.join(today().format("%Y/%m/%d").to_string())).unwrap();
     let child = env.watching();
@@ -174,11 +175,11 @@ fn an_unmounted_backup_volume_gets_nothing_and_is_caught_up_when_back() {
     wait_until(60, "the alert to clear", || env.alert_kinds().is_empty());
     assert!(env.logs_text().contains("the backup volume is back"));
     stop(child);
+    Ok(())
 }
 
 /// `check` (and so `service install`) says what a pass would do with an empty,
 /// unmarked backup folder: refuse it until `adopt-backup`.
-#[test]
 fn check_refuses_an_empty_unmarked_backup_folder_as_the_pass_does() {
     let env = Env::new(serde_json::json!({}));
     std::fs::create_dir_all(&env.backup).unwrap();

@@ -10,6 +10,18 @@ use serde_json::json;
 
 use crate::common::*;
 
+tests![
+    a_closed_recording_reaches_the_backup,
+    a_slow_writer_is_copied_whole,
+    a_recording_renamed_from_dav_underscore_is_copied_under_its_final_name,
+    the_midnight_rollover_folder_is_scanned,
+    a_burst_past_the_inotify_queue_is_fully_mirrored,
+    the_source_folder_deleted_and_recreated_while_running,
+    a_source_folder_missing_at_start_is_watched_once_it_appears,
+    the_watcher_copies_with_the_clock_jumped_ahead,
+    the_windows_build_finishes_a_recording_once_its_writer_closes_it,
+];
+
 fn env() -> Env {
     Env::new(json!({"reconcile_interval_secs": 3600, "settle_secs": 1}))
 }
@@ -27,7 +39,6 @@ fn same_content(env: &Env, rel: &str) -> bool {
     }
 }
 
-#[test]
 fn a_closed_recording_reaches_the_backup() {
     let env = env();
     let child = watching_today(&env);
@@ -50,7 +61,6 @@ fn a_closed_recording_reaches_the_backup() {
     stop(child);
 }
 
-#[test]
 fn a_slow_writer_is_copied_whole() {
     let env = env();
     let child = watching_today(&env);
@@ -69,7 +79,6 @@ fn a_slow_writer_is_copied_whole() {
     stop(child);
 }
 
-#[test]
 fn a_recording_renamed_from_dav_underscore_is_copied_under_its_final_name() {
     let env = env();
     let child = watching_today(&env);
@@ -91,7 +100,6 @@ fn a_recording_renamed_from_dav_underscore_is_copied_under_its_final_name() {
     stop(child);
 }
 
-#[test]
 fn the_midnight_rollover_folder_is_scanned() {
     let env = env();
     env.record(&dated(days_ago(1), "23.00.00-23.59.59[R][0@0][0].dav"), b"yesterday");
@@ -106,7 +114,6 @@ fn the_midnight_rollover_folder_is_scanned() {
     stop(child);
 }
 
-#[test]
 fn a_burst_past_the_inotify_queue_is_fully_mirrored() {
     let env = env();
     let day = env.source.join(today().format("%Y/%m/%d").to_string());
@@ -125,7 +132,6 @@ fn a_burst_past_the_inotify_queue_is_fully_mirrored() {
     stop(child);
 }
 
-#[test]
 fn the_source_folder_deleted_and_recreated_while_running() {
     let env = env();
     let names: Vec<String> = (0..6).map(|i| dated(today(), &format!("ch{i}.dav"))).collect();
@@ -147,7 +153,6 @@ fn the_source_folder_deleted_and_recreated_while_running() {
     stop(child);
 }
 
-#[test]
 fn a_source_folder_missing_at_start_is_watched_once_it_appears() {
     let env = env();
     fs::remove_dir_all(&env.source).unwrap();
@@ -173,12 +178,9 @@ fn a_source_folder_missing_at_start_is_watched_once_it_appears() {
 /// recorder keeping its own), the watcher anchors its window on the newest recording
 /// as the pass does, and copies a new recording at once instead of ignoring it until
 /// the tick.
-#[test]
-fn the_watcher_copies_with_the_clock_jumped_ahead() {
-    if !have_faketime() || windows_build() {
-        println!("SKIPPED: needs faketime and the native binary");
-        return;
-    }
+fn the_watcher_copies_with_the_clock_jumped_ahead() -> Outcome {
+    native_only("faketime shifts the clock of a Linux program")?;
+    need_faketime()?;
     let env = Env::new(serde_json::json!({ "reconcile_interval_secs": 3600 }));
     env.record(&dated(today(), "before.dav"), b"before");
     // faketime runs the program as its child: both get a process group of their own,
@@ -219,6 +221,7 @@ fn the_watcher_copies_with_the_clock_jumped_ahead() {
             .unwrap()
             .success()
     });
+    Ok(())
 }
 
 /// Windows reports no close; the watcher asks whether a writer still holds the file (an
@@ -226,11 +229,12 @@ fn the_watcher_copies_with_the_clock_jumped_ahead() {
 /// at ten minutes only that question can finish a recording: while the recorder
 /// stand-in (a Windows program, see scripts/wine/hold-writer.c) holds its file, the
 /// recording never takes its final name in the backup; once it closes it, it does.
-#[test]
-fn the_windows_build_finishes_a_recording_once_its_writer_closes_it() {
+fn the_windows_build_finishes_a_recording_once_its_writer_closes_it() -> Outcome {
+    if !windows_build() {
+        return not_applicable("Windows build only: scripts/wine-tests.sh runs it");
+    }
     let Some(writer) = std::env::var_os("CCTV_MIRROR_TEST_HOLD_WRITER") else {
-        eprintln!("SKIPPED: needs the Windows build and its recorder stand-in (scripts/wine-tests.sh)");
-        return;
+        return missing("the recorder stand-in CCTV_MIRROR_TEST_HOLD_WRITER: scripts/wine-tests.sh builds it");
     };
     let env = Env::new(json!({"reconcile_interval_secs": 3600, "settle_secs": 600}));
     let child = watching_today(&env);
@@ -263,4 +267,5 @@ fn the_windows_build_finishes_a_recording_once_its_writer_closes_it() {
     });
     assert!(rec.wait().unwrap().success());
     stop(child);
+    Ok(())
 }

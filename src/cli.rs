@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 /// keeping the YYYY/MM/DD layout; deletes backups older than the retention period;
 /// never deletes a backup because its source vanished; warns when space runs low.
 #[derive(Debug, Parser)]
-#[command(name = "cctv-mirror", version, about, long_about)]
+#[command(name = "cctv-mirror", version = env!("CCTV_MIRROR_LONG_VERSION"), about, long_about)]
 pub struct Opts {
     #[command(subcommand)]
     pub command: Command,

@@ -380,7 +380,7 @@ impl Supervisor for Manager {
         self.set(ServiceState::Running, Duration::ZERO);
         self.event(
             Level::Info,
-            &format!("cctv-mirror {} started", env!("CARGO_PKG_VERSION")),
+            &format!("cctv-mirror {} started", env!("CCTV_MIRROR_VERSION")),
         );
     }
 

@@ -27,5 +27,6 @@ mod status;
 #[cfg(unix)]
 mod systemd;
 mod verify;
+mod version;
 mod volume;
 mod watch;

@@ -11,6 +11,7 @@ mod coverage;
 mod daemon;
 mod demo;
 mod disk;
+mod init_config;
 mod live;
 mod logs;
 mod names;

@@ -51,18 +51,21 @@ check() {
   shift
   if "$@" >/dev/null 2>&1; then ok "$what"; else fail "$what"; fi
 }
-# wait_for SECS WHAT COMMAND...: polls COMMAND every half second until it succeeds.
+# wait_for SECS WHAT COMMAND...: polls COMMAND every half second until it succeeds;
+# $waited says whether it did (the script goes on either way).
 wait_for() {
   local secs=$1 what=$2 deadline
   shift 2
   deadline=$(($(date +%s) + secs))
+  waited=false
   while ! "$@" >/dev/null 2>&1; do
     if [ "$(date +%s)" -ge "$deadline" ]; then
       fail "$what (waited $secs s)"
-      return 1
+      return 0
     fi
     sleep 0.5
   done
+  waited=true
   ok "$what"
 }
 since() { awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $1 }"; }
@@ -86,12 +89,24 @@ record() {
 }
 copied() { cmp -s "$site/source/$(date +%Y/%m/%d)/$1" "$site/backup/$(date +%Y/%m/%d)/$1"; }
 
+# Every cctv-mirror installed in the prefix, whatever its build (product code).
+uninstall_all() {
+  local uninstall='HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall' key
+  for key in $("$wine" reg query "$uninstall" 2>/dev/null | tr -d '\r' | grep -o '{[0-9A-F-]*}$'); do
+    if "$wine" reg query "$uninstall\\$key" /v DisplayName 2>/dev/null | grep 'cctv-mirror' >/dev/null; then
+      msiexec /x "$key" /qn || true
+    fi
+  done
+}
+
 events="$work/wine-events.log"
-wine_server_start "$events"
 echo "== a clean prefix: no cctv-mirror installed, no config"
-msiexec /x "$(winpath "$msi2")" /qn || true
-msiexec /x "$(winpath "$msi1")" /qn || true
+# Booting starts the automatic services a previous run may have left: boot, clean, boot.
+wine_server_start "$events"
+uninstall_all
 rm -f "$config"
+wine_server_start "$events"
+check "no cctv-mirror service" not_known
 msiinfo export "$msi1" Property >"$work/properties"
 check "the MSI says its version" has_text "$work/properties" "ProductVersion.$version"
 check "the MSI says its publisher" has_text "$work/properties" 'Manufacturer.cctv-mirror developers'
@@ -106,12 +121,15 @@ msiexec /i "$(winpath "$msi1")" /qn SOURCE_DIR="$(winpath "$site/source")" \
   BACKUP_DIR="$(winpath "$site/backup")" LOG_DIR="$(winpath "$site/logs")" ||
   fail "msiexec /i exited $?"
 echo "FIGURE msiexec /i returned after $(since "$t0") s"
-if wait_for 120 "the first recording reaches the backup" copied before-install.dav; then
+wait_for 120 "the first recording reaches the backup" copied before-install.dav
+if $waited; then
   echo "FIGURE msiexec /i -> first copy: $(since "$t0") s"
 fi
 wait_for 60 "the service runs" state_is RUNNING
 check "the config names the folders" has_text "$config" 'site\\\\backup'
 check "the program is in Program Files" test -f "$program/cctv-mirror.exe"
+example_parses() { { "$wine" "$program/cctv-mirror.exe" check --config "$program/config.example.json" || true; } | grep '^retention_days: *31' >/dev/null; }
+check "check reads config.example.json" example_parses
 check "Add/Remove Programs: the name" arp_has 'DisplayName.*cctv-mirror$'
 check "Add/Remove Programs: the version" arp_has "DisplayVersion.*$version\$"
 check "Add/Remove Programs: the publisher" arp_has 'Publisher.*cctv-mirror developers'
@@ -124,7 +142,7 @@ check "service start" "$wine" "$program/cctv-mirror.exe" service start
 check "the service registered its missing Event Log source" "$wine" reg query "$source_key" /v EventMessageFile
 record while-running.dav
 wait_for 120 "a new recording reaches the backup" copied while-running.dav
-cp "$config" "$work/config.before-upgrade"
+cp "$config" "$work/config.before-upgrade" || fail "no config to keep"
 
 echo "== 2. upgrade to $next"
 msiexec /i "$(winpath "$msi2")" /qn || fail "msiexec /i (upgrade) exited $?"

@@ -150,6 +150,9 @@ check "the config is the same, byte for byte" cmp "$config" "$work/config.before
 wait_for 60 "the service runs after the upgrade" state_is RUNNING
 says_version() { "$wine" "$program/cctv-mirror.exe" --version | grep "^cctv-mirror $1 (" >/dev/null; }
 check "the installed program says $next" says_version "$next"
+# The version resource Explorer and the installer show.
+resource_says() { x86_64-w64-mingw32-windres -i "$program/cctv-mirror.exe" -O rc | grep "VALUE \"FileVersion\", \"$1\"" >/dev/null; }
+check "its version resource says $next" resource_says "$next"
 wait_for 60 "the service that runs is $next (Event Log)" has_text "$events" "cctv-mirror $next started"
 check "Add/Remove Programs shows $next" arp_has "DisplayVersion.*$next\$"
 check "Add/Remove Programs no longer shows $version" not arp_has "DisplayVersion.*$version\$"

@@ -1,5 +1,6 @@
 //! The command line, as clap types only: what an operator can type, and its help text.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -10,7 +11,7 @@ use clap::{Parser, Subcommand};
 /// keeping the YYYY/MM/DD layout; deletes backups older than the retention period;
 /// never deletes a backup because its source vanished; warns when space runs low.
 #[derive(Debug, Parser)]
-#[command(name = "cctv-mirror", version, about, long_about)]
+#[command(name = "cctv-mirror", version = env!("CCTV_MIRROR_LONG_VERSION"), about, long_about)]
 pub struct Opts {
     #[command(subcommand)]
     pub command: Command,
@@ -112,6 +113,10 @@ pub enum Command {
     /// Write a simulated recorder's site (recordings of valid DHAV frames, a few gaps,
     /// and a config.json for it) to try cctv-mirror without a recorder.
     Demo(DemoArgs),
+    /// Write a first configuration file from a few values, only where none exists (an
+    /// existing file is never touched); the values are checked as `check` reads them.
+    /// Exit 0 written or already there, 2 a value missing or refused.
+    InitConfig(InitConfigArgs),
 }
 
 /// `cctv-mirror demo …`.
@@ -136,6 +141,27 @@ pub struct DemoArgs {
     /// With --live: a new segment every SECS.
     #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(2..=3600))]
     pub segment_secs: u64,
+}
+
+/// What `init-config` was given; an empty value counts as not given (the installer
+/// passes its unset properties as "").
+#[derive(Debug, Clone, clap::Args)]
+pub struct InitConfigArgs {
+    /// The configuration file to write.
+    #[arg(long, short, value_name = "PATH")]
+    pub config: PathBuf,
+    /// The recorder's folder (read only).
+    #[arg(long, value_name = "DIR")]
+    pub source_dir: Option<OsString>,
+    /// The backup folder, on the backup disk.
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<OsString>,
+    /// The log folder (default: `logs` beside the configuration file).
+    #[arg(long, value_name = "DIR")]
+    pub log_dir: Option<OsString>,
+    /// How many days the backup keeps (default 31).
+    #[arg(long, value_name = "N")]
+    pub retention_days: Option<u32>,
 }
 
 /// The forms `report` writes.

@@ -1,5 +1,5 @@
 //! The commands an operator types, each turned into an exit code: `run`, `check`,
-//! `adopt-backup` and `service …`. `main.rs` (and the windowless `cctv-mirrorw`)
+//! `adopt-backup`, `init-config` and `service …`. `main.rs` (and the windowless `cctv-mirrorw`)
 //! parse the command line and call `dispatch`.
 
 use std::process::ExitCode;
@@ -11,6 +11,7 @@ use crate::{engine::shutdown, exit, store::volume};
 
 pub mod check;
 pub mod demo;
+pub mod init_config;
 pub mod notify_test;
 pub mod report;
 pub mod service;
@@ -91,6 +92,7 @@ pub fn dispatch(opts: Opts) -> ExitCode {
             None => ExitCode::from(exit::BAD_CONFIG),
         },
         Command::Demo(opts) => demo::run(&opts),
+        Command::InitConfig(args) => init_config::run(&args),
     }
 }
 

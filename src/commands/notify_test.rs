@@ -20,7 +20,7 @@ pub fn run(cfg: &Config) -> ExitCode {
     }
     let text = format!(
         "A test from cctv-mirror {} at {}: if you read this, alerts reach you.",
-        env!("CARGO_PKG_VERSION"),
+        env!("CCTV_MIRROR_VERSION"),
         cfg.site_name
     );
     let m = Message::plain("test", text, &cfg.site_name, &crate::config::host_name(), Local::now());

@@ -597,6 +597,16 @@ mod tests {
         }
     }
 
+    /// The example shipped in the Windows zip (a real site's paths) is a valid config.
+    #[test]
+    fn the_packaged_example_parses() {
+        let text = include_str!("../../packaging/config.example.json");
+        let c = Config::parse(text, Path::new("/base")).unwrap();
+        assert_eq!(c.retention_days, 31);
+        let source = c.source_dir.to_string_lossy();
+        assert!(source.ends_with(r"Intelbras\LocalRecording"), "{source}");
+    }
+
     #[test]
     fn syntax_error_gives_line_and_column() {
         let (key, problem) = parse("{\n  \"source_dir\": \"s\",,\n}").unwrap_err();

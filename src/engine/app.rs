@@ -366,7 +366,7 @@ async fn start_daemon(
         interval_secs = cfg.reconcile_interval.as_secs(),
         watch = inbox.is_some(),
         "cctv-mirror {} started as a daemon",
-        env!("CARGO_PKG_VERSION")
+        env!("CCTV_MIRROR_VERSION")
     );
     let inbox = inbox?;
     let (first_try, watch_tried) = tokio::sync::oneshot::channel();

@@ -54,7 +54,7 @@ impl Board {
             updated_at: Local::now(),
             mode: if mode == Mode::Once { "once" } else { "daemon" }.into(),
             state: "starting".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
+            version: env!("CCTV_MIRROR_VERSION").into(),
             pid: std::process::id(),
             backup_available: false,
             disk: None,

@@ -15,8 +15,8 @@ use windows_sys::Win32::System::EventLog::{
     EVENTLOG_WARNING_TYPE,
 };
 use windows_sys::Win32::System::Registry::{
-    RegCloseKey, RegCreateKeyExW, RegDeleteKeyW, RegSetValueExW, HKEY, HKEY_LOCAL_MACHINE, KEY_WRITE, REG_DWORD,
-    REG_EXPAND_SZ,
+    RegCloseKey, RegCreateKeyExW, RegDeleteKeyW, RegGetValueW, RegSetValueExW, HKEY, HKEY_LOCAL_MACHINE, KEY_WRITE,
+    REG_DWORD, REG_EXPAND_SZ, RRF_RT_ANY,
 };
 
 const SOURCES: &str = r"SYSTEM\CurrentControlSet\Services\EventLog\Application\";
@@ -81,6 +81,26 @@ pub fn register(name: &str, exe: &Path) -> io::Result<()> {
         check(r1, "cannot set EventMessageFile")?;
         check(r2, "cannot set TypesSupported")
     }
+}
+
+/// Whether `name` is a source of the Application log with a message file.
+pub fn is_registered(name: &str) -> bool {
+    let sub = wide(OsStr::new(&format!("{SOURCES}{name}")));
+    let value = wide(OsStr::new("EventMessageFile"));
+    let mut len = 0u32;
+    // SAFETY: valid NUL-terminated strings; no data buffer, only its size asked for.
+    let r = unsafe {
+        RegGetValueW(
+            HKEY_LOCAL_MACHINE,
+            sub.as_ptr(),
+            value.as_ptr(),
+            RRF_RT_ANY,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &mut len,
+        )
+    };
+    r == 0 && len > 2
 }
 
 /// Removes the source; a source that is not there is no error.

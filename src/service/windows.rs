@@ -1,6 +1,7 @@
 //! The Windows service: installing it with the service control manager (automatic,
 //! delayed start; restarted 10 s, 60 s and 5 min after a failure; LocalSystem; the
-//! absolute config path in its command line; the Event Log source), removing,
+//! absolute config path in its command line; the Event Log source; a service the
+//! Windows installer registered completes these itself at its start), removing,
 //! starting, stopping and querying it, and `service run`, the process the manager
 //! starts: the daemon of `run`, with Stop, Shutdown and Preshutdown as its stop
 //! request, StartPending → Running → StopPending (with checkpoints while copies
@@ -38,6 +39,7 @@ const DESCRIPTION: &str =
 const SERVICE_DOES_NOT_EXIST: i32 = 1060;
 const SERVICE_ALREADY_RUNNING: i32 = 1056;
 const SERVICE_NOT_ACTIVE: i32 = 1062;
+const SERVICE_CANNOT_ACCEPT_CTRL: i32 = 1061;
 const SERVICE_EXISTS: i32 = 1073;
 const NOT_STARTED_BY_SCM: i32 = 1063;
 
@@ -92,36 +94,73 @@ pub fn install(cfg: &Config, name: &str, account: &Account) -> Outcome {
         _ => (1, format!("cannot create the service {name}: {}", describe(&e))),
     })?;
     let mut warnings = Vec::new();
-    let mut warn = |what: &str, r: windows_service::Result<()>| {
-        if let Err(e) = r {
-            warnings.push(format!("warning: {what}: {}", describe(&e)));
-        }
-    };
-    warn("cannot set the description", service.set_description(DESCRIPTION));
-    warn(
-        "cannot set a delayed automatic start (it starts at boot without delay)",
-        service.set_delayed_auto_start(true),
-    );
-    warn(
-        "cannot set the restart-after-failure actions",
-        service.update_failure_actions(restarts()),
-    );
-    warn(
-        "cannot apply the restart actions to a failure exit",
-        service.set_failure_actions_on_non_crash_failures(true),
-    );
-    warn(
-        "cannot register the Event Log source",
-        eventlog::register(name, &exe).map_err(windows_service::Error::Winapi),
-    );
+    if let Err(e) = service.set_description(DESCRIPTION) {
+        warnings.push(format!("cannot set the description: {}", describe(&e)));
+    }
+    warnings.extend(recovery(&service));
+    if let Err(e) = eventlog::register(name, &exe) {
+        warnings.push(format!("cannot register the Event Log source: {e}"));
+    }
     for w in &warnings {
-        eprintln!("{w}");
+        eprintln!("warning: {w}");
     }
     Ok(format!(
         "installed the service {name} as {}: starts at boot, restarted after a failure, config {}; start it now with `cctv-mirror service start`",
         account.name.as_deref().unwrap_or("LocalSystem"),
         cfg.file.display()
     ))
+}
+
+/// Sets the delayed start and the restarts after a failure (a failure exit included);
+/// returns what the service manager refused, one line each.
+fn recovery(service: &windows_service::service::Service) -> Vec<String> {
+    let mut refused = Vec::new();
+    let mut note = |what: &str, r: windows_service::Result<()>| {
+        if let Err(e) = r {
+            refused.push(format!("{what}: {}", describe(&e)));
+        }
+    };
+    note(
+        "cannot set a delayed automatic start (it starts at boot without delay)",
+        service.set_delayed_auto_start(true),
+    );
+    note(
+        "cannot set the restart-after-failure actions",
+        service.update_failure_actions(restarts()),
+    );
+    note(
+        "cannot apply the restart actions to a failure exit",
+        service.set_failure_actions_on_non_crash_failures(true),
+    );
+    refused
+}
+
+/// A service registered by other means than `service install` (the Windows installer,
+/// `sc create`) gets at its start what `service install` gives it: first its Event Log
+/// source, when there is none ...
+fn complete_registration(name: &str) {
+    if !eventlog::is_registered(name) {
+        if let Err(e) = std::env::current_exe().and_then(|exe| eventlog::register(name, &exe)) {
+            tracing::debug!("{e}");
+        }
+    }
+}
+
+/// ... then, once its config loads, the delayed start and the restarts, when it has no
+/// restart action at all (an operator's own are kept). What the service manager refuses
+/// is only a debug line: `service install` is where such refusals are told.
+fn complete_recovery(name: &str) {
+    let Ok(service) = open(name, ServiceAccess::QUERY_CONFIG | ServiceAccess::CHANGE_CONFIG) else {
+        return;
+    };
+    let has_restarts = service
+        .get_failure_actions()
+        .is_ok_and(|f| f.actions.is_some_and(|a| !a.is_empty()));
+    if !has_restarts {
+        for refused in recovery(&service) {
+            tracing::debug!("{refused}");
+        }
+    }
 }
 
 /// Restart 10 s, 60 s, then 5 min after each failure; the count resets after a day.
@@ -213,14 +252,37 @@ pub fn control(name: &str, verb: &str) -> Outcome {
             Ok(()) => wait_for(&service, ServiceState::Running, 120)?,
         }
     } else {
+        let pid = service.query_status().ok().and_then(|s| s.process_id);
         match service.stop() {
             Err(e) if os_code(&e) == Some(SERVICE_NOT_ACTIVE) => return Ok(format!("{name} is not running")),
+            // Already stopping (the service manager, an installer): wait for it all the same.
+            Err(e) if os_code(&e) == Some(SERVICE_CANNOT_ACCEPT_CTRL) => {
+                wait_for(&service, ServiceState::Stopped, 180)?
+            }
             Err(e) => return Err((1, format!("cannot stop {name}: {}", describe(&e)))),
             Ok(_) => wait_for(&service, ServiceState::Stopped, 180)?,
+        }
+        if let Some(pid) = pid {
+            wait_for_exit(pid, Duration::from_secs(30));
         }
     }
     let done = if verb == "start" { "running" } else { "stopped" };
     Ok(format!("{name} is {done} ({:.1} s)", started.elapsed().as_secs_f64()))
+}
+
+/// Waits until the process `pid` has exited (its program file free to replace or
+/// remove), for at most `limit`; one that cannot be opened is already gone.
+fn wait_for_exit(pid: u32, limit: Duration) {
+    use windows_sys::Win32::Foundation::CloseHandle;
+    use windows_sys::Win32::System::Threading::{OpenProcess, WaitForSingleObject, PROCESS_SYNCHRONIZE};
+    // SAFETY: a handle from OpenProcess, waited on and closed once.
+    unsafe {
+        let h = OpenProcess(PROCESS_SYNCHRONIZE, 0, pid);
+        if !h.is_null() {
+            WaitForSingleObject(h, limit.as_millis() as u32);
+            CloseHandle(h);
+        }
+    }
 }
 
 pub fn status(name: &str) -> Outcome {
@@ -263,6 +325,7 @@ fn service_main(_args: Vec<OsString>) {
     let Some((config, name, verbose)) = RUN.get().cloned() else {
         return;
     };
+    complete_registration(&name);
     let events = EventLog::open(&name);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let stop_tx = Mutex::new(Some(stop_tx));
@@ -292,13 +355,18 @@ fn service_main(_args: Vec<OsString>) {
     manager.set(ServiceState::StartPending, Duration::from_secs(60));
     let code = match Config::load(&config) {
         Ok(cfg) => {
+            complete_recovery(&name);
             let stop = async move {
                 let _ = stop_rx.await;
             };
             crate::engine::app::run_to_end(cfg, Mode::Daemon { watch: true }, verbose, stop, manager.clone())
         }
         Err(e) => {
-            manager.fatal(&format!("cctv-mirror cannot start: {e}"));
+            manager.fatal(&format!(
+                "cctv-mirror cannot start: {e}. To finish: write or fix {0} (docs/configuration.md), \
+                 check it with `cctv-mirror check --config {0}`, then `cctv-mirror service start --name {name}`.",
+                config.display()
+            ));
             crate::exit::BAD_CONFIG
         }
     };
@@ -380,7 +448,7 @@ impl Supervisor for Manager {
         self.set(ServiceState::Running, Duration::ZERO);
         self.event(
             Level::Info,
-            &format!("cctv-mirror {} started", env!("CARGO_PKG_VERSION")),
+            &format!("cctv-mirror {} started", env!("CCTV_MIRROR_VERSION")),
         );
     }
 

@@ -67,6 +67,7 @@ suite![
     daemon,
     demo,
     disk,
+    init_config,
     live,
     logs,
     names,
@@ -83,6 +84,7 @@ suite![
     status,
     systemd,
     verify,
+    version,
     volume,
     watch,
 ];

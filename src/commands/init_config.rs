@@ -44,7 +44,8 @@ pub fn run(args: &InitConfigArgs) -> ExitCode {
     }
     let folder = file.parent().unwrap_or(Path::new("/")).to_path_buf();
     let logs = given(&args.log_dir).unwrap_or_else(|| folder.join("logs"));
-    let text = render(&source, &backup, &logs, args.retention_days.unwrap_or(31));
+    let retention = crate::config::keys::key("retention_days").number() as u32;
+    let text = render(&source, &backup, &logs, args.retention_days.unwrap_or(retention));
     if let Err((key, problem)) = Config::parse(&text, &folder) {
         let key = key.map_or(String::new(), |k| format!("{k}: "));
         eprintln!("error: no configuration written: {key}{problem}");

@@ -242,11 +242,7 @@ impl Mirror {
                 return Ok(Ok(Done::Following(bytes, false)));
             }
             // Whole, fsynced and matching the finished source: it may take its name.
-            if fs::symlink_metadata(&finished).is_ok() {
-                return Err(CopyError::changed("the backup file appeared meanwhile"));
-            }
-            fs::rename(&partial, &finished)
-                .map_err(|e| CopyError::io("cannot give the in-progress copy its final name", e))?;
+            settle_as(&partial, &finished, "cannot give the in-progress copy its final name")?;
             sync_dir(finished.parent().expect("a backup path has a folder"));
             return Ok(Ok(Done::Completed(bytes)));
         }
@@ -322,10 +318,15 @@ impl Mirror {
 /// Gives a whole, flushed temporary its final name, never over an existing file:
 /// another copy reaching this name first wins and is kept.
 pub(super) fn settle(tmp: &Path, dst_path: &Path) -> Result<(), CopyError> {
-    if fs::symlink_metadata(dst_path).is_ok() {
-        return Err(CopyError::changed("the backup file appeared meanwhile"));
-    }
-    fs::rename(tmp, dst_path).map_err(|e| CopyError::io("cannot rename the temporary into place", e))
+    settle_as(tmp, dst_path, "cannot rename the temporary into place")
+}
+
+/// Renames `from` to `to` with a rename that refuses to replace (`store::rename`).
+fn settle_as(from: &Path, to: &Path, what: &str) -> Result<(), CopyError> {
+    crate::store::rename::rename_new(from, to).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => CopyError::changed("the backup file appeared meanwhile"),
+        _ => CopyError::io(what, e),
+    })
 }
 
 /// True when `path` is a regular file, false when nothing is there; an error when a

@@ -17,6 +17,7 @@ pub mod emptied;
 pub mod manifest;
 pub mod outcome;
 pub mod probe;
+pub mod rename;
 pub mod scan;
 pub mod spans;
 pub mod verify;

@@ -308,12 +308,17 @@ async fn prune(
         tracing::info!(path = %d.rel.display(), reason = ?d.reason, "removed temporary");
     }
     let mut expired = retention::plan(backup, window, cfg.retention_days);
-    let held = backup.recordings.len() + backup.in_progress.len();
-    if let Some(why) = retention::mass_delete(expired.len(), held) {
+    let listed = backup
+        .recordings
+        .values()
+        .chain(backup.in_progress.values().map(|p| &p.rec));
+    let held = retention::Amount::of(listed.map(|r| r.meta.size));
+    let planned = retention::Amount::of(expired.iter().map(|d| d.bytes));
+    if let Some(why) = retention::mass_delete(planned, held) {
         if cfg.allow_mass_delete {
             tracing::warn!(
                 deletions = expired.len(),
-                held,
+                held = held.files,
                 "--allow-mass-delete: deleting more than half of the backup as asked"
             );
         } else {

@@ -13,6 +13,8 @@ use crate::store::scan::Listing;
 pub struct Deletion {
     pub rel: PathBuf,
     pub reason: String,
+    /// Its size when listed (0 for a temporary, whose size is not listed).
+    pub bytes: u64,
 }
 
 /// Backup recordings dated before the cutoff, finished or in-progress copies (whose
@@ -27,6 +29,7 @@ pub fn plan(backup: &Listing, window: &Window, retention_days: u32) -> Vec<Delet
         .filter(|(_, r)| !window.contains(r.date))
         .map(|(rel, r)| Deletion {
             rel: rel.clone(),
+            bytes: r.meta.size,
             reason: format!(
                 "dated {}, before {} ({} days before {}{})",
                 r.date,
@@ -43,21 +46,51 @@ pub fn plan(backup: &Listing, window: &Window, retention_days: u32) -> Vec<Delet
         .collect()
 }
 
-/// A pass may delete at most this share of the backup's recordings at once without
-/// an operator's word: more is what a wrong clock, a wrong `retention_days` or a
-/// misread layout looks like, and deleting is the one thing that cannot be undone.
+/// A pass may delete at most this share of the backup's recordings, by count or by
+/// bytes, at once without an operator's word: more is what a wrong clock, a wrong
+/// `retention_days` or a misread layout looks like, and deleting is the one thing that
+/// cannot be undone.
 pub const MASS_DELETE_SHARE: f64 = 0.5;
 
-/// Why `deletions` out of `held` backup recordings (finished and in progress) are too
-/// many to carry out without `--allow-mass-delete`, or None when they are not.
-pub fn mass_delete(deletions: usize, held: usize) -> Option<String> {
-    (deletions > 0 && deletions as f64 > held as f64 * MASS_DELETE_SHARE).then(|| {
+/// How many recordings, and their bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Amount {
+    pub files: usize,
+    pub bytes: u64,
+}
+
+impl Amount {
+    pub fn of(sizes: impl IntoIterator<Item = u64>) -> Amount {
+        sizes.into_iter().fold(Amount::default(), |a, s| Amount {
+            files: a.files + 1,
+            bytes: a.bytes + s,
+        })
+    }
+}
+
+/// Why deleting `planned` of the `held` backup recordings (finished and in progress)
+/// is too much to carry out without `--allow-mass-delete`, or None when it is not.
+pub fn mass_delete(planned: Amount, held: Amount) -> Option<String> {
+    let over = |part: f64, whole: f64| part > whole * MASS_DELETE_SHARE;
+    let too_many = over(planned.files as f64, held.files as f64);
+    let too_big = over(planned.bytes as f64, held.bytes as f64);
+    (planned.files > 0 && (too_many || too_big)).then(|| {
         format!(
-            "retention would delete {deletions} of the {held} recordings in the backup (more than {:.0}%); nothing deleted. \
+            "retention would delete {} of the {} recordings in the backup ({} of {}; more than {:.0}% {}); nothing deleted. \
              If that is intended (retention_days was lowered, or the backup was not pruned for a long time), run once with --allow-mass-delete",
-            MASS_DELETE_SHARE * 100.0
+            planned.files,
+            held.files,
+            gib(planned.bytes),
+            gib(held.bytes),
+            MASS_DELETE_SHARE * 100.0,
+            if too_many { "of them" } else { "of their bytes" },
         )
     })
+}
+
+/// Bytes as `12.3 GiB`.
+fn gib(bytes: u64) -> String {
+    format!("{:.1} GiB", bytes as f64 / (1u64 << 30) as f64)
 }
 
 /// Our temporaries that no copy is writing now (`busy` says which are): left by a
@@ -70,6 +103,7 @@ pub fn stale_temps(backup: &Listing, busy: impl Fn(&Path) -> bool) -> Vec<Deleti
         .map(|t| Deletion {
             rel: t.clone(),
             reason: "unfinished temporary left by an interrupted copy".into(),
+            bytes: 0,
         })
         .collect()
 }
@@ -135,11 +169,24 @@ mod tests {
 
     #[test]
     fn more_than_half_at_once_needs_the_operator() {
-        assert_eq!(mass_delete(0, 0), None);
-        assert_eq!(mass_delete(1, 32), None, "a normal day's pruning");
-        assert_eq!(mass_delete(5, 10), None, "half is still allowed");
-        assert!(mass_delete(6, 10).is_some());
-        assert!(mass_delete(1, 1).is_some(), "the whole backup never goes unasked");
+        let n = |files: usize| Amount {
+            files,
+            bytes: files as u64 * 100,
+        };
+        assert_eq!(mass_delete(n(0), n(0)), None);
+        assert_eq!(mass_delete(n(1), n(32)), None, "a normal day's pruning");
+        assert_eq!(mass_delete(n(5), n(10)), None, "half is still allowed");
+        assert!(mass_delete(n(6), n(10)).is_some());
+        assert!(mass_delete(n(1), n(1)).is_some(), "the whole backup never goes unasked");
+        let why = mass_delete(Amount { files: 1, bytes: 700 }, Amount { files: 10, bytes: 1000 }).unwrap();
+        assert!(
+            why.contains("of their bytes"),
+            "one file holding most of the backup: {why}"
+        );
+        assert_eq!(
+            mass_delete(Amount { files: 1, bytes: 500 }, Amount { files: 10, bytes: 1000 }),
+            None
+        );
     }
 
     #[test]

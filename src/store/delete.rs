@@ -118,6 +118,7 @@ mod tests {
             vec![Deletion {
                 rel: PathBuf::from("2026/10/01/a.dav"),
                 reason: "test".into(),
+                bytes: 0,
             }],
         );
         assert!(applied.deleted.is_empty());
@@ -142,6 +143,7 @@ mod tests {
         let del = |p: &str| Deletion {
             rel: PathBuf::from(p),
             reason: "test".into(),
+            bytes: 0,
         };
         let applied = apply(
             &root,

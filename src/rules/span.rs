@@ -149,34 +149,65 @@ pub fn camera(rel: &Path) -> Option<String> {
 /// How many bytes of a file's head and tail `from_frames` needs.
 pub const PROBE_BYTES: usize = 64 * 1024;
 
+/// The longest frame whose header the tail search follows its trailer back to, before
+/// the tail's bytes: a 4K camera's key frames are 100–500 KB; 16 MiB leaves room.
+pub const MAX_FRAME_BYTES: u64 = 16 << 20;
+
+/// How many bytes of a frame's header hold what is read of it (its time).
+pub const HEADER_BYTES: usize = 20;
+
 /// The span the DHAV frames give: the first frame of `head`, the last whole frame of
-/// `tail` (the file's last bytes).
+/// `tail` (the file's last bytes), its header read within `tail`.
 pub fn from_frames(head: &[u8], tail: &[u8]) -> Option<Span> {
+    from_frames_reading(head, (tail, 0), |_| None)
+}
+
+/// `from_frames`, for a `tail` that starts at byte `tail_at` of the file: the header of
+/// a last frame longer than the tail (up to `MAX_FRAME_BYTES`) is asked of `header_at`
+/// (its first `HEADER_BYTES` at that offset of the file), so no frame is too big.
+pub fn from_frames_reading(
+    head: &[u8],
+    (tail, tail_at): (&[u8], u64),
+    header_at: impl FnMut(u64) -> Option<Vec<u8>>,
+) -> Option<Span> {
     let first = find(head, b"DHAV").filter(|&i| i <= 1024 + 16)?;
     let start = packed_time(head.get(first + 16..first + 20)?)?;
-    let end = last_frame_time(tail)? + TimeDelta::seconds(1);
+    let end = last_frame_time(tail, tail_at, header_at)? + TimeDelta::seconds(1);
     (end > start).then_some(Span { start, end })
 }
 
 /// The time of the last whole frame in `tail`: a `dhav` trailer whose length leads back
-/// to a `DHAV` header.
-fn last_frame_time(tail: &[u8]) -> Option<NaiveDateTime> {
+/// to a `DHAV` header, in `tail` or, before it, read by `header_at`.
+fn last_frame_time(
+    tail: &[u8],
+    tail_at: u64,
+    mut header_at: impl FnMut(u64) -> Option<Vec<u8>>,
+) -> Option<NaiveDateTime> {
     let mut at = tail.len();
     while let Some(i) = rfind(&tail[..at], b"dhav") {
         at = i;
-        let Some(len) = tail.get(i + 4..i + 8).map(u32_le) else {
+        let Some(len) = tail.get(i + 4..i + 8).map(u32_le).map(u64::from) else {
             continue;
         };
-        let Some(start) = (i + 8).checked_sub(len as usize) else {
+        let Some(start) = (tail_at + i as u64 + 8).checked_sub(len) else {
             continue;
         };
-        if tail.get(start..start + 4) == Some(&b"DHAV"[..]) {
-            if let Some(t) = tail.get(start + 16..start + 20).and_then(packed_time) {
-                return Some(t);
-            }
+        let header = match start.checked_sub(tail_at) {
+            Some(inside) => tail.get(inside as usize..).map(<[u8]>::to_vec),
+            None if len <= MAX_FRAME_BYTES => header_at(start),
+            None => None,
+        };
+        if let Some(t) = header.as_deref().and_then(header_time) {
+            return Some(t);
         }
     }
     None
+}
+
+/// The time in a frame's header, if these bytes start one.
+fn header_time(h: &[u8]) -> Option<NaiveDateTime> {
+    (h.get(..4) == Some(&b"DHAV"[..])).then_some(())?;
+    packed_time(h.get(16..HEADER_BYTES)?)
 }
 
 /// The packed local time of a DHAV frame: year − 2000 in 6 bits, month 4, day 5,
@@ -352,6 +383,29 @@ pub(crate) mod tests {
                 h.splice(0..0, b"DHAV".iter().copied());
                 let _ = from_frames(&h, &tail);
                 let _ = from_frames(&head, &h);
+            }
+
+            /// A last frame of any size up to 4 MiB gives its time through its trailer,
+            /// read from the last 64 KiB of the file and one header before them.
+            #[test]
+            fn frames_of_any_size_give_their_time(payload in 16usize..(4 << 20), before in 0usize..3) {
+                let (t0, t1) = (at("2026-11-26 08:00:00"), at("2026-11-26 08:59:58"));
+                let mut file = Vec::new();
+                for k in 0..before {
+                    file.extend(frame(t0 + TimeDelta::seconds(k as i64), 64));
+                }
+                if before == 0 {
+                    file.extend(frame(t0, 64));
+                }
+                file.extend(frame(t1, 32 + payload));
+                let tail_at = file.len().saturating_sub(PROBE_BYTES);
+                let mut reads = 0;
+                let span = from_frames_reading(&file[..PROBE_BYTES.min(file.len())], (&file[tail_at..], tail_at as u64), |at| {
+                    reads += 1;
+                    file.get(at as usize..at as usize + HEADER_BYTES).map(<[u8]>::to_vec)
+                });
+                prop_assert_eq!(span.map(|s| s.end), Some(t1 + TimeDelta::seconds(1)));
+                prop_assert!(reads <= 1, "one header read at most");
             }
 
             /// A packed time reads back as itself.

@@ -140,6 +140,42 @@ pub fn read_frames(path: &Path) -> io::Result<Option<Span>> {
     let from = len.saturating_sub(PROBE_BYTES as u64);
     f.seek(SeekFrom::Start(from))?;
     let mut tail = Vec::with_capacity(PROBE_BYTES);
-    f.take(PROBE_BYTES as u64).read_to_end(&mut tail)?;
-    Ok(span::from_frames(&head, &tail))
+    (&mut f).take(PROBE_BYTES as u64).read_to_end(&mut tail)?;
+    // A last frame longer than the tail: its header, read where its trailer says.
+    let header_at = |at: u64| {
+        let mut h = vec![0; span::HEADER_BYTES];
+        f.seek(SeekFrom::Start(at))
+            .and_then(|_| f.read_exact(&mut h))
+            .ok()
+            .map(|_| h)
+    };
+    Ok(span::from_frames_reading(&head, (&tail, from), header_at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::span::tests::frame;
+    use chrono::{NaiveDateTime, TimeDelta};
+
+    /// Recordings whose last frame is a 4K key frame (100 KiB to 5 MiB) keep their
+    /// span: the header is read where the trailer says, the file never read whole.
+    #[test]
+    fn a_last_frame_longer_than_the_tail_still_gives_the_span() {
+        let at = |s| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        let (t0, t1) = (at("2026-11-26 08:00:00"), at("2026-11-26 08:59:59"));
+        let dir = tempfile::tempdir().unwrap();
+        for big in [100 << 10, 200 << 10, 5 << 20] {
+            let mut bytes = frame(t0, 60 << 10);
+            bytes.extend(frame(t1, big));
+            let path = dir.path().join(format!("{big}.dav"));
+            std::fs::write(&path, &bytes).unwrap();
+            let span = read_frames(&path).unwrap().expect("a span");
+            assert_eq!(
+                (span.start, span.end),
+                (t0, t1 + TimeDelta::seconds(1)),
+                "last frame of {big} bytes"
+            );
+        }
+    }
 }

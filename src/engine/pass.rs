@@ -314,7 +314,7 @@ async fn prune(
         .chain(backup.in_progress.values().map(|p| &p.rec));
     let held = retention::Amount::of(listed.map(|r| r.meta.size));
     let planned = retention::Amount::of(expired.iter().map(|d| d.bytes));
-    if let Some(why) = retention::mass_delete(planned, held) {
+    if let Some(why) = retention::mass_delete(planned, held, "the backup") {
         if cfg.allow_mass_delete {
             tracing::warn!(
                 deletions = expired.len(),

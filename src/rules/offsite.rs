@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use crate::alert::{AlertKind, Raised};
 use crate::rules::names::date_from_path;
 use crate::rules::paths::slashed;
+use crate::rules::retention::{mass_delete, Amount};
 use crate::rules::window::Window;
 
 /// An object of the bucket, by its key.
@@ -134,17 +135,22 @@ pub fn expiry(remote: &[Object], prefix: &str, today: NaiveDate, retention_days:
             )
         })
         .collect();
-    let held = remote.iter().filter(|o| o.key.starts_with(prefix)).count();
-    if !allow_mass && delete.len() * 2 > held && delete.len() > 1 {
-        return Expiry {
-            refused: Some(format!(
-                "offsite retention would delete {} of the {held} objects under {prefix:?} at once; nothing deleted",
-                delete.len()
-            )),
+    // The local backup's guard, counted the same way: files and bytes, a single one too.
+    let size_of: HashMap<&str, u64> = remote.iter().map(|o| (o.key.as_str(), o.size)).collect();
+    let planned = Amount::of(
+        delete
+            .iter()
+            .map(|(k, _)| size_of.get(k.as_str()).copied().unwrap_or(0)),
+    );
+    let held = Amount::of(remote.iter().filter(|o| o.key.starts_with(prefix)).map(|o| o.size));
+    let place = format!("the offsite prefix {prefix:?}");
+    match mass_delete(planned, held, &place).filter(|_| !allow_mass) {
+        Some(why) => Expiry {
+            refused: Some(format!("offsite {why}")),
             delete: Vec::new(),
-        };
+        },
+        None => Expiry { delete, refused: None },
     }
-    Expiry { delete, refused: None }
 }
 
 /// What the offsite tier is like at a pass, for its alerts.
@@ -283,6 +289,27 @@ mod tests {
         let e = expiry(&remote, "site/", d("2026-11-28"), 5, false);
         assert!(e.delete.is_empty() && e.refused.is_some());
         assert_eq!(expiry(&remote, "site/", d("2026-11-28"), 5, true).delete.len(), 34);
+    }
+
+    #[test]
+    fn one_deletion_counts_like_the_local_guard_and_bytes_too() {
+        // A single deletion is no exception: one old object of 2 holding most of the
+        // prefix's bytes is refused unasked.
+        let two = [
+            obj("site/2020/01/01/ch01/a.dav", 900),
+            obj("site/2026/11/28/ch01/b.dav", 50),
+        ];
+        let e = expiry(&two, "site/", d("2026-11-28"), 31, false);
+        assert!(e.delete.is_empty() && e.refused.is_some(), "{e:?}");
+        assert_eq!(expiry(&two, "site/", d("2026-11-28"), 31, true).delete.len(), 1);
+        // One old object of 3 holds most of the prefix's bytes.
+        let mut three = vec![obj("site/2020/01/01/ch01/a.dav", 900)];
+        three.extend([
+            obj("site/2026/11/27/ch01/b.dav", 50),
+            obj("site/2026/11/28/ch01/c.dav", 50),
+        ]);
+        let e = expiry(&three, "site/", d("2026-11-28"), 31, false);
+        assert!(e.refused.as_deref().is_some_and(|r| r.contains("bytes")), "{e:?}");
     }
 
     #[test]

@@ -68,15 +68,17 @@ impl Amount {
     }
 }
 
-/// Why deleting `planned` of the `held` backup recordings (finished and in progress)
-/// is too much to carry out without `--allow-mass-delete`, or None when it is not.
-pub fn mass_delete(planned: Amount, held: Amount) -> Option<String> {
+/// Why deleting `planned` of the `held` recordings in `place` (`the backup`, or an
+/// offsite prefix) is too much to carry out without `--allow-mass-delete`, or None
+/// when it is not. A single deletion counts like any other: the whole of a place
+/// holding one recording never goes unasked.
+pub fn mass_delete(planned: Amount, held: Amount, place: &str) -> Option<String> {
     let over = |part: f64, whole: f64| part > whole * MASS_DELETE_SHARE;
     let too_many = over(planned.files as f64, held.files as f64);
     let too_big = over(planned.bytes as f64, held.bytes as f64);
     (planned.files > 0 && (too_many || too_big)).then(|| {
         format!(
-            "retention would delete {} of the {} recordings in the backup ({} of {}; more than {:.0}% {}); nothing deleted. \
+            "retention would delete {} of the {} recordings in {place} ({} of {}; more than {:.0}% {}); nothing deleted. \
              If that is intended (retention_days was lowered, or the backup was not pruned for a long time), run once with --allow-mass-delete",
             planned.files,
             held.files,
@@ -173,18 +175,30 @@ mod tests {
             files,
             bytes: files as u64 * 100,
         };
-        assert_eq!(mass_delete(n(0), n(0)), None);
-        assert_eq!(mass_delete(n(1), n(32)), None, "a normal day's pruning");
-        assert_eq!(mass_delete(n(5), n(10)), None, "half is still allowed");
-        assert!(mass_delete(n(6), n(10)).is_some());
-        assert!(mass_delete(n(1), n(1)).is_some(), "the whole backup never goes unasked");
-        let why = mass_delete(Amount { files: 1, bytes: 700 }, Amount { files: 10, bytes: 1000 }).unwrap();
+        assert_eq!(mass_delete(n(0), n(0), "the backup"), None);
+        assert_eq!(mass_delete(n(1), n(32), "the backup"), None, "a normal day's pruning");
+        assert_eq!(mass_delete(n(5), n(10), "the backup"), None, "half is still allowed");
+        assert!(mass_delete(n(6), n(10), "the backup").is_some());
+        assert!(
+            mass_delete(n(1), n(1), "the backup").is_some(),
+            "the whole backup never goes unasked"
+        );
+        let why = mass_delete(
+            Amount { files: 1, bytes: 700 },
+            Amount { files: 10, bytes: 1000 },
+            "the backup",
+        )
+        .unwrap();
         assert!(
             why.contains("of their bytes"),
             "one file holding most of the backup: {why}"
         );
         assert_eq!(
-            mass_delete(Amount { files: 1, bytes: 500 }, Amount { files: 10, bytes: 1000 }),
+            mass_delete(
+                Amount { files: 1, bytes: 500 },
+                Amount { files: 10, bytes: 1000 },
+                "the backup"
+            ),
             None
         );
     }

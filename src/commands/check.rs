@@ -139,7 +139,7 @@ pub fn problems(cfg: &Config, print: bool) -> Vec<String> {
         line("notify", "(none: alerts only in the logs and status.json)".into(), true);
     }
     if let Some(o) = &cfg.offsite {
-        match crate::offsite::probe::probe(o) {
+        match crate::offsite::probe::probe(o, &cfg.site_name) {
             Ok(fine) => line("offsite", fine, true),
             Err(why) => line("offsite", why, false),
         }

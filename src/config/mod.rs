@@ -210,7 +210,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         None => host_name(),
     };
     let notify = settings::validate(raw.notify, base)?;
-    let offsite = crate::offsite::settings::validate(raw.offsite, base, raw.retention_days as u32)?;
+    let offsite = crate::offsite::settings::validate(raw.offsite, base, raw.retention_days as u32, &site_name)?;
     Ok(Config {
         file: PathBuf::new(),
         source_dir,

@@ -3,7 +3,8 @@
 //! S3, `probe` answers `check`, `upload` sends one recording (resumable), `backlog`
 //! holds what waits, `gate` paces the uploads behind the local copies (asked through
 //! `turns` as the bytes go) and `background` lowers their threads' priority, `worker`
-//! and `sweep` do the uploads and the offsite retention, `state` records it all, and `tier` starts and stops it for the daemon.
+//! and `sweep` do the uploads and the offsite retention (once `site` knows the prefix
+//! is this site's), `state` records it all, and `tier` starts and stops it for the daemon.
 
 pub mod background;
 pub mod backlog;
@@ -11,6 +12,7 @@ pub mod client;
 pub mod gate;
 pub mod probe;
 pub mod settings;
+pub mod site;
 pub mod state;
 pub mod sweep;
 pub mod tier;

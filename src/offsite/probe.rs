@@ -1,19 +1,37 @@
 //! Whether the offsite bucket can be used now, for `check`: the secret can be read,
 //! the server answers, the credentials and the bucket work (one listing of one key
-//! under the prefix). What is wrong is said exactly, the secret never.
+//! under the prefix), and the prefix is not another site's (`site`). What is wrong is
+//! said exactly, the secret never.
 
 use crate::offsite::client::{Client, Target};
 use crate::offsite::settings::{Offsite, SECRET_KEYS};
+use crate::offsite::site::{self, Owner};
 
 /// Where the tier writes, when it can; else why not.
-pub fn probe(o: &Offsite) -> Result<String, String> {
+pub fn probe(o: &Offsite, site_name: &str) -> Result<String, String> {
     let client = client(o)?;
     client.check().map_err(|e| format!("{}: {e}", place(o)))?;
+    let owner = site::whose(&client, &o.prefix, site_name).map_err(|e| format!("{}: {e}", place(o)))?;
+    let whose = match owner {
+        Owner::Us => format!("marked as {site_name:?}'s"),
+        Owner::Nobody => format!("the first run marks it as {site_name:?}'s"),
+        Owner::Other(other) => {
+            return Err(format!(
+                "{}: the prefix is marked as another site's ({other:?}, this one is {site_name:?}): two sites would share it and offsite retention will not run; give each site its own offsite.prefix",
+                place(o)
+            ))
+        }
+    };
+    let whole = if o.prefix.is_empty() {
+        "; prefix \"\" gives this site the whole bucket"
+    } else {
+        ""
+    };
     let rate = o
         .max_mbps
         .map_or("no bandwidth limit".into(), |m| format!("at most {m} Mbit/s"));
     Ok(format!(
-        "{} (reachable, credentials accepted); keeps {} days, {} upload worker(s), {rate}, {} MiB parts",
+        "{} (reachable, credentials accepted; {whose}{whole}); keeps {} days, {} upload worker(s), {rate}, {} MiB parts",
         place(o),
         o.retention_days,
         o.upload_workers,

@@ -17,8 +17,7 @@ pub struct RawOffsite {
     endpoint: String,
     region: Option<String>,
     bucket: String,
-    #[serde(default)]
-    prefix: String,
+    prefix: Option<String>,
     #[serde(default = "yes")]
     path_style: bool,
     access_key_id: String,
@@ -54,7 +53,8 @@ pub struct Offsite {
     pub endpoint: String,
     pub region: String,
     pub bucket: String,
-    /// Empty, or ends with `/`; never starts with one.
+    /// Empty (the whole bucket, only when set so), or ends with `/`; never starts
+    /// with one. Without a `prefix` key: the site's name made key-safe (`site_prefix`).
     pub prefix: String,
     pub path_style: bool,
     pub access_key_id: String,
@@ -81,8 +81,13 @@ pub const SECRET_KEYS: Keys = Keys {
 };
 
 /// Validates the section (None: no offsite tier); `retention_days` defaults to the
-/// main one.
-pub fn validate(raw: Option<RawOffsite>, base: &std::path::Path, main_retention: u32) -> Result<Option<Offsite>, Bad> {
+/// main one, `prefix` to the site's name made key-safe.
+pub fn validate(
+    raw: Option<RawOffsite>,
+    base: &std::path::Path,
+    main_retention: u32,
+    site_name: &str,
+) -> Result<Option<Offsite>, Bad> {
     let Some(raw) = raw else {
         return Ok(None);
     };
@@ -109,7 +114,10 @@ pub fn validate(raw: Option<RawOffsite>, base: &std::path::Path, main_retention:
         endpoint,
         region: raw.region.unwrap_or_else(|| "us-east-1".into()),
         bucket: raw.bucket,
-        prefix: prefix(&raw.prefix)?,
+        prefix: match &raw.prefix {
+            Some(p) => prefix(p)?,
+            None => site_prefix(site_name),
+        },
         path_style: raw.path_style,
         access_key_id: raw.access_key_id.trim().to_string(),
         secret,
@@ -159,6 +167,48 @@ fn bucket_name(b: &str) -> Result<(), Bad> {
     }
 }
 
+/// The default prefix: the site's name made key-safe, `/` at the end. Lower-case ASCII
+/// letters and digits are kept, accented Latin letters lose their accents, every other
+/// run of characters becomes one `-`: "São Paulo - Loja 2" → `sao-paulo-loja-2/`. At
+/// most 63 characters; `site/` when nothing is left.
+pub fn site_prefix(site_name: &str) -> String {
+    let mut out = String::new();
+    for c in site_name.chars().flat_map(char::to_lowercase) {
+        match plain(c) {
+            Some(p) => out.push(p),
+            None if !out.is_empty() && !out.ends_with('-') => out.push('-'),
+            None => {}
+        }
+    }
+    let mut name: String = out.trim_end_matches('-').chars().take(63).collect();
+    while name.ends_with('-') {
+        name.pop();
+    }
+    if name.is_empty() {
+        name.push_str("site");
+    }
+    name.push('/');
+    name
+}
+
+/// `c` as a key-safe character: itself when an ASCII letter or digit, its base letter
+/// when an accented Latin one (Portuguese and Spanish names), else None.
+fn plain(c: char) -> Option<char> {
+    if c.is_ascii_alphanumeric() {
+        return Some(c);
+    }
+    const ACCENTED: [(&str, char); 7] = [
+        ("àáâãäå", 'a'),
+        ("èéêë", 'e'),
+        ("ìíîï", 'i'),
+        ("òóôõöø", 'o'),
+        ("ùúûü", 'u'),
+        ("ç", 'c'),
+        ("ñ", 'n'),
+    ];
+    ACCENTED.iter().find(|(set, _)| set.contains(c)).map(|(_, base)| *base)
+}
+
 /// `cliente-x/` form: no leading slash, no `..`, no empty part; a slash added at the end.
 fn prefix(p: &str) -> Result<String, Bad> {
     let p = p.trim();
@@ -187,7 +237,7 @@ mod tests {
 
     fn parse(json: &str) -> Result<Option<Offsite>, Bad> {
         let raw: RawOffsite = serde_json::from_str(json).map_err(|e| (None, e.to_string()))?;
-        validate(Some(raw), Path::new("/etc/cctv"), 31)
+        validate(Some(raw), Path::new("/etc/cctv"), 31, "Loja Centro")
     }
 
     const BASE: &str = r#""endpoint": "https://s3.example.com/", "bucket": "cctv", "access_key_id": "AK", "secret_access_key_env": "CCTV_S3_SECRET""#;
@@ -198,7 +248,7 @@ mod tests {
         assert_eq!(o.endpoint, "https://s3.example.com");
         assert_eq!(
             (o.region.as_str(), o.prefix.as_str(), o.path_style),
-            ("us-east-1", "", true)
+            ("us-east-1", "loja-centro/", true)
         );
         assert_eq!(o.secret, Secret::Env("CCTV_S3_SECRET".into()));
         assert_eq!((o.retention_days, o.upload_workers, o.max_mbps), (31, 2, None));
@@ -212,7 +262,27 @@ mod tests {
             (o.prefix.as_str(), o.max_mbps, o.retention_days),
             ("cliente-x/", Some(40.0), 90)
         );
-        assert_eq!(validate(None, Path::new("/"), 31), Ok(None));
+        assert_eq!(validate(None, Path::new("/"), 31, "x"), Ok(None));
+        let whole = parse(&format!(r#"{{{BASE}, "prefix": ""}}"#)).unwrap().unwrap();
+        assert_eq!(whole.prefix, "", "the whole bucket only when set so");
+    }
+
+    #[test]
+    fn the_default_prefix_is_the_site_name_made_key_safe() {
+        for (site, prefix) in [
+            ("Loja Centro", "loja-centro/"),
+            ("São João - Câmeras (CFTV)", "sao-joao-cameras-cftv/"),
+            ("cliente_x.servidor", "cliente-x-servidor/"),
+            ("../..//", "site/"),
+            ("監視", "site/"),
+            ("  DESKTOP-7Q2 ", "desktop-7q2/"),
+        ] {
+            assert_eq!(site_prefix(site), prefix, "{site}");
+        }
+        let long = site_prefix(&"a-".repeat(100));
+        assert!(long.len() <= 64 && long.ends_with("a/"), "{long}");
+        // Whatever the name, the default is a valid prefix.
+        assert_eq!(prefix(&site_prefix("Ótica Ñandú /x/")), Ok("otica-nandu-x/".into()));
     }
 
     #[test]

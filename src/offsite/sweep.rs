@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::Local;
 
 use crate::offsite::backlog::Item;
+use crate::offsite::site::Site;
 use crate::offsite::worker::Shared;
 use crate::rules::offsite::{expiry, uploads, Object, Why};
 use crate::rules::window::Window;
@@ -21,6 +22,8 @@ use crate::store::scan::Recording;
 pub struct Rules {
     pub retention_days: u32,
     pub allow_mass_delete: bool,
+    /// This site, whose marker must name it before retention runs.
+    pub site: Site,
 }
 
 /// Lists the bucket, offers what it lacks, deletes what expired. `local`: the
@@ -100,6 +103,11 @@ fn offer(shared: &Shared, local: &BTreeMap<PathBuf, Recording>, wanted: &[crate:
 
 /// Offsite retention: deletes expired objects under the prefix, or says why not.
 fn expire(shared: &Shared, rules: &Rules, remote: &[Object], today: chrono::NaiveDate) {
+    if let Err(why) = rules.site.claim(&shared.client, &shared.prefix) {
+        tracing::warn!(alert = "retention_refused", "offsite retention not run: {why}");
+        shared.state.refused(Some(why));
+        return;
+    }
     let plan = expiry(
         remote,
         &shared.prefix,

@@ -19,6 +19,7 @@ use crate::offsite::background;
 use crate::offsite::backlog::Item;
 use crate::offsite::gate::Gate;
 use crate::offsite::probe;
+use crate::offsite::site::Site;
 use crate::offsite::state::OffsiteStatus;
 use crate::offsite::sweep::{sweep, Rules};
 use crate::offsite::worker::Shared;
@@ -47,6 +48,7 @@ impl Tier {
         let rules = Rules {
             retention_days: o.retention_days,
             allow_mass_delete: cfg.allow_mass_delete,
+            site: Site::new(cfg.site_name.clone()),
         };
         let client = match probe::client(o) {
             Ok(c) => c,

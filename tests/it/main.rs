@@ -74,6 +74,7 @@ suite![
     notify,
     offsite,
     offsite_daemon,
+    offsite_site,
     pass,
     paths,
     receiver,

@@ -3,7 +3,9 @@
 //! config's three folders); `Opened` is a file opened without following a final link,
 //! whose location is asked of the OS through its handle (`/proc/self/fd` on Linux,
 //! `GetFinalPathNameByHandleW` on Windows), so the deleter checks the very file it
-//! then removes.
+//! then removes: through its handle on Windows, and on Unix by its name in the folder
+//! it was opened from (`unlinkat` on that folder's handle), so a folder swapped for a
+//! link after the check changes nothing.
 
 use std::fs::File;
 use std::io;
@@ -62,15 +64,13 @@ fn key(p: &Path) -> PathKey {
 /// A file opened for deletion without following a link in its last part.
 pub struct Opened {
     file: File,
-    path: PathBuf,
+    place: os::Place,
 }
 
 impl Opened {
     pub fn open(path: &Path) -> io::Result<Opened> {
-        Ok(Opened {
-            file: os::open_no_follow(path)?,
-            path: path.to_path_buf(),
-        })
+        let (file, place) = os::open_no_follow(path)?;
+        Ok(Opened { file, place })
     }
 
     /// Where the OS says the opened file is.
@@ -96,25 +96,52 @@ impl Opened {
     }
 
     /// Deletes the opened file: through its handle on Windows (exactly the file that
-    /// was checked), by its path elsewhere.
+    /// was checked); on Unix by its name in the folder it was opened from, once that
+    /// name is seen to be still this file.
     pub fn delete(self) -> io::Result<()> {
-        os::delete(self.file, &self.path)
+        os::delete(self.file, self.place)
     }
 }
 
 #[cfg(unix)]
 mod os {
+    use std::ffi::CString;
     use std::fs::{File, OpenOptions};
     use std::io;
-    use std::os::fd::AsRawFd;
-    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
     use std::path::{Path, PathBuf};
 
-    pub fn open_no_follow(path: &Path) -> io::Result<File> {
-        OpenOptions::new()
+    /// The folder a file was opened from, held open, and its name there.
+    pub struct Place {
+        dir: OwnedFd,
+        name: CString,
+    }
+
+    /// Opens the folder, then the file by its name in that folder, following no link
+    /// in the file's name.
+    pub fn open_no_follow(path: &Path) -> io::Result<(File, Place)> {
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let name = path.file_name().ok_or_else(|| io::Error::other("no file name"))?;
+        let name = CString::new(name.as_bytes()).map_err(io::Error::other)?;
+        let dir: OwnedFd = OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(path)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(parent)?
+            .into();
+        let flags = libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC;
+        // SAFETY: `dir` is an open folder and `name` a NUL-terminated string.
+        let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened and is owned by nothing else.
+        let file = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+        Ok((file, Place { dir, name }))
     }
 
     pub fn final_path(file: &File) -> io::Result<PathBuf> {
@@ -126,9 +153,33 @@ mod os {
         }
     }
 
-    pub fn delete(file: File, path: &Path) -> io::Result<()> {
+    /// Removes the name from the folder it was opened in, once that name is seen to
+    /// be still the opened file (same device and inode).
+    pub fn delete(file: File, place: Place) -> io::Result<()> {
+        let opened = file.metadata()?;
+        // SAFETY: a zeroed `stat` is a valid buffer for fstatat to fill.
+        let mut now: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `place.dir` is open, `name` NUL-terminated, `now` a valid buffer.
+        let rc = unsafe {
+            libc::fstatat(
+                place.dir.as_raw_fd(),
+                place.name.as_ptr(),
+                &mut now,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if now.st_dev as u64 != opened.dev() || now.st_ino as u64 != opened.ino() {
+            return Err(io::Error::other("the file was replaced after it was checked"));
+        }
         drop(file);
-        std::fs::remove_file(path)
+        // SAFETY: as above; flag 0 removes a file, never a folder.
+        if unsafe { libc::unlinkat(place.dir.as_raw_fd(), place.name.as_ptr(), 0) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
     }
 }
 
@@ -147,12 +198,16 @@ mod os {
         FILE_SHARE_DELETE, FILE_SHARE_READ, FILE_SHARE_WRITE, VOLUME_NAME_DOS,
     };
 
-    pub fn open_no_follow(path: &Path) -> io::Result<File> {
-        OpenOptions::new()
+    /// Nothing more than the handle: the file is deleted through it.
+    pub struct Place;
+
+    pub fn open_no_follow(path: &Path) -> io::Result<(File, Place)> {
+        let file = OpenOptions::new()
             .access_mode(DELETE | FILE_READ_ATTRIBUTES)
             .share_mode(FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE)
             .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT | FILE_FLAG_BACKUP_SEMANTICS)
-            .open(path)
+            .open(path)?;
+        Ok((file, Place))
     }
 
     pub fn final_path(file: &File) -> io::Result<PathBuf> {
@@ -178,7 +233,7 @@ mod os {
         }
     }
 
-    pub fn delete(file: File, _path: &Path) -> io::Result<()> {
+    pub fn delete(file: File, _place: Place) -> io::Result<()> {
         let info = FILE_DISPOSITION_INFO { DeleteFile: true };
         // SAFETY: the handle was opened with DELETE access; `info` outlives the call.
         let ok = unsafe {
@@ -243,5 +298,33 @@ mod tests {
                 "a file link is not opened"
             );
         }
+    }
+
+    /// The race a path-based unlink leaves open: the file is checked, then its folder
+    /// is swapped for a link to elsewhere before the deletion. The deletion still
+    /// removes the checked file, in the folder it was opened from, never the file the
+    /// link now leads to.
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_swapped_for_a_link_after_the_check_changes_nothing() {
+        let t = tempfile::tempdir().unwrap();
+        let p = |rel: &str| t.path().join(rel);
+        std::fs::create_dir_all(p("backup/day")).unwrap();
+        std::fs::create_dir_all(p("elsewhere")).unwrap();
+        std::fs::write(p("backup/day/a.dav"), b"old").unwrap();
+        std::fs::write(p("elsewhere/a.dav"), b"not ours").unwrap();
+        let o = Opened::open(&p("backup/day/a.dav")).unwrap();
+        std::fs::rename(p("backup/day"), p("backup/moved")).unwrap();
+        std::os::unix::fs::symlink(p("elsewhere"), p("backup/day")).unwrap();
+        o.delete().unwrap();
+        assert_eq!(std::fs::read(p("elsewhere/a.dav")).unwrap(), b"not ours");
+        assert!(!p("backup/moved/a.dav").exists(), "the checked file is the one removed");
+        // A name that now holds another file is refused.
+        std::fs::write(p("backup/moved/b.dav"), b"x").unwrap();
+        let o = Opened::open(&p("backup/moved/b.dav")).unwrap();
+        std::fs::rename(p("backup/moved/b.dav"), p("backup/moved/c.dav")).unwrap();
+        std::fs::write(p("backup/moved/b.dav"), b"another").unwrap();
+        assert!(o.delete().is_err());
+        assert_eq!(std::fs::read(p("backup/moved/b.dav")).unwrap(), b"another");
     }
 }

@@ -75,6 +75,7 @@ suite![
     offsite,
     offsite_daemon,
     offsite_site,
+    large,
     pass,
     paths,
     receiver,

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::alert::AlertKind;
 use crate::report::activity::Activity;
-use crate::store::copy::{CopyError, FileError, Mirror, Outcome, Stage};
+use crate::store::copy::{CopyError, FileError, Mirror, Outcome, Stage, Synced, Verified};
 use crate::store::manifest;
 
 /// One finished job.
@@ -213,21 +213,17 @@ impl Worker {
         }
     }
 
-    /// Logs, counts and reports one finished job; returns the job that waited for its
-    /// recording, if any.
-    fn finish(&self, job: Job, result: Result<Outcome, CopyError>) -> Option<Job> {
+    /// Logs, counts and reports one finished job, and records the final copy it wrote
+    /// in the manifest; returns the job that waited for its recording, if any.
+    fn finish(&self, job: Job, result: Result<Synced, CopyError>) -> Option<Job> {
         let key = self.mirror.names.key(&job.rel).unwrap_or_else(|| job.rel.clone());
-        log_result(&job, &result);
-        if result.as_ref().is_ok_and(Outcome::wrote_final) {
-            match manifest::record(&self.mirror.backup_dir, &key) {
-                Ok(entry) => {
-                    if let Some(landed) = self.landed.get() {
-                        landed(&key, &entry);
-                    }
-                }
-                Err(e) => tracing::warn!(path = %key.display(), "not recorded in the manifest: {e}"),
+        let result = result.map(|synced| {
+            if let Some(verified) = synced.verified {
+                self.record(verified);
             }
-        }
+            synced.outcome
+        });
+        log_result(&job, &result);
         self.activity.record(&job.rel, &result);
         // Taken under the same lock that submit uses, so a job submitted from now on
         // finds the key gone and is queued afresh.
@@ -248,6 +244,21 @@ impl Worker {
             let _ = reply.send(report.clone());
         }
         next
+    }
+}
+
+impl Worker {
+    /// Appends a verified copy's entry to the manifest, and tells `landed` of it.
+    fn record(&self, v: Verified) {
+        let entry = manifest::Entry::new(&v.rel, v.size, v.blake3);
+        match manifest::append(&self.mirror.backup_dir, std::slice::from_ref(&entry)) {
+            Ok(()) => {
+                if let Some(landed) = self.landed.get() {
+                    landed(&v.rel, &entry);
+                }
+            }
+            Err(e) => tracing::warn!(path = %v.rel.display(), "not recorded in the manifest: {e}"),
+        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! The manifest: each backup recording's size and BLAKE3 hash from when its copy took
-//! its final name, kept on the backup disk itself (`backup_dir/.cctv-mirror-manifest.jsonl`,
+//! its final name (the hash of the bytes read from the source, found again in the copy), kept on the backup disk itself (`backup_dir/.cctv-mirror-manifest.jsonl`,
 //! so it travels with the disk), for `verify` to tell bit rot from a whole file. One
 //! JSON line per event, appended: a copy records its entry, retention appends a `gone`
 //! line; the last line about a path wins. Rewritten whole (temporary, fsync, rename)
@@ -118,18 +118,17 @@ fn read_full(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-/// Hashes the backup file `root/rel` and records it.
-pub fn record(root: &Path, rel: &Path) -> io::Result<Entry> {
-    let (size, blake3) = hash_file(&root.join(rel), |_| {})?;
-    let entry = Entry {
-        path: key(rel),
-        size,
-        blake3,
-        at: Local::now(),
-        gone: false,
-    };
-    append(root, std::slice::from_ref(&entry))?;
-    Ok(entry)
+impl Entry {
+    /// The entry of the backup file `rel`, of `size` bytes hashing `blake3`, as of now.
+    pub fn new(rel: &Path, size: u64, blake3: String) -> Entry {
+        Entry {
+            path: key(rel),
+            size,
+            blake3,
+            at: Local::now(),
+            gone: false,
+        }
+    }
 }
 
 /// Appends `gone` lines for recordings retention removed.

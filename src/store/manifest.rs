@@ -35,6 +35,9 @@ pub struct Entry {
     /// Retention removed it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gone: bool,
+    /// Taken by `verify` from the backup file itself, never checked against its source.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
 }
 
 /// A path as the manifest writes it.
@@ -127,6 +130,7 @@ impl Entry {
             blake3,
             at: Local::now(),
             gone: false,
+            adopted: false,
         }
     }
 }
@@ -142,6 +146,7 @@ pub fn forget(root: &Path, rels: &[&Path]) -> io::Result<()> {
             blake3: String::new(),
             at,
             gone: true,
+            adopted: false,
         })
         .collect();
     append(root, &lines)
@@ -215,4 +220,25 @@ pub fn compact(root: &Path) -> io::Result<bool> {
     drop(f);
     fs::rename(&tmp, root.join(FILE))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_older_line_reads_as_verified_and_an_adopted_one_says_so() {
+        let old = r#"{"path":"a.dav","size":3,"blake3":"ab","at":"2026-11-27T10:00:00+00:00"}"#;
+        let e: Entry = serde_json::from_str(old).unwrap();
+        assert!(!e.adopted && !e.gone);
+        let adopted = Entry {
+            adopted: true,
+            ..Entry::new(Path::new("d/a.dav"), 3, "ab".into())
+        };
+        let line = serde_json::to_string(&adopted).unwrap();
+        assert!(line.contains(r#""adopted":true"#), "{line}");
+        assert_eq!(serde_json::from_str::<Entry>(&line).unwrap(), adopted);
+        let copied = serde_json::to_string(&Entry::new(Path::new("a.dav"), 3, "ab".into())).unwrap();
+        assert!(!copied.contains("adopted"), "{copied}");
+    }
 }

@@ -2,7 +2,7 @@
 //! against the source (its first and last `VERIFY_WINDOW`), then only the new bytes are
 //! appended, hashed as they are read, flushed and read back (`readback`): a region that
 //! reads back otherwise is cut off again and appended anew. Also the chunked copy of a
-//! range of source bytes that every copy uses, which notices a shutdown within a buffer.
+//! range of source bytes that every copy uses, which notices a shutdown within a chunk.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -10,8 +10,9 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
+use crate::store::chunks;
 use crate::store::copy::{ensure_space, is_locked, is_no_space, with_space, CopyError, Mirror, Sync, VERIFY_WINDOW};
-use crate::store::readback::{ATTEMPTS, BUF};
+use crate::store::readback::ATTEMPTS;
 use crate::store::scan;
 
 impl Mirror {
@@ -142,9 +143,9 @@ impl Mirror {
         })
     }
 
-    /// Reads source bytes [from, to) a buffer at a time, handing each to `take`, so a
-    /// shutdown is noticed within a buffer. Returns the bytes read, fewer than asked
-    /// when the source ended early.
+    /// Reads source bytes [from, to) a chunk at a time (`chunks::read`: a second
+    /// thread reads ahead), handing each to `take`, so a shutdown is noticed within a
+    /// chunk. Returns the bytes read, fewer than asked when the source ended early.
     pub(super) fn pump(
         &self,
         src: &File,
@@ -156,25 +157,31 @@ impl Mirror {
         reader
             .seek(SeekFrom::Start(from))
             .map_err(|e| CopyError::io("cannot seek in the source", e))?;
-        let mut buf = vec![0u8; BUF.min(usize::try_from(to - from).unwrap_or(BUF))];
-        let mut done = 0;
-        while from + done < to {
-            if self.cancelled() {
-                return Err(CopyError::Cancelled);
-            }
-            let want = buf.len().min(usize::try_from(to - from - done).unwrap_or(usize::MAX));
-            let n = match reader.read(&mut buf[..want]) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if is_locked(&e) => return Err(CopyError::locked(e)),
-                Err(e) => return Err(CopyError::io("cannot read the source", e)),
+        let (mut done, mut stopped) = (0, None);
+        let read = chunks::read(&mut reader.take(to - from), to - from, &mut |b| {
+            let taken = if self.cancelled() {
+                Err(CopyError::Cancelled)
+            } else {
+                take(b)
             };
-            take(&buf[..n])?;
-            done += n as u64;
-            self.progress.fetch_add(n as u64, Ordering::Relaxed);
+            match taken {
+                Ok(()) => {
+                    done += b.len() as u64;
+                    self.progress.fetch_add(b.len() as u64, Ordering::Relaxed);
+                    Ok(())
+                }
+                Err(e) => {
+                    stopped = Some(e);
+                    Err(io::Error::other("stopped"))
+                }
+            }
+        });
+        match (stopped, read) {
+            (Some(e), _) => Err(e),
+            (None, Err(e)) if is_locked(&e) => Err(CopyError::locked(e)),
+            (None, Err(e)) => Err(CopyError::io("cannot read the source", e)),
+            (None, Ok(())) => Ok(done),
         }
-        Ok(done)
     }
 }
 

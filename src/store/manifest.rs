@@ -1,21 +1,21 @@
 //! The manifest: each backup recording's size and BLAKE3 hash from when its copy took
-//! its final name (the hash of the bytes read from the source, found again in the copy), kept on the backup disk itself (`backup_dir/.cctv-mirror-manifest.jsonl`,
-//! so it travels with the disk), for `verify` to tell bit rot from a whole file. One
+//! its final name (the hash of the bytes read from the source, found again in the
+//! copy), kept on the backup disk itself (`backup_dir/.cctv-mirror-manifest.jsonl`, so
+//! it travels with the disk), for `verify` to tell bit rot from a whole file. One
 //! JSON line per event, appended: a copy records its entry, retention appends a `gone`
 //! line; the last line about a path wins. Rewritten whole (temporary, fsync, rename)
 //! when most of its lines are stale. Never created where the backup's marker is missing.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
-use std::sync::mpsc::sync_channel;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
-use crate::store::volume;
+use crate::store::{chunks, volume};
 
 pub const FILE: &str = ".cctv-mirror-manifest.jsonl";
 
@@ -43,82 +43,20 @@ pub struct Entry {
 /// A path as the manifest writes it.
 pub use crate::rules::paths::slashed as key;
 
-/// The chunk a file is read in.
-const CHUNK: usize = 4 << 20;
-
-/// The size and BLAKE3 hash of a file, read once in 4 MiB chunks; `also` sees every
-/// chunk (the frame check of `verify`). A file of more than one chunk is read by a
-/// second thread while this one hashes, so hashing never keeps the disk waiting.
+/// The size and BLAKE3 hash of a file, read once in 4 MiB chunks (`chunks::read`);
+/// `also` sees every chunk (the frame check of `verify`).
 pub fn hash_file(path: &Path, mut also: impl FnMut(&[u8])) -> io::Result<(u64, String)> {
     let mut f = File::open(path)?;
     let mut hasher = blake3::Hasher::new();
     let mut size = 0u64;
-    let mut take = |chunk: &[u8]| {
+    let len = f.metadata()?.len();
+    chunks::read(&mut f, len, &mut |chunk| {
         hasher.update(chunk);
         also(chunk);
         size += chunk.len() as u64;
-    };
-    if f.metadata()?.len() <= CHUNK as u64 {
-        let mut buf = Vec::with_capacity(CHUNK);
-        f.read_to_end(&mut buf)?;
-        take(&buf);
-    } else {
-        read_ahead(&mut f, &mut take)?;
-    }
-    Ok((size, hasher.finalize().to_hex().to_string()))
-}
-
-/// Reads `f` to its end on a second thread, three chunks in flight, handing each
-/// to `take` in order.
-fn read_ahead(f: &mut File, take: &mut dyn FnMut(&[u8])) -> io::Result<()> {
-    let (full_tx, full_rx) = sync_channel::<io::Result<Vec<u8>>>(2);
-    let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(3);
-    for _ in 0..3 {
-        let _ = empty_tx.send(vec![0; CHUNK]);
-    }
-    std::thread::scope(|threads| {
-        threads.spawn(move || {
-            // Ends at the file's end, on an error, or when the hasher has gone.
-            while let Ok(mut buf) = empty_rx.recv() {
-                buf.resize(CHUNK, 0);
-                let n = match read_full(f, &mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) => {
-                        let _ = full_tx.send(Err(e));
-                        break;
-                    }
-                };
-                buf.truncate(n);
-                if full_tx.send(Ok(buf)).is_err() {
-                    break;
-                }
-            }
-        });
-        // Dropped when this closure returns, before the reader is joined: a reader
-        // waiting for a buffer then ends.
-        let recycle = empty_tx;
-        for buf in full_rx {
-            let buf = buf?;
-            take(&buf);
-            let _ = recycle.send(buf);
-        }
         Ok(())
-    })
-}
-
-/// Fills `buf` unless the file ends first; the bytes read.
-fn read_full(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
+    })?;
+    Ok((size, hasher.finalize().to_hex().to_string()))
 }
 
 impl Entry {

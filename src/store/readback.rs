@@ -11,14 +11,12 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use crate::store::chunks;
 use crate::store::copy::{CopyError, Mirror};
 use crate::store::outcome::Verified;
 
 /// Tries at writing a copy (or an append) before its damage is this file's error.
 pub const ATTEMPTS: u32 = 3;
-
-/// The buffer source bytes pass through, hashed on their way to the backup.
-pub(super) const BUF: usize = 4 << 20;
 
 /// For each copy being grown (by its absolute backup path), the hash of the source's
 /// bytes it holds so far; `Hasher::count` is how many. Lost at a restart: then built
@@ -98,22 +96,13 @@ pub fn hash_range(path: &Path, from: u64, to: u64) -> io::Result<Option<blake3::
     }
     forget_cached(&f);
     f.seek(SeekFrom::Start(from))?;
-    let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; BUF];
-    let mut left = to - from;
-    while left > 0 {
-        let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-        match f.read(&mut buf[..want]) {
-            Ok(0) => return Ok(None),
-            Ok(n) => {
-                hasher.update(&buf[..n]);
-                left -= n as u64;
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(Some(hasher.finalize()))
+    let (mut hasher, mut read) = (blake3::Hasher::new(), 0);
+    chunks::read(&mut f.take(to - from), to - from, &mut |b| {
+        hasher.update(b);
+        read += b.len() as u64;
+        Ok(())
+    })?;
+    Ok((read == to - from).then(|| hasher.finalize()))
 }
 
 /// Drops the file's flushed pages from the cache, so that reading it again reads the

@@ -305,6 +305,51 @@ fn log_result(job: &Job, result: &Result<Outcome, CopyError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::readback::ATTEMPTS;
+
+    /// The manifest entry of a copy damaged once before its read-back holds the
+    /// source's hash; a copy damaged at every try is an error and has none.
+    #[test]
+    fn the_manifest_holds_the_sources_hash_and_nothing_for_a_damaged_copy() {
+        let (_t, m) = crate::store::copy::tests::setup();
+        let a = vec![7u8; 300_000];
+        std::fs::write(m.source_dir.join("a.dav"), &a).unwrap();
+        std::fs::write(m.source_dir.join("b.dav"), b"never whole").unwrap();
+        let mirror = Arc::new(m);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let results = runtime.block_on(async {
+            let (queue, task) = CopyQueue::start(mirror.clone(), 1, Activity::new());
+            let (reply, mut reports) = mpsc::unbounded_channel();
+            let mut results = Vec::new();
+            for (name, faults) in [("a.dav", 1), ("b.dav", ATTEMPTS)] {
+                mirror.faults.arm(faults);
+                let job = Job {
+                    rel: PathBuf::from(name),
+                    stage: Stage::Finished,
+                    reason: "test".into(),
+                    reply: vec![reply.clone()],
+                };
+                assert!(queue.submit(job).await);
+                results.push(reports.recv().await.unwrap().result);
+            }
+            drop(queue);
+            task.await.unwrap();
+            results
+        });
+        assert!(
+            matches!(results[0], Ok(Outcome::Copied { bytes: 300_000 })),
+            "{:?}",
+            results[0]
+        );
+        assert!(
+            matches!(results[1], Err(CopyError::File(FileError::Damaged(_)))),
+            "{:?}",
+            results[1]
+        );
+        let (live, _) = manifest::load(&mirror.backup_dir).unwrap();
+        assert_eq!(live["a.dav"].blake3, blake3::hash(&a).to_hex().to_string());
+        assert!(!live.contains_key("b.dav"));
+    }
 
     #[test]
     fn a_merged_job_does_what_both_asked_and_reports_to_both() {

@@ -43,7 +43,7 @@ pub struct Mirror {
     pub(super) running: Running,
     /// Damage injected before read-backs (tests only).
     #[cfg(test)]
-    pub(super) faults: crate::store::readback::Faults,
+    pub(crate) faults: crate::store::readback::Faults,
 }
 
 /// What is believed of a source: still being recorded, or finished. A recording's copy
@@ -440,12 +440,12 @@ pub(super) fn with_space(e: CopyError, dir: &Path, needed: u64) -> CopyError {
 }
 
 #[cfg(test)]
-pub(super) mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::fs::OpenOptions;
     use std::io::Write;
 
-    pub(in crate::store) fn setup() -> (tempfile::TempDir, Mirror) {
+    pub(crate) fn setup() -> (tempfile::TempDir, Mirror) {
         let t = tempfile::tempdir().unwrap();
         let names = Names {
             extensions: vec!["dav".into()],

@@ -87,12 +87,15 @@ fn print(o: &Outcome, scope: Scope, as_json: bool) {
     for f in &o.problems {
         println!("PROBLEM {}: {}", f.path, f.problem.describe());
     }
+    for path in &o.adopted_unverified {
+        println!("ADOPTED {path}: hashed from the backup itself, never verified against its source");
+    }
     if let Some(why) = &o.manifest_not_updated {
         println!("note: {why}");
     }
     let rate = o.bytes as f64 / o.secs.max(1e-6);
     println!(
-        "{} recording(s), {} read in {:.1} s ({}/s), slice {}; {} problem(s); {} new in the manifest; {} not DHAV (frames not checked)",
+        "{} recording(s), {} read in {:.1} s ({}/s), slice {}; {} problem(s); {} new in the manifest; {} adopted, never verified against the source; {} not DHAV (frames not checked)",
         o.files,
         human(o.bytes),
         o.secs,
@@ -100,6 +103,7 @@ fn print(o: &Outcome, scope: Scope, as_json: bool) {
         scope.slice,
         o.problems.len(),
         o.adopted,
+        o.adopted_unverified.len(),
         o.not_dhav
     );
 }

@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::alert::AlertKind;
 use crate::report::activity::Activity;
-use crate::store::copy::{CopyError, FileError, Mirror, Outcome, Stage};
+use crate::store::copy::{CopyError, FileError, Mirror, Outcome, Stage, Synced, Verified};
 use crate::store::manifest;
 
 /// One finished job.
@@ -213,21 +213,17 @@ impl Worker {
         }
     }
 
-    /// Logs, counts and reports one finished job; returns the job that waited for its
-    /// recording, if any.
-    fn finish(&self, job: Job, result: Result<Outcome, CopyError>) -> Option<Job> {
+    /// Logs, counts and reports one finished job, and records the final copy it wrote
+    /// in the manifest; returns the job that waited for its recording, if any.
+    fn finish(&self, job: Job, result: Result<Synced, CopyError>) -> Option<Job> {
         let key = self.mirror.names.key(&job.rel).unwrap_or_else(|| job.rel.clone());
-        log_result(&job, &result);
-        if result.as_ref().is_ok_and(Outcome::wrote_final) {
-            match manifest::record(&self.mirror.backup_dir, &key) {
-                Ok(entry) => {
-                    if let Some(landed) = self.landed.get() {
-                        landed(&key, &entry);
-                    }
-                }
-                Err(e) => tracing::warn!(path = %key.display(), "not recorded in the manifest: {e}"),
+        let result = result.map(|synced| {
+            if let Some(verified) = synced.verified {
+                self.record(verified);
             }
-        }
+            synced.outcome
+        });
+        log_result(&job, &result);
         self.activity.record(&job.rel, &result);
         // Taken under the same lock that submit uses, so a job submitted from now on
         // finds the key gone and is queued afresh.
@@ -248,6 +244,21 @@ impl Worker {
             let _ = reply.send(report.clone());
         }
         next
+    }
+}
+
+impl Worker {
+    /// Appends a verified copy's entry to the manifest, and tells `landed` of it.
+    fn record(&self, v: Verified) {
+        let entry = manifest::Entry::new(&v.rel, v.size, v.blake3);
+        match manifest::append(&self.mirror.backup_dir, std::slice::from_ref(&entry)) {
+            Ok(()) => {
+                if let Some(landed) = self.landed.get() {
+                    landed(&v.rel, &entry);
+                }
+            }
+            Err(e) => tracing::warn!(path = %v.rel.display(), "not recorded in the manifest: {e}"),
+        }
     }
 }
 
@@ -294,6 +305,51 @@ fn log_result(job: &Job, result: &Result<Outcome, CopyError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::readback::ATTEMPTS;
+
+    /// The manifest entry of a copy damaged once before its read-back holds the
+    /// source's hash; a copy damaged at every try is an error and has none.
+    #[test]
+    fn the_manifest_holds_the_sources_hash_and_nothing_for_a_damaged_copy() {
+        let (_t, m) = crate::store::copy::tests::setup();
+        let a = vec![7u8; 300_000];
+        std::fs::write(m.source_dir.join("a.dav"), &a).unwrap();
+        std::fs::write(m.source_dir.join("b.dav"), b"never whole").unwrap();
+        let mirror = Arc::new(m);
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let results = runtime.block_on(async {
+            let (queue, task) = CopyQueue::start(mirror.clone(), 1, Activity::new());
+            let (reply, mut reports) = mpsc::unbounded_channel();
+            let mut results = Vec::new();
+            for (name, faults) in [("a.dav", 1), ("b.dav", ATTEMPTS)] {
+                mirror.faults.arm(faults);
+                let job = Job {
+                    rel: PathBuf::from(name),
+                    stage: Stage::Finished,
+                    reason: "test".into(),
+                    reply: vec![reply.clone()],
+                };
+                assert!(queue.submit(job).await);
+                results.push(reports.recv().await.unwrap().result);
+            }
+            drop(queue);
+            task.await.unwrap();
+            results
+        });
+        assert!(
+            matches!(results[0], Ok(Outcome::Copied { bytes: 300_000 })),
+            "{:?}",
+            results[0]
+        );
+        assert!(
+            matches!(results[1], Err(CopyError::File(FileError::Damaged(_)))),
+            "{:?}",
+            results[1]
+        );
+        let (live, _) = manifest::load(&mirror.backup_dir).unwrap();
+        assert_eq!(live["a.dav"].blake3, blake3::hash(&a).to_hex().to_string());
+        assert!(!live.contains_key("b.dav"));
+    }
 
     #[test]
     fn a_merged_job_does_what_both_asked_and_reports_to_both() {

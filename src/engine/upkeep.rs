@@ -147,6 +147,7 @@ fn scrub_slice(cfg: &Config, slice: Slice, stop: &AtomicBool) {
         bytes = outcome.bytes,
         secs = outcome.secs,
         adopted = outcome.adopted,
+        adopted_unverified = outcome.adopted_unverified.len(),
         problems = outcome.problems.len(),
         "nightly verification finished"
     );

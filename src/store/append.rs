@@ -1,7 +1,8 @@
 //! Growing a backup copy in place: the bytes the backup already holds are checked
 //! against the source (its first and last `VERIFY_WINDOW`), then only the new bytes are
-//! appended, flushed and given the source's time. Also the chunked copy of a range of
-//! source bytes that every copy uses, which notices a shutdown within a chunk.
+//! appended, hashed as they are read, flushed and read back (`readback`): a region that
+//! reads back otherwise is cut off again and appended anew. Also the chunked copy of a
+//! range of source bytes that every copy uses, which notices a shutdown within a chunk.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -9,9 +10,9 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
-use crate::store::copy::{
-    ensure_space, is_locked, is_no_space, with_space, CopyError, Mirror, Sync, CHUNK, VERIFY_WINDOW,
-};
+use crate::store::chunks;
+use crate::store::copy::{ensure_space, is_locked, is_no_space, with_space, CopyError, Mirror, Sync, VERIFY_WINDOW};
+use crate::store::readback::ATTEMPTS;
 use crate::store::scan;
 
 impl Mirror {
@@ -47,16 +48,13 @@ impl Mirror {
         if len > have {
             let dir = dst_path.parent().expect("a backup path has a folder");
             ensure_space(dir, len - have)?;
-            dst.seek(SeekFrom::Start(have))
-                .map_err(|e| CopyError::io(ctx("cannot seek"), e))?;
             appended = self
-                .copy_range(src, have, len, &mut dst)
+                .append_checked(src, &mut dst, have, len, dst_path)
                 .map_err(|e| with_space(e, dir, len - have))?;
-            dst.flush().map_err(|e| CopyError::io(ctx("cannot write"), e))?;
             if have + appended != len {
-                // What was appended is still source bytes in source order: the backup
-                // stays a true prefix. Its time is left old so the next pass resumes.
-                let _ = dst.sync_all();
+                // What was appended is source bytes in source order, read back equal:
+                // the backup stays a true prefix. Its time is left old so the next
+                // pass resumes.
                 return Err(CopyError::changed(format!(
                     "read {appended} of {} new bytes",
                     len - have
@@ -73,38 +71,124 @@ impl Mirror {
         })
     }
 
-    /// Copies source bytes [from, to) to `out` at its current position, through the
-    /// kernel's copy path where there is one (std uses copy_file_range/sendfile on Linux),
-    /// a chunk at a time so shutdown is noticed. Returns the bytes copied, fewer than
-    /// asked when the source ended early.
-    pub(super) fn copy_range(&self, src: &File, from: u64, to: u64, out: &mut File) -> Result<u64, CopyError> {
+    /// Appends source bytes [have, len) to `dst` (at `dst_path`, `have` bytes long),
+    /// flushes them and reads them back; when they read back otherwise, cuts the backup
+    /// back to `have` and tries again, `ATTEMPTS` times in all. Keeps the hash of the
+    /// source bytes the backup then holds (`Running`). Returns the bytes appended.
+    fn append_checked(
+        &self,
+        src: &File,
+        dst: &mut File,
+        have: u64,
+        len: u64,
+        dst_path: &Path,
+    ) -> Result<u64, CopyError> {
+        let ctx = |what: &str| format!("{what} {}", dst_path.display());
+        let before = self.source_prefix(src, dst_path, have)?;
+        for attempt in 1..=ATTEMPTS {
+            let (mut region, mut whole) = (blake3::Hasher::new(), before.clone());
+            let written = dst
+                .seek(SeekFrom::Start(have))
+                .map_err(|e| CopyError::io(ctx("cannot seek"), e))
+                .and_then(|_| {
+                    self.copy_range(src, have, len, dst, &mut |b| {
+                        region.update(b);
+                        whole.update(b);
+                    })
+                })
+                .and_then(|n| {
+                    dst.sync_all().map_err(|e| CopyError::io(ctx("cannot flush"), e))?;
+                    Ok(n)
+                });
+            let n = match written {
+                Ok(n) => n,
+                Err(e) => {
+                    cut_back(dst, have);
+                    return Err(e);
+                }
+            };
+            if self.reads_back(dst_path, have, have + n, &region.finalize())? {
+                self.running.keep(dst_path, whole);
+                return Ok(n);
+            }
+            tracing::warn!(path = %dst_path.display(), attempt, "appended bytes read back differ from the source's; cut back to {have} bytes");
+            cut_back(dst, have);
+        }
+        Err(CopyError::damaged(format!(
+            "the bytes appended to {} read back otherwise {ATTEMPTS} times; it is left at its {have} verified bytes",
+            dst_path.display()
+        )))
+    }
+
+    /// Copies source bytes [from, to) to `out` at its current position through a buffer,
+    /// handing each piece to `hash` too. Returns the bytes copied, fewer than asked when
+    /// the source ended early.
+    pub(super) fn copy_range(
+        &self,
+        src: &File,
+        from: u64,
+        to: u64,
+        out: &mut File,
+        hash: &mut dyn FnMut(&[u8]),
+    ) -> Result<u64, CopyError> {
+        self.pump(src, from, to, &mut |b| {
+            hash(b);
+            out.write_all(b).map_err(|e| {
+                if is_no_space(&e) {
+                    CopyError::no_space(to - from, 0)
+                } else {
+                    CopyError::io("copy failed", e)
+                }
+            })
+        })
+    }
+
+    /// Reads source bytes [from, to) a chunk at a time (`chunks::read`: a second
+    /// thread reads ahead), handing each to `take`, so a shutdown is noticed within a
+    /// chunk. Returns the bytes read, fewer than asked when the source ended early.
+    pub(super) fn pump(
+        &self,
+        src: &File,
+        from: u64,
+        to: u64,
+        take: &mut dyn FnMut(&[u8]) -> Result<(), CopyError>,
+    ) -> Result<u64, CopyError> {
         let mut reader = src;
         reader
             .seek(SeekFrom::Start(from))
             .map_err(|e| CopyError::io("cannot seek in the source", e))?;
-        let mut done = 0;
-        while from + done < to {
-            if self.cancelled() {
-                return Err(CopyError::Cancelled);
-            }
-            let want = CHUNK.min(to - from - done);
-            let n = io::copy(&mut reader.take(want), out).map_err(|e| {
-                if is_no_space(&e) {
-                    CopyError::no_space(to - from, 0)
-                } else if is_locked(&e) {
-                    CopyError::locked(e)
-                } else {
-                    CopyError::io("copy failed", e)
+        let (mut done, mut stopped) = (0, None);
+        let read = chunks::read(&mut reader.take(to - from), to - from, &mut |b| {
+            let taken = if self.cancelled() {
+                Err(CopyError::Cancelled)
+            } else {
+                take(b)
+            };
+            match taken {
+                Ok(()) => {
+                    done += b.len() as u64;
+                    self.progress.fetch_add(b.len() as u64, Ordering::Relaxed);
+                    Ok(())
                 }
-            })?;
-            done += n;
-            self.progress.fetch_add(n, Ordering::Relaxed);
-            if n < want {
-                break;
+                Err(e) => {
+                    stopped = Some(e);
+                    Err(io::Error::other("stopped"))
+                }
             }
+        });
+        match (stopped, read) {
+            (Some(e), _) => Err(e),
+            (None, Err(e)) if is_locked(&e) => Err(CopyError::locked(e)),
+            (None, Err(e)) => Err(CopyError::io("cannot read the source", e)),
+            (None, Ok(())) => Ok(done),
         }
-        Ok(done)
     }
+}
+
+/// Cuts a copy back to the `len` bytes it held before an append (a verified true
+/// prefix), flushed; on failure the next sync finds it longer and compares again.
+fn cut_back(dst: &File, len: u64) {
+    let _ = dst.set_len(len).and_then(|()| dst.sync_all());
 }
 
 /// Compares the head and the tail of the first `len` bytes of both files.

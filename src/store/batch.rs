@@ -1,8 +1,9 @@
 //! Many new copies made durable together. A first backfill of thousands of small
 //! recordings spent its time in two flushes per file; a batch writes each new copy to
-//! its temporary, flushes them all at once (`durable::flush_batch`), gives each its final
-//! name (never over an existing file), then makes the renames durable at once. A final
-//! name still only ever holds a whole, flushed copy. Whatever is not a whole new copy of
+//! its temporary, flushes them all at once (`durable::flush_batch`), reads each back
+//! (`readback`), gives each its final name (never over an existing file), then makes the
+//! renames durable at once. A final name still only ever holds a whole, flushed copy
+//! that read back as its source's bytes; one that did not is copied again on its own. Whatever is not a whole new copy of
 //! a finished recording (an in-progress copy, an append, a big recording) is synced one
 //! by one, as `Mirror::sync` does.
 
@@ -11,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::rules::{batches, names};
-use crate::store::copy::{is_file, settle, CopyError, Mirror, Outcome, Stage};
+use crate::store::copy::{is_file, settle, CopyError, Mirror, Outcome, Stage, Synced};
 use crate::store::durable;
 
 /// A new copy written to its temporary (closed; flushed only where the OS cannot flush
@@ -21,13 +22,18 @@ struct Written {
     tmp: PathBuf,
     dst: PathBuf,
     len: u64,
+    /// Of the source's bytes, as they were read.
+    hash: blake3::Hash,
 }
+
+/// Each job's result, filled in as it is known.
+type Results = Vec<Option<Result<Synced, CopyError>>>;
 
 impl Mirror {
     /// Syncs each source recording of `jobs` (as `sync` would), the whole new copies of
     /// finished recordings together. One result per job, in order.
-    pub fn sync_batch(&self, jobs: &[(PathBuf, Stage)]) -> Vec<Result<Outcome, CopyError>> {
-        let mut results: Vec<Option<Result<Outcome, CopyError>>> = vec![None; jobs.len()];
+    pub fn sync_batch(&self, jobs: &[(PathBuf, Stage)]) -> Vec<Result<Synced, CopyError>> {
+        let mut results: Results = vec![None; jobs.len()];
         let mut written = Vec::new();
         for (at, (rel, stage)) in jobs.iter().enumerate() {
             match self.fresh_copy(at, rel, *stage) {
@@ -36,7 +42,7 @@ impl Mirror {
                 None => results[at] = Some(self.sync(rel, *stage)),
             }
         }
-        commit(&self.backup_dir, written, &mut results);
+        self.commit(jobs, written, &mut results);
         results
             .into_iter()
             .map(|r| r.unwrap_or(Err(CopyError::Cancelled)))
@@ -60,12 +66,13 @@ impl Mirror {
         }
         let written = self
             .write_temp(&src.file, src.len, src.mtime, &dst)
-            .and_then(|(file, tmp)| match durable::flush_written(&file) {
+            .and_then(|(file, tmp, hasher)| match durable::flush_written(&file) {
                 Ok(()) => Ok(Written {
                     at,
                     tmp,
                     dst,
                     len: src.len,
+                    hash: hasher.finalize(),
                 }),
                 Err(e) => {
                     drop(file);
@@ -75,34 +82,50 @@ impl Mirror {
             });
         Some(written)
     }
-}
 
-/// Flushes the written temporaries at once, renames each into place, then makes the
-/// renames durable at once; fills in each one's result.
-fn commit(root: &Path, written: Vec<Written>, results: &mut [Option<Result<Outcome, CopyError>>]) {
-    if written.is_empty() {
-        return;
-    }
-    if let Err(e) = durable::flush_batch(root) {
-        let err = CopyError::io("cannot flush the copies to disk", e);
-        for w in written {
-            let _ = fs::remove_file(&w.tmp);
-            results[w.at] = Some(Err(err.clone()));
+    /// Flushes the written temporaries at once, reads each back and renames it into
+    /// place, then makes the renames durable at once; fills in each one's result. A
+    /// temporary that reads back otherwise is removed and its job synced on its own.
+    fn commit(&self, jobs: &[(PathBuf, Stage)], written: Vec<Written>, results: &mut Results) {
+        if written.is_empty() {
+            return;
         }
-        return;
-    }
-    let mut folders = BTreeSet::new();
-    for w in &written {
-        results[w.at] = Some(match settle(&w.tmp, &w.dst) {
-            Ok(()) => {
-                folders.extend(w.dst.parent());
-                Ok(Outcome::Copied { bytes: w.len })
-            }
-            Err(e) => {
+        if let Err(e) = durable::flush_batch(&self.backup_dir) {
+            let err = CopyError::io("cannot flush the copies to disk", e);
+            for w in written {
                 let _ = fs::remove_file(&w.tmp);
-                Err(e)
+                results[w.at] = Some(Err(err.clone()));
             }
-        });
+            return;
+        }
+        let mut folders = BTreeSet::new();
+        for w in &written {
+            let result = self.reads_back(&w.tmp, 0, w.len, &w.hash).and_then(|same| {
+                if same {
+                    settle(&w.tmp, &w.dst)?;
+                    folders.extend(w.dst.parent());
+                    let verified = self.verified(&w.dst, w.len, &w.hash);
+                    return Ok(Some(Synced {
+                        outcome: Outcome::Copied { bytes: w.len },
+                        verified: Some(verified),
+                    }));
+                }
+                tracing::warn!(path = %w.dst.display(), "the copy read back differs from the source's bytes; copied again on its own");
+                Ok(None)
+            });
+            results[w.at] = match result {
+                Ok(Some(synced)) => Some(Ok(synced)),
+                Ok(None) => {
+                    let _ = fs::remove_file(&w.tmp);
+                    let (rel, stage) = &jobs[w.at];
+                    Some(self.sync(rel, *stage))
+                }
+                Err(e) => {
+                    let _ = fs::remove_file(&w.tmp);
+                    Some(Err(e))
+                }
+            };
+        }
+        durable::flush_folders(&self.backup_dir, folders);
     }
-    durable::flush_folders(root, folders);
 }

@@ -1,7 +1,8 @@
 //! Brings one backup file up to date with its source, and is the only code that writes
 //! recordings into the backup. A new copy goes to a temporary in the destination folder,
-//! is fsynced, given the source's modification time, checked for size, and renamed into
-//! place (never over an existing file). A recording still being written is copied as
+//! hashed as its source is read, is fsynced, given the source's modification time,
+//! checked for size, read back (`readback`: written again when it differs), and renamed
+//! into place (never over an existing file). A recording still being written is copied as
 //! `NAME.partial` and follows its source; once finished, that copy gets its last bytes
 //! and is renamed to `NAME`. A grown source gets only its new bytes appended, after the
 //! bytes already in the backup are checked against the source. A source that became
@@ -18,7 +19,8 @@ use std::time::SystemTime;
 use crate::rules::names::{self, Names};
 pub use crate::store::copy_error::{CopyError, FileError};
 use crate::store::durable::sync_dir;
-pub use crate::store::outcome::Outcome;
+pub use crate::store::outcome::{Outcome, Synced, Verified};
+use crate::store::readback::{Running, ATTEMPTS};
 use crate::store::volume;
 
 /// Bytes compared at the start and at the end of what the backup already holds before
@@ -26,9 +28,6 @@ use crate::store::volume;
 /// headers carry timestamps); a rewritten tail differs at the end. Comparing everything
 /// would re-read gigabytes on every update of a recording in progress.
 pub const VERIFY_WINDOW: u64 = 1 << 20;
-
-/// Copies move in chunks of this size so a shutdown is noticed within one chunk.
-pub(super) const CHUNK: u64 = 32 << 20;
 
 /// Where copies come from and go to, and the flag that asks copies in progress to stop.
 #[derive(Debug)]
@@ -40,6 +39,11 @@ pub struct Mirror {
     /// Bytes moved by all copies since start: a copy that makes progress moves it at
     /// least every chunk (the daemon's proof of life to a service manager).
     pub progress: Arc<AtomicU64>,
+    /// The source-derived hash of each copy being grown, between its appends.
+    pub(super) running: Running,
+    /// Damage injected before read-backs (tests only).
+    #[cfg(test)]
+    pub(crate) faults: crate::store::readback::Faults,
 }
 
 /// What is believed of a source: still being recorded, or finished. A recording's copy
@@ -101,6 +105,9 @@ impl Mirror {
             names,
             cancel: Arc::new(AtomicBool::new(false)),
             progress: Arc::new(AtomicU64::new(0)),
+            running: Running::default(),
+            #[cfg(test)]
+            faults: Default::default(),
         }
     }
 
@@ -110,7 +117,8 @@ impl Mirror {
 
     /// Brings the backup of the source recording `rel` (relative to the source folder;
     /// a recorder's in-progress name like `NAME.dav_` is always `Recording`) up to date.
-    pub fn sync(&self, rel: &Path, stage: Stage) -> Result<Outcome, CopyError> {
+    /// A final copy it wrote comes with its manifest entry.
+    pub fn sync(&self, rel: &Path, stage: Stage) -> Result<Synced, CopyError> {
         let Source {
             file: src,
             final_rel,
@@ -127,26 +135,27 @@ impl Mirror {
             } else {
                 names::kept_beside(&final_rel, n)
             };
-            let done = match self.sync_one(&src, len, mtime, &name, stage)? {
+            let (done, verified) = match self.sync_one(&src, len, mtime, &name, stage)? {
                 Err(Sync::Incompatible { shorter: true }) if n == 0 => {
-                    return Ok(Outcome::Kept {
+                    return Ok(Synced::only(Outcome::Kept {
                         differs: false,
                         beside: None,
                         bytes: 0,
                         detail: format!("the source is shorter ({len} bytes) but matches the start of the backup"),
-                    })
+                    }))
                 }
                 Err(_) => continue,
                 Ok(done) => done,
             };
             if n == 0 {
-                return Ok(match done {
+                let outcome = match done {
                     Done::Copied(bytes) => Outcome::Copied { bytes },
                     Done::Appended(bytes) => Outcome::Appended { bytes },
                     Done::Following(bytes, started) => Outcome::Following { bytes, started },
                     Done::Completed(bytes) => Outcome::Completed { bytes },
                     Done::Current => Outcome::Current,
-                });
+                };
+                return Ok(Synced { outcome, verified });
             }
             // The source holds content the backup does not: it is kept too, beside.
             let (beside, bytes) = match done {
@@ -154,14 +163,15 @@ impl Mirror {
                 Done::Copied(b) | Done::Appended(b) | Done::Completed(b) => (name, b),
                 Done::Current => (name, 0),
             };
-            return Ok(Outcome::Kept {
+            let outcome = Outcome::Kept {
                 differs: true,
                 beside: Some(beside),
                 bytes,
                 detail: format!("the source ({len} bytes) differs from the backup"),
-            });
+            };
+            return Ok(Synced { outcome, verified });
         }
-        Ok(Outcome::Kept {
+        Ok(Synced::only(Outcome::Kept {
             differs: true,
             beside: None,
             bytes: 0,
@@ -169,7 +179,7 @@ impl Mirror {
                 "the source ({len} bytes) differs from the backup and from the {} versions already kept beside it; not stored again",
                 names::MAX_KEPT_BESIDE
             ),
-        })
+        }))
     }
 
     /// Opens the source `rel` for a sync, once the backup is known to be there.
@@ -212,7 +222,8 @@ impl Mirror {
     }
 
     /// Brings the backup named `name` (finished, or in progress as `name.partial`) up to
-    /// date; `Err(Sync::Incompatible)` when what it holds cannot take this source.
+    /// date, with the manifest entry of the final copy it wrote;
+    /// `Err(Sync::Incompatible)` when what it holds cannot take this source.
     fn sync_one(
         &self,
         src: &File,
@@ -220,15 +231,18 @@ impl Mirror {
         mtime: SystemTime,
         name: &Path,
         stage: Stage,
-    ) -> Result<Result<Done, Sync>, CopyError> {
+    ) -> Result<Result<(Done, Option<Verified>), Sync>, CopyError> {
         let finished = self.backup_dir.join(name);
         let partial = self.backup_dir.join(names::partial_of(name));
         // A finished copy whose source grows again (the recorder reopened it, or a pass
         // took a pause for the end) grows in place: it is a true prefix throughout.
         if is_file(&finished)? {
             return Ok(match self.extend(src, len, mtime, &finished)? {
-                Sync::Appended(b) => Ok(Done::Appended(b)),
-                Sync::Current => Ok(Done::Current),
+                Sync::Appended(b) => {
+                    let hash = self.check_whole(src, &finished, len)?;
+                    Ok((Done::Appended(b), Some(self.verified(&finished, len, &hash))))
+                }
+                Sync::Current => Ok((Done::Current, None)),
                 other => Err(other),
             });
         }
@@ -239,46 +253,104 @@ impl Mirror {
                 other => return Ok(Err(other)),
             };
             if stage == Stage::Recording {
-                return Ok(Ok(Done::Following(bytes, false)));
+                return Ok(Ok((Done::Following(bytes, false), None)));
             }
-            // Whole, fsynced and matching the finished source: it may take its name.
-            settle_as(&partial, &finished, "cannot give the in-progress copy its final name")?;
-            sync_dir(finished.parent().expect("a backup path has a folder"));
-            return Ok(Ok(Done::Completed(bytes)));
+            return self.complete(src, len, mtime, &partial, &finished, bytes).map(Ok);
         }
         Ok(Ok(match stage {
-            Stage::Finished => Done::Copied(self.copy_new(src, len, mtime, &finished)?),
-            Stage::Recording => Done::Following(self.copy_new(src, len, mtime, &partial)?, true),
+            Stage::Finished => (Done::Copied(len), Some(self.copy_new(src, len, mtime, &finished)?.0)),
+            Stage::Recording => {
+                let (_, hasher) = self.copy_new(src, len, mtime, &partial)?;
+                self.running.keep(&partial, hasher);
+                (Done::Following(len, true), None)
+            }
         }))
     }
 
-    /// A whole new copy: temporary, fsync, size check, rename, folder fsync.
-    fn copy_new(&self, src: &File, len: u64, mtime: SystemTime, dst_path: &Path) -> Result<u64, CopyError> {
-        let (out, tmp) = self.write_temp(src, len, mtime, dst_path)?;
-        let result = out
-            .sync_all()
-            .map_err(|e| CopyError::io("cannot flush the copy to disk", e))
-            .and_then(|()| {
-                drop(out);
-                settle(&tmp, dst_path)
-            });
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
+    /// Gives a whole, fsynced in-progress copy its final name once it reads back as the
+    /// source's bytes. One that reads back otherwise never takes that name: the
+    /// recording is copied afresh under it, and the damaged copy removed.
+    fn complete(
+        &self,
+        src: &File,
+        len: u64,
+        mtime: SystemTime,
+        partial: &Path,
+        finished: &Path,
+        bytes: u64,
+    ) -> Result<(Done, Option<Verified>), CopyError> {
+        let hash = match self.check_whole(src, partial, len) {
+            Ok(hash) => hash,
+            Err(CopyError::File(FileError::Damaged(why))) => {
+                tracing::warn!(path = %partial.display(), "in-progress copy not given its final name: {why}; copying the recording afresh");
+                let (verified, _) = self.copy_new(src, len, mtime, finished)?;
+                if let Err(e) = fs::remove_file(partial) {
+                    tracing::warn!(path = %partial.display(), "damaged in-progress copy not removed: {e}");
+                }
+                return Ok((Done::Completed(len), Some(verified)));
+            }
+            Err(e) => return Err(e),
+        };
+        settle_as(partial, finished, "cannot give the in-progress copy its final name")?;
+        sync_dir(finished.parent().expect("a backup path has a folder"));
+        Ok((Done::Completed(bytes), Some(self.verified(finished, len, &hash))))
+    }
+
+    /// A whole new copy: temporary, fsync, read back, rename, folder fsync; with its
+    /// manifest entry and the hash of its source's bytes, to grow it from. A temporary
+    /// that reads back otherwise than the source's bytes is removed and written again,
+    /// `ATTEMPTS` times in all; it never takes the final name.
+    fn copy_new(
+        &self,
+        src: &File,
+        len: u64,
+        mtime: SystemTime,
+        dst_path: &Path,
+    ) -> Result<(Verified, blake3::Hasher), CopyError> {
+        for attempt in 1..=ATTEMPTS {
+            let (out, tmp, hasher) = self.write_temp(src, len, mtime, dst_path)?;
+            let hash = hasher.finalize();
+            let checked = out
+                .sync_all()
+                .map_err(|e| CopyError::io("cannot flush the copy to disk", e))
+                .and_then(|()| {
+                    drop(out);
+                    self.reads_back(&tmp, 0, len, &hash)
+                });
+            match checked {
+                Ok(true) => {
+                    settle(&tmp, dst_path).inspect_err(|_| {
+                        let _ = fs::remove_file(&tmp);
+                    })?;
+                    sync_dir(dst_path.parent().expect("a backup path has a folder"));
+                    return Ok((self.verified(dst_path, len, &hash), hasher));
+                }
+                Ok(false) => {
+                    let _ = fs::remove_file(&tmp);
+                    tracing::warn!(path = %dst_path.display(), attempt, "the copy read back differs from the source's bytes; written again");
+                }
+                Err(e) => {
+                    let _ = fs::remove_file(&tmp);
+                    return Err(e);
+                }
+            }
         }
-        result?;
-        sync_dir(dst_path.parent().expect("a backup path has a folder"));
-        Ok(len)
+        Err(CopyError::damaged(format!(
+            "the copy of {} read back otherwise {ATTEMPTS} times; no copy made",
+            dst_path.display()
+        )))
     }
 
     /// Writes a whole new copy of `src` to the temporary of `dst_path`, with the source's
-    /// time and checked for size, not yet flushed; removed again on failure.
+    /// time and checked for size, not yet flushed; removed again on failure. With the
+    /// hash of the source's bytes as they were read.
     pub(super) fn write_temp(
         &self,
         src: &File,
         len: u64,
         mtime: SystemTime,
         dst_path: &Path,
-    ) -> Result<(File, PathBuf), CopyError> {
+    ) -> Result<(File, PathBuf, blake3::Hasher), CopyError> {
         let dir = dst_path.parent().expect("a backup path has a folder");
         fs::create_dir_all(dir).map_err(|e| CopyError::io(format!("cannot create {}", dir.display()), e))?;
         ensure_space(dir, len)?;
@@ -287,7 +359,10 @@ impl Mirror {
         ));
         let result = (|| {
             let mut out = File::create(&tmp).map_err(|e| CopyError::io("cannot create the temporary", e))?;
-            let copied = self.copy_range(src, 0, len, &mut out)?;
+            let mut hasher = blake3::Hasher::new();
+            let copied = self.copy_range(src, 0, len, &mut out, &mut |b| {
+                hasher.update(b);
+            })?;
             if copied != len {
                 return Err(CopyError::changed(format!("read {copied} of {len} bytes")));
             }
@@ -303,10 +378,10 @@ impl Mirror {
                     io::Error::other(format!("copy has {written} bytes, expected {len}")),
                 ));
             }
-            Ok(out)
+            Ok((out, hasher))
         })();
         match result {
-            Ok(out) => Ok((out, tmp)),
+            Ok((out, hasher)) => Ok((out, tmp, hasher)),
             Err(e) => {
                 let _ = fs::remove_file(&tmp);
                 Err(with_space(e, dir, len))
@@ -365,12 +440,12 @@ pub(super) fn with_space(e: CopyError, dir: &Path, needed: u64) -> CopyError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::fs::OpenOptions;
     use std::io::Write;
 
-    fn setup() -> (tempfile::TempDir, Mirror) {
+    pub(crate) fn setup() -> (tempfile::TempDir, Mirror) {
         let t = tempfile::tempdir().unwrap();
         let names = Names {
             extensions: vec!["dav".into()],
@@ -389,14 +464,17 @@ mod tests {
         let rel = Path::new("a.dav");
         fs::write(m.source_dir.join(rel), vec![7u8; 3 << 20]).unwrap();
         assert_eq!(
-            m.sync(rel, Stage::Finished).unwrap(),
+            m.sync(rel, Stage::Finished).unwrap().outcome,
             Outcome::Copied { bytes: 3 << 20 }
         );
         let mut f = OpenOptions::new().append(true).open(m.source_dir.join(rel)).unwrap();
         f.write_all(&[9u8; 1000]).unwrap();
         drop(f);
-        assert_eq!(m.sync(rel, Stage::Finished).unwrap(), Outcome::Appended { bytes: 1000 });
-        assert_eq!(m.sync(rel, Stage::Finished).unwrap(), Outcome::Current);
+        assert_eq!(
+            m.sync(rel, Stage::Finished).unwrap().outcome,
+            Outcome::Appended { bytes: 1000 }
+        );
+        assert_eq!(m.sync(rel, Stage::Finished).unwrap().outcome, Outcome::Current);
         assert_eq!(
             fs::read(m.source_dir.join(rel)).unwrap(),
             fs::read(m.backup_dir.join(rel)).unwrap()
@@ -410,7 +488,7 @@ mod tests {
         fs::write(m.source_dir.join(rel), b"0123456789").unwrap();
         m.sync(rel, Stage::Finished).unwrap();
         fs::write(m.source_dir.join(rel), b"01234").unwrap();
-        let out = m.sync(rel, Stage::Finished).unwrap();
+        let out = m.sync(rel, Stage::Finished).unwrap().outcome;
         assert!(
             matches!(
                 out,
@@ -432,7 +510,7 @@ mod tests {
         fs::write(m.source_dir.join(rel), b"first version").unwrap();
         m.sync(rel, Stage::Finished).unwrap();
         fs::write(m.source_dir.join(rel), b"other version, longer").unwrap();
-        let out = m.sync(rel, Stage::Finished).unwrap();
+        let out = m.sync(rel, Stage::Finished).unwrap().outcome;
         assert_eq!(
             out,
             Outcome::Kept {
@@ -449,7 +527,7 @@ mod tests {
         );
         // The kept version is then current, not stored a second time.
         assert!(matches!(
-            m.sync(rel, Stage::Finished).unwrap(),
+            m.sync(rel, Stage::Finished).unwrap().outcome,
             Outcome::Kept {
                 beside: Some(_),
                 bytes: 0,
@@ -469,7 +547,7 @@ mod tests {
             m.backup_dir.join("a.dav.partial"),
         );
         fs::write(&src, vec![1u8; 5000]).unwrap();
-        let out = m.sync(rel, Stage::Recording).unwrap();
+        let out = m.sync(rel, Stage::Recording).unwrap().outcome;
         assert_eq!(
             out,
             Outcome::Following {
@@ -481,7 +559,7 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&src).unwrap();
         f.write_all(&[2u8; 300]).unwrap();
         assert_eq!(
-            m.sync(rel, Stage::Recording).unwrap(),
+            m.sync(rel, Stage::Recording).unwrap().outcome,
             Outcome::Following {
                 bytes: 300,
                 started: false
@@ -489,22 +567,25 @@ mod tests {
         );
         f.write_all(&[3u8; 7]).unwrap();
         drop(f);
-        assert_eq!(m.sync(rel, Stage::Finished).unwrap(), Outcome::Completed { bytes: 7 });
+        assert_eq!(
+            m.sync(rel, Stage::Finished).unwrap().outcome,
+            Outcome::Completed { bytes: 7 }
+        );
         assert!(!part.exists(), "the in-progress copy is gone once finished");
         assert_eq!(fs::read(&fin).unwrap(), fs::read(&src).unwrap());
-        assert_eq!(m.sync(rel, Stage::Recording).unwrap(), Outcome::Current);
+        assert_eq!(m.sync(rel, Stage::Recording).unwrap().outcome, Outcome::Current);
     }
 
     #[test]
     fn a_recorder_in_progress_name_is_never_finished() {
         let (_t, m) = setup();
         fs::write(m.source_dir.join("a.dav_"), b"abc").unwrap();
-        let out = m.sync(Path::new("a.dav_"), Stage::Finished).unwrap();
+        let out = m.sync(Path::new("a.dav_"), Stage::Finished).unwrap().outcome;
         assert!(matches!(out, Outcome::Following { bytes: 3, .. }), "{out:?}");
         assert_eq!(fs::read(m.backup_dir.join("a.dav.partial")).unwrap(), b"abc");
         fs::rename(m.source_dir.join("a.dav_"), m.source_dir.join("a.dav")).unwrap();
         assert_eq!(
-            m.sync(Path::new("a.dav"), Stage::Finished).unwrap(),
+            m.sync(Path::new("a.dav"), Stage::Finished).unwrap().outcome,
             Outcome::Completed { bytes: 0 }
         );
         assert_eq!(fs::read(m.backup_dir.join("a.dav")).unwrap(), b"abc");
@@ -516,7 +597,7 @@ mod tests {
         // Left by a recording the platform wiped; a new one reuses the name.
         fs::write(m.backup_dir.join("a.dav.partial"), b"old footage").unwrap();
         fs::write(m.source_dir.join("a.dav"), b"new footage, longer").unwrap();
-        let out = m.sync(Path::new("a.dav"), Stage::Recording).unwrap();
+        let out = m.sync(Path::new("a.dav"), Stage::Recording).unwrap().outcome;
         assert!(
             matches!(&out, Outcome::Kept { differs: true, beside: Some(b), .. } if b == Path::new("a.changed-1.dav.partial")),
             "{out:?}"

@@ -34,6 +34,9 @@ pub enum FileError {
     NoSpace { needed: u64, available: u64 },
     #[error("{context}: {err}")]
     Io { context: String, err: io::Error },
+    /// The backup's bytes, read back, differ from those read from the source.
+    #[error("damaged on the way to the backup: {0}")]
+    Damaged(String),
 }
 
 /// For reports to several askers. An I/O error keeps its kind, OS code and message.
@@ -55,6 +58,7 @@ impl Clone for FileError {
                 context: context.clone(),
                 err: copy(err),
             },
+            FileError::Damaged(s) => FileError::Damaged(s.clone()),
         }
     }
 }
@@ -85,6 +89,10 @@ impl CopyError {
 
     pub fn changed(why: impl Into<String>) -> CopyError {
         FileError::SourceChanged(why.into()).into()
+    }
+
+    pub fn damaged(why: impl Into<String>) -> CopyError {
+        FileError::Damaged(why.into()).into()
     }
 
     pub fn no_space(needed: u64, available: u64) -> CopyError {

@@ -1,21 +1,21 @@
 //! The manifest: each backup recording's size and BLAKE3 hash from when its copy took
-//! its final name, kept on the backup disk itself (`backup_dir/.cctv-mirror-manifest.jsonl`,
-//! so it travels with the disk), for `verify` to tell bit rot from a whole file. One
+//! its final name (the hash of the bytes read from the source, found again in the
+//! copy), kept on the backup disk itself (`backup_dir/.cctv-mirror-manifest.jsonl`, so
+//! it travels with the disk), for `verify` to tell bit rot from a whole file. One
 //! JSON line per event, appended: a copy records its entry, retention appends a `gone`
 //! line; the last line about a path wins. Rewritten whole (temporary, fsync, rename)
 //! when most of its lines are stale. Never created where the backup's marker is missing.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
-use std::sync::mpsc::sync_channel;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
-use crate::store::volume;
+use crate::store::{chunks, volume};
 
 pub const FILE: &str = ".cctv-mirror-manifest.jsonl";
 
@@ -35,101 +35,42 @@ pub struct Entry {
     /// Retention removed it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gone: bool,
+    /// Taken by `verify` from the backup file itself, never checked against its source.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
 }
 
 /// A path as the manifest writes it.
 pub use crate::rules::paths::slashed as key;
 
-/// The chunk a file is read in.
-const CHUNK: usize = 4 << 20;
-
-/// The size and BLAKE3 hash of a file, read once in 4 MiB chunks; `also` sees every
-/// chunk (the frame check of `verify`). A file of more than one chunk is read by a
-/// second thread while this one hashes, so hashing never keeps the disk waiting.
+/// The size and BLAKE3 hash of a file, read once in 4 MiB chunks (`chunks::read`);
+/// `also` sees every chunk (the frame check of `verify`).
 pub fn hash_file(path: &Path, mut also: impl FnMut(&[u8])) -> io::Result<(u64, String)> {
     let mut f = File::open(path)?;
     let mut hasher = blake3::Hasher::new();
     let mut size = 0u64;
-    let mut take = |chunk: &[u8]| {
+    let len = f.metadata()?.len();
+    chunks::read(&mut f, len, &mut |chunk| {
         hasher.update(chunk);
         also(chunk);
         size += chunk.len() as u64;
-    };
-    if f.metadata()?.len() <= CHUNK as u64 {
-        let mut buf = Vec::with_capacity(CHUNK);
-        f.read_to_end(&mut buf)?;
-        take(&buf);
-    } else {
-        read_ahead(&mut f, &mut take)?;
-    }
+        Ok(())
+    })?;
     Ok((size, hasher.finalize().to_hex().to_string()))
 }
 
-/// Reads `f` to its end on a second thread, three chunks in flight, handing each
-/// to `take` in order.
-fn read_ahead(f: &mut File, take: &mut dyn FnMut(&[u8])) -> io::Result<()> {
-    let (full_tx, full_rx) = sync_channel::<io::Result<Vec<u8>>>(2);
-    let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(3);
-    for _ in 0..3 {
-        let _ = empty_tx.send(vec![0; CHUNK]);
-    }
-    std::thread::scope(|threads| {
-        threads.spawn(move || {
-            // Ends at the file's end, on an error, or when the hasher has gone.
-            while let Ok(mut buf) = empty_rx.recv() {
-                buf.resize(CHUNK, 0);
-                let n = match read_full(f, &mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) => {
-                        let _ = full_tx.send(Err(e));
-                        break;
-                    }
-                };
-                buf.truncate(n);
-                if full_tx.send(Ok(buf)).is_err() {
-                    break;
-                }
-            }
-        });
-        // Dropped when this closure returns, before the reader is joined: a reader
-        // waiting for a buffer then ends.
-        let recycle = empty_tx;
-        for buf in full_rx {
-            let buf = buf?;
-            take(&buf);
-            let _ = recycle.send(buf);
-        }
-        Ok(())
-    })
-}
-
-/// Fills `buf` unless the file ends first; the bytes read.
-fn read_full(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+impl Entry {
+    /// The entry of the backup file `rel`, of `size` bytes hashing `blake3`, as of now.
+    pub fn new(rel: &Path, size: u64, blake3: String) -> Entry {
+        Entry {
+            path: key(rel),
+            size,
+            blake3,
+            at: Local::now(),
+            gone: false,
+            adopted: false,
         }
     }
-    Ok(n)
-}
-
-/// Hashes the backup file `root/rel` and records it.
-pub fn record(root: &Path, rel: &Path) -> io::Result<Entry> {
-    let (size, blake3) = hash_file(&root.join(rel), |_| {})?;
-    let entry = Entry {
-        path: key(rel),
-        size,
-        blake3,
-        at: Local::now(),
-        gone: false,
-    };
-    append(root, std::slice::from_ref(&entry))?;
-    Ok(entry)
 }
 
 /// Appends `gone` lines for recordings retention removed.
@@ -143,6 +84,7 @@ pub fn forget(root: &Path, rels: &[&Path]) -> io::Result<()> {
             blake3: String::new(),
             at,
             gone: true,
+            adopted: false,
         })
         .collect();
     append(root, &lines)
@@ -216,4 +158,25 @@ pub fn compact(root: &Path) -> io::Result<bool> {
     drop(f);
     fs::rename(&tmp, root.join(FILE))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_older_line_reads_as_verified_and_an_adopted_one_says_so() {
+        let old = r#"{"path":"a.dav","size":3,"blake3":"ab","at":"2026-11-27T10:00:00+00:00"}"#;
+        let e: Entry = serde_json::from_str(old).unwrap();
+        assert!(!e.adopted && !e.gone);
+        let adopted = Entry {
+            adopted: true,
+            ..Entry::new(Path::new("d/a.dav"), 3, "ab".into())
+        };
+        let line = serde_json::to_string(&adopted).unwrap();
+        assert!(line.contains(r#""adopted":true"#), "{line}");
+        assert_eq!(serde_json::from_str::<Entry>(&line).unwrap(), adopted);
+        let copied = serde_json::to_string(&Entry::new(Path::new("a.dav"), 3, "ab".into())).unwrap();
+        assert!(!copied.contains("adopted"), "{copied}");
+    }
 }

@@ -1,6 +1,7 @@
 //! The only code that touches the source and backup trees: walking them (`scan`),
 //! copying into the backup (`copy`, with `append` for growing a copy in place and
-//! `batch`/`durable` for many new copies made durable together; what a copy did is an
+//! `batch`/`durable` for many new copies made durable together, `readback` for
+//! holding each to the source's bytes, `chunks` for reading files ahead; what a copy did is an
 //! `outcome`, why it failed a `copy_error`), deleting from it (`delete`, `emptied`),
 //! the backup folder's state, guard and disk space (`volume`), where a path or an
 //! opened file really is (`whereis`), whether a writer still holds a file (`probe`), the time spans of the
@@ -9,6 +10,7 @@
 
 pub mod append;
 pub mod batch;
+pub mod chunks;
 pub mod copy;
 pub mod copy_error;
 pub mod delete;
@@ -17,6 +19,7 @@ pub mod emptied;
 pub mod manifest;
 pub mod outcome;
 pub mod probe;
+pub mod readback;
 pub mod rename;
 pub mod scan;
 pub mod spans;

@@ -1,7 +1,37 @@
 //! What a sync did to the backup, and the one reading of it that the pass's summary,
-//! the live activity and `status.json` share: what it wrote, and how many bytes.
+//! the live activity and `status.json` share: what it wrote, and how many bytes. With
+//! it, the manifest entry of a copy it gave its final name or grew (`Verified`).
 
 use std::path::PathBuf;
+
+/// A sync's outcome, and the manifest entry of the final copy it wrote, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Synced {
+    pub outcome: Outcome,
+    pub verified: Option<Verified>,
+}
+
+/// A final copy whose bytes, read back, hash as the bytes read from its source did:
+/// its manifest entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Relative to the backup folder: the copy's own path (a version kept beside, a
+    /// long name), not its recording's key.
+    pub rel: PathBuf,
+    pub size: u64,
+    /// BLAKE3 of the source's bytes, hex.
+    pub blake3: String,
+}
+
+impl Synced {
+    /// An outcome that wrote no final copy.
+    pub fn only(outcome: Outcome) -> Synced {
+        Synced {
+            outcome,
+            verified: None,
+        }
+    }
+}
 
 /// What a sync did to the backup.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +72,7 @@ impl Outcome {
     }
 
     /// True when a copy under its final name was written now (new, grown or
-    /// completed): its content hash goes into the manifest.
+    /// completed).
     pub fn wrote_final(&self) -> bool {
         matches!(
             self,

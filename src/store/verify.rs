@@ -3,7 +3,8 @@
 //! to its manifest entry. Problems: content that no longer matches its hash (bit rot),
 //! a size that changed, a frame chain that breaks (truncated or damaged, with the last
 //! good time), a manifest entry whose file is gone, a file that cannot be read.
-//! Recordings without an entry (adopted from an older backup) get one now.
+//! Recordings without an entry (adopted from an older backup) get one now, marked
+//! adopted: each verification lists them until a verified copy replaces the entry.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -69,6 +70,9 @@ pub struct Outcome {
     pub secs: f64,
     /// Recordings that had no manifest entry and got one now.
     pub adopted: u64,
+    /// The recordings read whose entry was adopted (now or before): held to a hash taken
+    /// from the backup itself, never verified against their source.
+    pub adopted_unverified: Vec<String>,
     /// Recordings that are not DHAV: their frames were not checked.
     pub not_dhav: u64,
     /// Why the recordings without an entry could not be added to the manifest (a
@@ -116,7 +120,11 @@ pub fn verify(
                         problem,
                     });
                 }
-                if !known.contains_key(&key) {
+                let entry = known.get(&key);
+                if entry.is_none_or(|e| e.adopted) {
+                    out.adopted_unverified.push(key.clone());
+                }
+                if entry.is_none() {
                     adopted.push(new_entry(key, size, hash));
                 }
             }
@@ -146,6 +154,7 @@ pub fn verify(
         }
     }
     out.problems.sort_by(|a, b| a.path.cmp(&b.path)); // stable: a file's problems keep their order
+    out.adopted_unverified.sort();
     out.secs = started.elapsed().as_secs_f64();
     Ok(out)
 }
@@ -195,6 +204,7 @@ fn new_entry(path: String, size: u64, blake3: String) -> Entry {
         blake3,
         at: chrono::Local::now(),
         gone: false,
+        adopted: true,
     }
 }
 

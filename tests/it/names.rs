@@ -50,6 +50,13 @@ fn a_recording_named_255_bytes_is_backed_up_under_its_name() {
     env.pass();
     assert_eq!(env.last_pass("bytes_copied"), 0, "the kept version is found again");
     assert_eq!(env.backup_files().len(), 2);
+
+    // Both were recorded in the manifest when copied: verify adopts neither.
+    let out = env.command(&["verify", "--json"]).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", show(&out)));
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    assert_eq!(doc["result"]["files"], 2, "{doc}");
+    assert_eq!(doc["result"]["adopted"], 0, "{doc}");
 }
 
 /// A recorder's in-progress name at the limit (`NAME.dav_`, 255 bytes): its copy grows

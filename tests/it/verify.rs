@@ -1,7 +1,7 @@
 //! `verify` and the nightly verification: a clean backup is clean; a flipped byte, a
 //! truncated file and a vanished file are each found with their path and reason;
 //! slices read every recording exactly once; recordings without a manifest entry are
-//! adopted; the daemon's nightly slice raises `backup_corrupt` until it is fixed.
+//! adopted, and listed as such until a verified copy replaces their entry; the daemon's nightly slice raises `backup_corrupt` until it is fixed.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -174,6 +174,30 @@ fn recordings_from_the_old_scripts_are_adopted_at_their_first_verification() {
     assert_eq!(doc["result"]["files"], 4);
     let (_, doc) = verify(&env, &["--days", "1"]);
     assert_eq!(doc["result"]["files"], 0, "two days ago is not in the last day");
+
+    // Adopted entries are listed at every verification, never silently trusted...
+    let old: Vec<String> = (0..3)
+        .map(|h| dated(days_ago(2), &format!("ch01/{h:02}.00.00-{h:02}.59.59.dav")))
+        .collect();
+    let mut listed: Vec<String> = old.clone();
+    listed.push(dated(days_ago(2), "ch01/notes.dav"));
+    listed.sort();
+    let (_, doc) = verify(&env, &[]);
+    assert_eq!(doc["result"]["adopted_unverified"], json!(listed), "{doc}");
+    let out = env.command(&["verify"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("ADOPTED {}: ", old[0])) && text.contains("4 adopted, never verified"),
+        "{text}"
+    );
+    // ...until a copy verified against its source replaces the entry.
+    let grown = [payload(5000, 0), payload(5000, 0)].concat();
+    env.record(&old[0], &grown);
+    env.pass();
+    assert_eq!(env.last_pass("updated"), 1, "{}", env.logs_text());
+    let (_, doc) = verify(&env, &[]);
+    listed.retain(|p| *p != old[0]);
+    assert_eq!(doc["result"]["adopted_unverified"], json!(listed), "{doc}");
 }
 
 fn the_nightly_verification_raises_backup_corrupt_until_fixed() -> Outcome {

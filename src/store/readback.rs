@@ -20,20 +20,46 @@ pub const ATTEMPTS: u32 = 3;
 
 /// For each copy being grown (by its absolute backup path), the hash of the source's
 /// bytes it holds so far; `Hasher::count` is how many. Lost at a restart: then built
-/// again from the source.
+/// again from the source. At most `KEPT` are held (a site has one recording in
+/// progress per camera); beyond, the one kept longest ago is dropped, so copies whose
+/// source vanished never pile up.
 #[derive(Debug, Default)]
-pub struct Running(Mutex<HashMap<PathBuf, blake3::Hasher>>);
+pub struct Running(Mutex<Held>);
+
+/// The running hashes, each with the number of the `keep` that stored it.
+#[derive(Debug, Default)]
+struct Held {
+    hashes: HashMap<PathBuf, (u64, blake3::Hasher)>,
+    kept: u64,
+}
+
+/// How many running hashes are held, about 2 KB each.
+const KEPT: usize = 1024;
 
 impl Running {
     /// The hash of the first `len` source bytes of the copy at `path`, if held.
     fn take(&self, path: &Path, len: u64) -> Option<blake3::Hasher> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(path).filter(|h| h.count() == len)
+        let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        held.hashes.remove(path).map(|(_, h)| h).filter(|h| h.count() == len)
     }
 
     pub(super) fn keep(&self, path: &Path, hasher: blake3::Hasher) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.insert(path.to_path_buf(), hasher);
+        let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let map = &mut held.hashes;
+        if map.len() >= KEPT && !map.contains_key(path) {
+            let oldest = map.iter().min_by_key(|(_, (n, _))| *n).map(|(p, _)| p.clone());
+            if let Some(p) = oldest {
+                map.remove(&p);
+            }
+        }
+        held.kept += 1;
+        let n = held.kept;
+        held.hashes.insert(path.to_path_buf(), (n, hasher));
+    }
+
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).hashes.len()
     }
 }
 
@@ -314,5 +340,21 @@ mod tests {
             assert_eq!(fs::read(m.backup_dir.join(rel)).unwrap(), data);
         }
         assert_eq!(leftovers(&m.backup_dir), ["0.dav", "1.dav", "2.dav"]);
+    }
+
+    #[test]
+    fn running_hashes_are_bounded_and_the_oldest_goes_first() {
+        let running = Running::default();
+        for n in 0..KEPT + 10 {
+            running.keep(Path::new(&format!("/b/{n}.dav.partial")), blake3::Hasher::new());
+        }
+        assert_eq!(running.held(), KEPT);
+        assert!(
+            running.take(Path::new("/b/0.dav.partial"), 0).is_none(),
+            "the oldest dropped"
+        );
+        assert!(running
+            .take(Path::new(&format!("/b/{}.dav.partial", KEPT + 9)), 0)
+            .is_some());
     }
 }

@@ -14,6 +14,8 @@ use rusty_s3::actions::{
 };
 use rusty_s3::{Bucket, Credentials, UrlStyle};
 
+/// The most parts S3 lists in one page.
+const MAX_PARTS_PAGE: u16 = 1000;
 /// How long a signed request stays valid.
 const SIGNED_FOR: Duration = Duration::from_secs(3600);
 /// A connection not made in this time has failed.
@@ -49,6 +51,9 @@ pub enum S3Error {
     /// The bucket does not exist.
     #[error("the bucket does not exist: {0}")]
     NoBucket(String),
+    /// `NoSuchUpload`: the multipart upload is gone (completed, aborted or expired).
+    #[error("the upload is gone: {0}")]
+    NoUpload(String),
     /// Any other answer.
     #[error("the server answered {0}: {1}")]
     Status(u16, String),
@@ -61,6 +66,7 @@ impl S3Error {
         match self {
             S3Error::Unreachable(_) | S3Error::Denied(_) | S3Error::NoBucket(_) => true,
             S3Error::Status(code, _) => *code >= 500 || *code == 429,
+            S3Error::NoUpload(_) => false,
         }
     }
 }
@@ -273,20 +279,55 @@ impl Client {
             .ok_or_else(|| S3Error::Status(200, "a part was taken without an ETag".into()))
     }
 
-    /// The parts of an upload the server already has (to resume it).
+    /// The parts of an upload the server already has (to resume it), every page.
     pub fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<Part>, S3Error> {
-        let url = ListParts::new(&self.bucket, Some(&self.credentials), key, upload_id).sign(SIGNED_FOR);
+        self.list_parts_by(key, upload_id, MAX_PARTS_PAGE)
+    }
+
+    /// The same, asking for pages of at most `max` parts.
+    pub fn list_parts_by(&self, key: &str, upload_id: &str, max: u16) -> Result<Vec<Part>, S3Error> {
+        every_page(|marker| self.list_parts_page(key, upload_id, marker, max))
+    }
+
+    /// One page of parts, from after part `marker`; with the marker of the next page.
+    fn list_parts_page(
+        &self,
+        key: &str,
+        upload_id: &str,
+        marker: Option<u16>,
+        max: u16,
+    ) -> Result<(Vec<Part>, Option<u16>), S3Error> {
+        let mut action = ListParts::new(&self.bucket, Some(&self.credentials), key, upload_id);
+        action.set_max_parts(max);
+        if let Some(m) = marker {
+            action.set_part_number_marker(m);
+        }
+        let url = action.sign(SIGNED_FOR);
         let text = body(ok(self.agent.get(url.as_str()).call().map_err(unreachable)?)?)?;
-        let parsed =
-            ListParts::parse_response(&text).map_err(|e| S3Error::Status(200, format!("unreadable part list: {e}")))?;
-        Ok(parsed
-            .parts
-            .into_iter()
-            .map(|p| Part {
-                number: p.number,
-                etag: p.etag,
-                size: p.size,
-            })
+        parts_page(&text)
+    }
+
+    /// The multipart uploads not finished under `prefix`: key and upload id each (the
+    /// first 1,000; for checks).
+    pub fn list_uploads(&self, prefix: &str) -> Result<Vec<(String, String)>, S3Error> {
+        let query = [("prefix", prefix), ("uploads", "")];
+        let url = rusty_s3::signing::sign(
+            &jiff::Timestamp::now(),
+            rusty_s3::Method::Get,
+            self.bucket.base_url().clone(),
+            self.credentials.key(),
+            self.credentials.secret(),
+            None,
+            self.bucket.region(),
+            SIGNED_FOR.as_secs(),
+            query.into_iter(),
+            std::iter::empty(),
+        );
+        let text = body(ok(self.agent.get(url.as_str()).call().map_err(unreachable)?)?)?;
+        Ok(text
+            .split("<Upload>")
+            .skip(1)
+            .filter_map(|u| Some((between(u, "<Key>", "</Key>")?, between(u, "<UploadId>", "</UploadId>")?)))
             .collect())
     }
 
@@ -361,8 +402,49 @@ fn ok(mut resp: Response) -> Result<Response, S3Error> {
     Err(match (status, code.as_str()) {
         (403, _) | (_, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "AccessDenied") => S3Error::Denied(why),
         (_, "NoSuchBucket") => S3Error::NoBucket(why),
+        (_, "NoSuchUpload") => S3Error::NoUpload(why),
         _ => S3Error::Status(status, if why.is_empty() { "no reason given".into() } else { why }),
     })
+}
+
+/// A page of `ListParts`: its parts, and the marker of the next page if truncated.
+fn parts_page(text: &str) -> Result<(Vec<Part>, Option<u16>), S3Error> {
+    let parsed =
+        ListParts::parse_response(text).map_err(|e| S3Error::Status(200, format!("unreadable part list: {e}")))?;
+    let parts = parsed
+        .parts
+        .into_iter()
+        .map(|p| Part {
+            number: p.number,
+            etag: p.etag,
+            size: p.size,
+        })
+        .collect();
+    Ok((parts, parsed.next_part_number_marker))
+}
+
+/// Every item of a listing paged by part number: from the start, then from each
+/// page's next marker until a page has none. A marker that does not move forward is
+/// an error, not a loop for ever.
+fn every_page<T>(
+    mut page: impl FnMut(Option<u16>) -> Result<(Vec<T>, Option<u16>), S3Error>,
+) -> Result<Vec<T>, S3Error> {
+    let mut all = Vec::new();
+    let mut marker = None;
+    loop {
+        let (items, next) = page(marker)?;
+        all.extend(items);
+        match next {
+            None => return Ok(all),
+            Some(n) if marker.is_some_and(|m| n <= m) => {
+                return Err(S3Error::Status(
+                    200,
+                    format!("the part list does not move on after part {n}"),
+                ))
+            }
+            Some(n) => marker = Some(n),
+        }
+    }
 }
 
 fn body(mut resp: Response) -> Result<String, S3Error> {
@@ -383,4 +465,50 @@ fn between(text: &str, open: &str, close: &str) -> Option<String> {
 
 fn first_line(text: &str) -> String {
     between(text, "<Message>", "</Message>").unwrap_or_else(|| text.lines().next().unwrap_or("").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(numbers: &[u16], next: Option<u16>) -> String {
+        let parts: String = numbers
+            .iter()
+            .map(|n| {
+                format!("<Part><PartNumber>{n}</PartNumber><ETag>\"e{n}\"</ETag><LastModified>2026-12-06T00:00:00.000Z</LastModified><Size>5</Size></Part>")
+            })
+            .collect();
+        let tail = next.map_or("<IsTruncated>false</IsTruncated>".to_string(), |n| {
+            format!("<IsTruncated>true</IsTruncated><NextPartNumberMarker>{n}</NextPartNumberMarker>")
+        });
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><MaxParts>2</MaxParts>{tail}{parts}</ListPartsResult>"#
+        )
+    }
+
+    #[test]
+    fn every_page_of_parts_is_followed_from_its_marker() {
+        let pages = [page(&[1, 2], Some(2)), page(&[3, 4], Some(4)), page(&[5], None)];
+        let mut asked = Vec::new();
+        let all = every_page(|marker| {
+            asked.push(marker);
+            parts_page(&pages[asked.len() - 1])
+        })
+        .unwrap();
+        assert_eq!(all.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+        assert_eq!(asked, [None, Some(2), Some(4)]);
+    }
+
+    #[test]
+    fn a_marker_that_does_not_move_on_is_an_error_not_a_loop() {
+        let stuck = page(&[1, 2], Some(2));
+        let mut asked = 0;
+        let got = every_page(|_| {
+            asked += 1;
+            parts_page(&stuck)
+        });
+        assert!(got.is_err() && asked == 2, "{got:?}");
+        let truncated_without_marker = page(&[1], None).replace("false", "true");
+        assert!(parts_page(&truncated_without_marker).is_err());
+    }
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::offsite::client::{Body, Client, Head, Part, S3Error};
 use crate::offsite::turns::{Cut, Paced, Turns};
 use crate::rules::fit::fnv1a;
-use crate::rules::offsite::beside;
+use crate::rules::offsite::{after_failed_resume, beside, AfterResume, PartsAnswer};
 
 /// What is known of the recording to upload.
 #[derive(Debug, Clone)]
@@ -149,7 +149,7 @@ fn multipart(
     turns: &dyn Turns,
 ) -> Result<Sent, UploadError> {
     let file = state.join(format!("{:016x}.json", fnv1a(key.as_bytes())));
-    let (upload_id, mut parts) = match resume(client, &file, key, rec, part_size) {
+    let (upload_id, mut parts) = match resume(client, &file, key, rec, part_size)? {
         Some(found) => found,
         None => {
             let upload_id = client.create_multipart(key, meta)?;
@@ -215,20 +215,70 @@ fn send_range<T>(
 }
 
 /// The upload to go on with, if the state file names one for this very recording and
-/// the server still has it: its id and the whole parts already there.
-fn resume(client: &Client, file: &Path, key: &str, rec: &Recording, part_size: u64) -> Option<(String, Vec<Part>)> {
-    let pending: Pending = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
+/// the server still has it: its id and the whole parts already there. None: start
+/// afresh (an old upload the server may still hold is aborted first). Err: the bucket
+/// is away; the state file stays for the next try.
+fn resume(
+    client: &Client,
+    file: &Path,
+    key: &str,
+    rec: &Recording,
+    part_size: u64,
+) -> Result<Option<(String, Vec<Part>)>, S3Error> {
+    let Some(pending) = std::fs::read(file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Pending>(&b).ok())
+    else {
+        return Ok(None);
+    };
     let same = pending.key == key && pending.size == rec.size && pending.blake3 == rec.blake3;
     if !same || pending.part_size != part_size {
         let _ = client.abort(&pending.key, &pending.upload_id);
-        return None;
+        return Ok(None);
     }
-    let parts = client.list_parts(key, &pending.upload_id).ok()?;
+    let parts = match client.list_parts(key, &pending.upload_id) {
+        Ok(parts) => parts,
+        Err(e) => return after_failure(client, &pending, e).map(|()| None),
+    };
     let whole = |p: &Part| {
         let n = u64::from(p.number);
         n >= 1 && p.size == part_size.min(rec.size.saturating_sub((n - 1) * part_size))
     };
-    Some((pending.upload_id, parts.into_iter().filter(whole).collect()))
+    Ok(Some((pending.upload_id, parts.into_iter().filter(whole).collect())))
+}
+
+/// After `ListParts` failed with `e` for the recorded upload: Ok to start afresh (the
+/// old upload aborted when the server may still hold it), Err to wait. Logged.
+fn after_failure(client: &Client, pending: &Pending, e: S3Error) -> Result<(), S3Error> {
+    let answer = match &e {
+        S3Error::NoUpload(_) => PartsAnswer::Gone,
+        e if e.is_outage() => PartsAnswer::Outage,
+        _ => PartsAnswer::Refused,
+    };
+    let (plan, why) = after_failed_resume(answer);
+    let (key, upload_id) = (pending.key.as_str(), pending.upload_id.as_str());
+    match plan {
+        AfterResume::Wait => {
+            tracing::warn!(key, upload_id, "cannot resume the upload: {why} ({e})");
+            return Err(e);
+        }
+        AfterResume::Afresh => tracing::info!(key, upload_id, "cannot resume the upload: {why} ({e})"),
+        AfterResume::AbortThenAfresh => match client.abort(key, upload_id) {
+            Ok(()) | Err(S3Error::NoUpload(_)) => {
+                tracing::warn!(key, upload_id, "cannot resume the upload: {why} ({e})")
+            }
+            Err(a) if a.is_outage() => {
+                tracing::warn!(key, upload_id, "cannot resume the upload ({e}) nor abort it ({a}): resumed at the next try");
+                return Err(a);
+            }
+            Err(a) => tracing::warn!(
+                key,
+                upload_id,
+                "cannot resume the upload ({e}) nor abort it ({a}): started afresh; the old parts stay until the bucket's lifecycle removes them"
+            ),
+        },
+    }
+    Ok(())
 }
 
 fn write_state(file: &Path, pending: &Pending) -> io::Result<()> {

@@ -105,6 +105,43 @@ pub fn uploads<'a>(
         .collect()
 }
 
+/// How the server answered when asked for the parts of a recorded multipart upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartsAnswer {
+    /// `NoSuchUpload`: completed, aborted or expired.
+    Gone,
+    /// No answer, a 5xx or 429, refused credentials: the bucket is away.
+    Outage,
+    /// Any other answer: a 4xx, or one that cannot be read.
+    Refused,
+}
+
+/// What to do with a recorded upload whose parts could not be listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterResume {
+    /// Start a new upload: nothing is left of the old one.
+    Afresh,
+    /// Abort the old upload (its parts are billed), then start a new one.
+    AbortThenAfresh,
+    /// Start nothing; keep the recorded id for the next try.
+    Wait,
+}
+
+/// What to do after a failed `ListParts`, with the reason to log.
+pub fn after_failed_resume(answer: PartsAnswer) -> (AfterResume, &'static str) {
+    match answer {
+        PartsAnswer::Gone => (AfterResume::Afresh, "the server no longer has it: started afresh"),
+        PartsAnswer::Refused => (
+            AfterResume::AbortThenAfresh,
+            "the server refused to list its parts: aborted, then started afresh",
+        ),
+        PartsAnswer::Outage => (
+            AfterResume::Wait,
+            "the bucket is away: nothing started, resumed at the next try",
+        ),
+    }
+}
+
 /// What offsite retention decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expiry {
@@ -263,6 +300,16 @@ mod tests {
         remote.push(obj("site/2026/11/27/ch01/b.offsite-2.dav", 7));
         let up = uploads(vec![(b, 7, d("2026-11-27"))], &remote, "site/", &window);
         assert!(up.is_empty(), "{up:?}");
+    }
+
+    #[test]
+    fn a_failed_resume_aborts_only_what_the_server_still_holds_and_waits_out_an_outage() {
+        assert_eq!(after_failed_resume(PartsAnswer::Gone).0, AfterResume::Afresh);
+        assert_eq!(
+            after_failed_resume(PartsAnswer::Refused).0,
+            AfterResume::AbortThenAfresh
+        );
+        assert_eq!(after_failed_resume(PartsAnswer::Outage).0, AfterResume::Wait);
     }
 
     #[test]

@@ -14,6 +14,8 @@ use rusty_s3::actions::{
 };
 use rusty_s3::{Bucket, Credentials, UrlStyle};
 
+/// The condition that makes a write fail rather than replace an object.
+const IF_NONE_MATCH: (&str, &str) = ("if-none-match", "*");
 /// The most parts S3 lists in one page.
 const MAX_PARTS_PAGE: u16 = 1000;
 /// How long a signed request stays valid.
@@ -51,6 +53,10 @@ pub enum S3Error {
     /// The bucket does not exist.
     #[error("the bucket does not exist: {0}")]
     NoBucket(String),
+    /// 412 or 409 `ConditionalRequestConflict` to a write with `If-None-Match: *`:
+    /// another writer put the key meanwhile.
+    #[error("another writer put it meanwhile: {0}")]
+    Taken(String),
     /// `NoSuchUpload`: the multipart upload is gone (completed, aborted or expired).
     #[error("the upload is gone: {0}")]
     NoUpload(String),
@@ -66,7 +72,7 @@ impl S3Error {
         match self {
             S3Error::Unreachable(_) | S3Error::Denied(_) | S3Error::NoBucket(_) => true,
             S3Error::Status(code, _) => *code >= 500 || *code == 429,
-            S3Error::NoUpload(_) => false,
+            S3Error::NoUpload(_) | S3Error::Taken(_) => false,
         }
     }
 }
@@ -189,10 +195,12 @@ impl Client {
     }
 
     /// The same, the bytes read from `body` as they are sent.
+    /// Never over an object already there (`If-None-Match: *`): `S3Error::Taken` then.
     pub fn put_from(&self, key: &str, body: Body, meta: &[(String, String)]) -> Result<(), S3Error> {
-        let names = meta_names(meta);
+        let mut headers = meta_headers(meta);
+        headers.push((IF_NONE_MATCH.0.into(), IF_NONE_MATCH.1.into()));
         let action = PutObject::new(&self.bucket, Some(&self.credentials), key);
-        let req = self.with_meta(action, meta, &names, false);
+        let req = self.with_headers(action, &headers, false);
         ok(body.send(req).map_err(unreachable)?).map(|_| ())
     }
 
@@ -256,9 +264,9 @@ impl Client {
 
     /// Starts a multipart upload of `key`; its upload id.
     pub fn create_multipart(&self, key: &str, meta: &[(String, String)]) -> Result<String, S3Error> {
-        let names = meta_names(meta);
+        let headers = meta_headers(meta);
         let action = CreateMultipartUpload::new(&self.bucket, Some(&self.credentials), key);
-        let req = self.with_meta(action, meta, &names, true);
+        let req = self.with_headers(action, &headers, true);
         let text = body(ok(req.send_empty().map_err(unreachable)?)?)?;
         let parsed = CreateMultipartUpload::parse_response(&text)
             .map_err(|e| S3Error::Status(200, format!("unreadable answer to a multipart upload: {e}")))?;
@@ -331,16 +339,16 @@ impl Client {
             .collect())
     }
 
-    /// Joins the parts into the object.
+    /// Joins the parts into the object, never over an object already there
+    /// (`If-None-Match: *`): `S3Error::Taken` then, and the upload is still open.
     pub fn complete(&self, key: &str, upload_id: &str, parts: &[Part]) -> Result<(), S3Error> {
         let etags = parts.iter().map(|p| p.etag.as_str());
-        let action = CompleteMultipartUpload::new(&self.bucket, Some(&self.credentials), key, upload_id, etags);
+        let mut action = CompleteMultipartUpload::new(&self.bucket, Some(&self.credentials), key, upload_id, etags);
+        let (name, value) = IF_NONE_MATCH;
+        action.headers_mut().insert(name, value);
         let url = action.sign(SIGNED_FOR);
-        let text = body(ok(self
-            .agent
-            .post(url.as_str())
-            .send(action.body())
-            .map_err(unreachable)?)?)?;
+        let req = self.agent.post(url.as_str()).header(name, value);
+        let text = body(ok(req.send(action.body()).map_err(unreachable)?)?)?;
         // A 200 may still carry an error (S3 reports late failures in the body).
         if text.contains("<Error>") {
             return Err(S3Error::Status(200, first_line(&text)));
@@ -348,17 +356,16 @@ impl Client {
         Ok(())
     }
 
-    /// A request for `action` (POST, else PUT) carrying `meta` as `x-amz-meta-*`
-    /// headers, signed into it as S3 requires; `names` from `meta_names`.
-    fn with_meta<'a, A: S3Action<'a>>(
+    /// A request for `action` (POST, else PUT) carrying `headers`, signed into it as
+    /// S3 requires of `x-amz-meta-*` and conditions.
+    fn with_headers<'a, A: S3Action<'a>>(
         &self,
         mut action: A,
-        meta: &'a [(String, String)],
-        names: &'a [String],
+        headers: &'a [(String, String)],
         post: bool,
     ) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
-        for ((_, v), name) in meta.iter().zip(names) {
-            action.headers_mut().insert(name.as_str(), v.as_str());
+        for (k, v) in headers {
+            action.headers_mut().insert(k.as_str(), v.as_str());
         }
         let url = action.sign(SIGNED_FOR);
         let mut req = if post {
@@ -366,8 +373,8 @@ impl Client {
         } else {
             self.agent.put(url.as_str())
         };
-        for ((_, v), name) in meta.iter().zip(names) {
-            req = req.header(name.as_str(), v.as_str());
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
         }
         req
     }
@@ -381,9 +388,11 @@ impl Client {
 
 type Response = ureq::http::Response<ureq::Body>;
 
-/// The header names of user metadata: `x-amz-meta-NAME`.
-fn meta_names(meta: &[(String, String)]) -> Vec<String> {
-    meta.iter().map(|(k, _)| format!("x-amz-meta-{k}")).collect()
+/// User metadata as headers: `x-amz-meta-NAME`.
+fn meta_headers(meta: &[(String, String)]) -> Vec<(String, String)> {
+    meta.iter()
+        .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone()))
+        .collect()
 }
 
 fn header<'r>(resp: &'r Response, name: &str) -> Option<&'r str> {
@@ -403,6 +412,7 @@ fn ok(mut resp: Response) -> Result<Response, S3Error> {
         (403, _) | (_, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "AccessDenied") => S3Error::Denied(why),
         (_, "NoSuchBucket") => S3Error::NoBucket(why),
         (_, "NoSuchUpload") => S3Error::NoUpload(why),
+        (412, _) | (409, "ConditionalRequestConflict") => S3Error::Taken(why),
         _ => S3Error::Status(status, if why.is_empty() { "no reason given".into() } else { why }),
     })
 }

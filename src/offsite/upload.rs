@@ -1,6 +1,7 @@
 //! Uploading one finished backup recording to the bucket. An object already there
 //! with the same size and content hash is left alone; one that differs is never
-//! overwritten: the recording goes beside it. A recording larger than one part goes by
+//! overwritten: the recording goes beside it. Every write says `If-None-Match: *`, so
+//! a key another writer took after our look is refused, not replaced. A recording larger than one part goes by
 //! multipart upload, resumable across restarts and crashes: its upload id is kept in a
 //! small file of the state folder (written and flushed before the first part), and on
 //! the next try the server is asked which parts it already has, so only the rest is
@@ -63,9 +64,14 @@ struct Pending {
     part_size: u64,
 }
 
+/// How many times a write refused because another writer took its key is tried again
+/// (each time beside, at the next free key).
+const TAKEN_TRIES: usize = 3;
+
 /// Uploads `rec` to `key` (or beside it); `state` is the folder for resumable uploads;
 /// `turns` is asked before each request and as its bytes go (`Turns`), and ends the
-/// upload there when it answers false.
+/// upload there when it answers false. Every write is conditional: when another writer
+/// puts the key meanwhile, theirs is kept and this one goes beside it.
 pub fn upload(
     client: &Client,
     rec: &Recording,
@@ -74,31 +80,58 @@ pub fn upload(
     state: &Path,
     turns: &dyn Turns,
 ) -> Result<Sent, UploadError> {
-    let key = match client.head(key)? {
-        None => key.to_string(),
-        Some(h) if holds(&h, rec) => return Ok(Sent::AlreadyThere),
+    let mut tries = 0;
+    loop {
+        let Some(at) = free_key(client, key, rec)? else {
+            return Ok(Sent::AlreadyThere);
+        };
+        match send(client, rec, &at, (part_size, state), turns) {
+            Err(UploadError::Server(S3Error::Taken(why))) if tries < TAKEN_TRIES => {
+                tracing::warn!(key = at, "another writer put this key meanwhile ({why}): theirs kept");
+                tries += 1;
+            }
+            sent => return verified(client, rec, sent?),
+        }
+    }
+}
+
+/// Where the recording goes: `key` when free, else the first key beside it that is;
+/// None when one of them already holds this very recording.
+fn free_key(client: &Client, key: &str, rec: &Recording) -> Result<Option<String>, S3Error> {
+    match client.head(key)? {
+        None => Ok(Some(key.to_string())),
+        Some(h) if holds(&h, rec) => Ok(None),
         Some(_) => {
             let beside = free_key_beside(client, key, rec)?;
             if client.head(&beside)?.is_some_and(|h| holds(&h, rec)) {
-                return Ok(Sent::AlreadyThere);
+                return Ok(None);
             }
-            beside
+            Ok(Some(beside))
         }
-    };
+    }
+}
+
+/// Sends the recording to `key`, whole or in parts.
+fn send(
+    client: &Client,
+    rec: &Recording,
+    key: &str,
+    (part_size, state): (u64, &Path),
+    turns: &dyn Turns,
+) -> Result<Sent, UploadError> {
     let meta = vec![
         ("size".to_string(), rec.size.to_string()),
         ("mtime".to_string(), rec.time.to_string()),
         ("blake3".to_string(), rec.blake3.to_string()),
     ];
-    let sent = if rec.size <= part_size {
-        send_range(rec.path, (0, rec.size), turns, |body| {
-            client.put_from(&key, body, &meta)
-        })?;
-        Sent::Uploaded { bytes: rec.size, key }
-    } else {
-        multipart(client, rec, &key, &meta, (part_size, state), turns)?
-    };
-    verified(client, rec, sent)
+    if rec.size > part_size {
+        return multipart(client, rec, key, &meta, (part_size, state), turns);
+    }
+    send_range(rec.path, (0, rec.size), turns, |body| client.put_from(key, body, &meta))?;
+    Ok(Sent::Uploaded {
+        bytes: rec.size,
+        key: key.to_string(),
+    })
 }
 
 /// The upload, once the bucket shows the object with the recording's size and hash.
@@ -183,7 +216,13 @@ fn multipart(
         sent += len;
     }
     parts.sort_by_key(|p| p.number);
-    client.complete(key, &upload_id, &parts)?;
+    let completed = client.complete(key, &upload_id, &parts);
+    if let Err(S3Error::Taken(_)) = &completed {
+        // Their object stays under the key; these parts can never join it.
+        client.abort(key, &upload_id)?;
+        let _ = std::fs::remove_file(&file);
+    }
+    completed?;
     let _ = std::fs::remove_file(&file);
     Ok(Sent::Uploaded {
         key: key.to_string(),

@@ -258,6 +258,9 @@ fn check_reads_the_bucket_and_says_exactly_what_is_wrong() -> Outcome {
         out.contains("offsite:") && out.contains("s3://cctv/site/ at http://127.0.0.1:8333 (reachable"),
         "{out}"
     );
+    // SeaweedFS refuses a second put with If-None-Match: *; the probe is gone after.
+    assert!(out.contains("conditional writes: honoured"), "{out}");
+    assert_eq!(client(SECRET, BUCKET).list("site/").unwrap(), [], "the probe deleted");
     let (code, out) = check(&env, Some("wrong-secret-value"));
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("access denied"), "{out}");
@@ -309,7 +312,37 @@ mod uploads {
         an_upload_the_server_lost_starts_afresh,
         an_upload_the_server_cannot_list_is_aborted_before_a_new_one,
         an_outage_keeps_the_recorded_upload_for_the_next_try,
+        a_key_another_writer_takes_meanwhile_is_theirs_and_ours_goes_beside,
     ];
+
+    fn a_key_another_writer_takes_meanwhile_is_theirs_and_ours_goes_beside() -> Outcome {
+        let _weed = Weed::start()?;
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = client(SECRET, BUCKET);
+        // Whole (one put) and in parts (the completion refused, the parts aborted).
+        for (size, channel) in [(4000, 7u8), (12 << 20, 8)] {
+            let file = write_file(&dir.path().join("a.dav"), &payload(size, channel));
+            let key = format!("site/2026/11/27/ch{channel:02}/a.dav");
+            // The other writer puts the key after our look, before our last request.
+            let requests = Cell::new(0);
+            let last = size.div_ceil(5 << 20);
+            let racing = |_: u64| {
+                requests.set(requests.get() + 1);
+                if requests.get() == last {
+                    s3.put(&key, b"theirs", &[]).unwrap();
+                }
+                true
+            };
+            let state = dir.path().join("state");
+            let sent = upload(&s3, &rec(&file, "hr"), &key, 5 << 20, &state, &racing).unwrap();
+            let beside = key.replace(".dav", ".offsite-1.dav");
+            assert_eq!(sent, Sent::Uploaded { key: beside.clone(), bytes: size as u64 });
+            assert_eq!(s3.get(&key).unwrap(), b"theirs", "never overwritten");
+            assert!(s3.get(&beside).unwrap() == payload(size, channel), "ours beside");
+            assert_eq!(s3.list_uploads("site/").unwrap(), [], "no upload left behind");
+        }
+        Ok(())
+    }
 
     /// Uploads `body` as `key` with 5 MiB parts, stopped after the first part as a
     /// kill would: the upload id is left in `state`; returns it.

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use base64::Engine as _;
+use md5::{Digest as _, Md5};
 use rusty_s3::actions::{
     AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, DeleteObject, GetObject, HeadObject,
     ListObjectsV2, ListParts, PutObject, S3Action, UploadPart,
@@ -77,11 +79,14 @@ impl S3Error {
     }
 }
 
-/// An object's size and user metadata (`x-amz-meta-*`, names lower-case).
+/// An object's size, user metadata (`x-amz-meta-*`, names lower-case) and ETag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
     pub size: u64,
     pub meta: BTreeMap<String, String>,
+    pub etag: Option<String>,
+    /// Encrypted with SSE-KMS or SSE-C: its ETag is then not an MD5 of its bytes.
+    pub encrypted: bool,
 }
 
 /// One object of a listing.
@@ -99,15 +104,31 @@ pub struct Part {
     pub size: u64,
 }
 
-/// A request body read as it is sent (never held whole in memory), of a known length.
+/// A request body read as it is sent (never held whole in memory), of a known length
+/// and MD5: the server refuses a body that does not match (`BadDigest`).
 pub struct Body<'a> {
     reader: &'a mut dyn std::io::Read,
     len: u64,
+    md5: [u8; 16],
 }
 
 impl<'a> Body<'a> {
-    pub fn of(reader: &'a mut dyn std::io::Read, len: u64) -> Body<'a> {
-        Body { reader, len }
+    pub fn of(reader: &'a mut dyn std::io::Read, len: u64, md5: [u8; 16]) -> Body<'a> {
+        Body { reader, len, md5 }
+    }
+
+    /// A body in memory.
+    fn bytes(bytes: &'a mut &[u8]) -> Body<'a> {
+        let (len, md5) = (bytes.len() as u64, Md5::digest(*bytes).into());
+        Body::of(bytes, len, md5)
+    }
+
+    /// Its `Content-MD5` header: the base64 of its MD5.
+    fn content_md5(&self) -> (String, String) {
+        (
+            "content-md5".into(),
+            base64::engine::general_purpose::STANDARD.encode(self.md5),
+        )
     }
 
     /// Sends it with its length (S3 wants `Content-Length`, not a chunked body).
@@ -186,12 +207,20 @@ impl Client {
                 Some((name.to_string(), v.to_str().ok()?.to_string()))
             })
             .collect();
-        Ok(Some(Head { size, meta }))
+        let etag = header(&resp, "etag").map(str::to_string);
+        let encrypted = header(&resp, "x-amz-server-side-encryption").is_some_and(|v| v.starts_with("aws:kms"))
+            || header(&resp, "x-amz-server-side-encryption-customer-algorithm").is_some();
+        Ok(Some(Head {
+            size,
+            meta,
+            etag,
+            encrypted,
+        }))
     }
 
     /// Puts `body` at `key` with `meta` as its user metadata.
     pub fn put(&self, key: &str, body: &[u8], meta: &[(String, String)]) -> Result<(), S3Error> {
-        self.put_from(key, Body::of(&mut &body[..], body.len() as u64), meta)
+        self.put_from(key, Body::bytes(&mut &body[..]), meta)
     }
 
     /// The same, the bytes read from `body` as they are sent.
@@ -199,6 +228,7 @@ impl Client {
     pub fn put_from(&self, key: &str, body: Body, meta: &[(String, String)]) -> Result<(), S3Error> {
         let mut headers = meta_headers(meta);
         headers.push((IF_NONE_MATCH.0.into(), IF_NONE_MATCH.1.into()));
+        headers.push(body.content_md5());
         let action = PutObject::new(&self.bucket, Some(&self.credentials), key);
         let req = self.with_headers(action, &headers, false);
         ok(body.send(req).map_err(unreachable)?).map(|_| ())
@@ -275,13 +305,16 @@ impl Client {
 
     /// Sends part `number` (from 1); its ETag.
     pub fn upload_part(&self, key: &str, upload_id: &str, number: u16, part: &[u8]) -> Result<String, S3Error> {
-        self.upload_part_from(key, upload_id, number, Body::of(&mut &part[..], part.len() as u64))
+        self.upload_part_from(key, upload_id, number, Body::bytes(&mut &part[..]))
     }
 
     /// The same, the part's bytes read from `body` as they are sent.
     pub fn upload_part_from(&self, key: &str, upload_id: &str, number: u16, body: Body) -> Result<String, S3Error> {
-        let url = UploadPart::new(&self.bucket, Some(&self.credentials), key, number, upload_id).sign(SIGNED_FOR);
-        let resp = ok(body.send(self.agent.put(url.as_str())).map_err(unreachable)?)?;
+        let headers = [body.content_md5()];
+        let action = UploadPart::new(&self.bucket, Some(&self.credentials), key, number, upload_id);
+        let resp = ok(body
+            .send(self.with_headers(action, &headers, false))
+            .map_err(unreachable)?)?;
         header(&resp, "etag")
             .map(str::to_string)
             .ok_or_else(|| S3Error::Status(200, "a part was taken without an ETag".into()))

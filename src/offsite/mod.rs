@@ -10,6 +10,7 @@ pub mod background;
 pub mod backlog;
 pub mod client;
 pub mod conditional;
+pub mod digest;
 pub mod gate;
 pub mod probe;
 pub mod settings;

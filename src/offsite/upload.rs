@@ -5,9 +5,10 @@
 //! multipart upload, resumable across restarts and crashes: its upload id is kept in a
 //! small file of the state folder (written and flushed before the first part), and on
 //! the next try the server is asked which parts it already has, so only the rest is
-//! sent. Every body is read from the file as it is sent. The recording's size, time
-//! and hash travel as the object's metadata, and an upload counts once the bucket
-//! shows the object with that size and hash.
+//! sent. Every body is read from the file as it is sent, with the MD5 read just before
+//! (`Content-MD5`: the server refuses other bytes). The recording's size, time and
+//! hash travel as the object's metadata, and an upload counts once the bucket shows
+//! the object with that size and hash and the ETag those MD5s give.
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
@@ -16,9 +17,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::offsite::client::{Body, Client, Head, Part, S3Error};
+use crate::offsite::digest::md5_of;
 use crate::offsite::turns::{Cut, Paced, Turns};
 use crate::rules::fit::fnv1a;
-use crate::rules::offsite::{after_failed_resume, beside, AfterResume, PartsAnswer};
+use crate::rules::offsite::{
+    after_failed_resume, beside, multipart_etag, same_part, single_etag, stored, AfterResume, PartsAnswer, Stored,
+};
 
 /// What is known of the recording to upload.
 #[derive(Debug, Clone)]
@@ -90,7 +94,7 @@ pub fn upload(
                 tracing::warn!(key = at, "another writer put this key meanwhile ({why}): theirs kept");
                 tries += 1;
             }
-            sent => return verified(client, rec, sent?),
+            sent => return sent.and_then(|(sent, etag)| verified(client, rec, sent, &etag)),
         }
     }
 }
@@ -111,14 +115,14 @@ fn free_key(client: &Client, key: &str, rec: &Recording) -> Result<Option<String
     }
 }
 
-/// Sends the recording to `key`, whole or in parts.
+/// Sends the recording to `key`, whole or in parts; with the ETag it should get.
 fn send(
     client: &Client,
     rec: &Recording,
     key: &str,
     (part_size, state): (u64, &Path),
     turns: &dyn Turns,
-) -> Result<Sent, UploadError> {
+) -> Result<(Sent, String), UploadError> {
     let meta = vec![
         ("size".to_string(), rec.size.to_string()),
         ("mtime".to_string(), rec.time.to_string()),
@@ -127,23 +131,33 @@ fn send(
     if rec.size > part_size {
         return multipart(client, rec, key, &meta, (part_size, state), turns);
     }
-    send_range(rec.path, (0, rec.size), turns, |body| client.put_from(key, body, &meta))?;
-    Ok(Sent::Uploaded {
+    let md5 = md5_of(rec.path, (0, rec.size))?;
+    send_range(rec.path, (0, rec.size, md5), turns, |body| {
+        client.put_from(key, body, &meta)
+    })?;
+    let sent = Sent::Uploaded {
         bytes: rec.size,
         key: key.to_string(),
-    })
+    };
+    Ok((sent, single_etag(&md5)))
 }
 
-/// The upload, once the bucket shows the object with the recording's size and hash.
-fn verified(client: &Client, rec: &Recording, sent: Sent) -> Result<Sent, UploadError> {
+/// The upload, once the bucket shows the object with the recording's size and hash,
+/// and the ETag the bytes sent give (`rules::offsite::stored`: the server's own view).
+fn verified(client: &Client, rec: &Recording, sent: Sent, etag: &str) -> Result<Sent, UploadError> {
     let Sent::Uploaded { key, .. } = &sent else {
         return Ok(sent);
     };
-    match client.head(key)? {
-        Some(h) if holds(&h, rec) => Ok(sent),
-        found => Err(UploadError::NotVerified(format!(
+    let head = client.head(key)?;
+    match head.as_ref().map(|h| (h, stored(etag, h.etag.as_deref(), h.encrypted))) {
+        Some((h, Stored::Differs)) => Err(UploadError::NotVerified(format!(
+            "after the upload, {key} has ETag {} instead of {etag}: the server stored other bytes",
+            h.etag.as_deref().unwrap_or("-")
+        ))),
+        Some((h, Stored::Same | Stored::Unknown)) if holds(h, rec) => Ok(sent),
+        _ => Err(UploadError::NotVerified(format!(
             "after the upload, {key} is {} instead of {} bytes with hash {}",
-            found.map_or("missing".into(), |h| format!(
+            head.map_or("missing".into(), |h| format!(
                 "{} bytes with hash {}",
                 h.size,
                 h.meta.get("blake3").map_or("-", String::as_str)
@@ -154,7 +168,7 @@ fn verified(client: &Client, rec: &Recording, sent: Sent) -> Result<Sent, Upload
     }
 }
 
-/// Whether an object is this very recording: same size, same hash.
+/// Whether an object is this very recording: same size, same hash (the metadata).
 fn holds(h: &Head, rec: &Recording) -> bool {
     h.size == rec.size && h.meta.get("blake3").map(String::as_str) == Some(rec.blake3)
 }
@@ -180,9 +194,9 @@ fn multipart(
     meta: &[(String, String)],
     (part_size, state): (u64, &Path),
     turns: &dyn Turns,
-) -> Result<Sent, UploadError> {
+) -> Result<(Sent, String), UploadError> {
     let file = state.join(format!("{:016x}.json", fnv1a(key.as_bytes())));
-    let (upload_id, mut parts) = match resume(client, &file, key, rec, part_size)? {
+    let (upload_id, there) = match resume(client, &file, key, rec, part_size)? {
         Some(found) => found,
         None => {
             let upload_id = client.create_multipart(key, meta)?;
@@ -198,14 +212,20 @@ fn multipart(
         }
     };
     let count = rec.size.div_ceil(part_size);
-    let mut sent = 0;
+    let (mut sent, mut parts, mut md5s) = (0, Vec::new(), Vec::new());
     for n in 1..=count {
-        if parts.iter().any(|p: &Part| u64::from(p.number) == n) {
+        let (at, len) = ((n - 1) * part_size, part_size.min(rec.size - (n - 1) * part_size));
+        let md5 = md5_of(rec.path, (at, len))?;
+        md5s.push(md5);
+        // A part the server has counts only with the file's bytes there.
+        if let Some(p) = there
+            .iter()
+            .find(|p| u64::from(p.number) == n && same_part(&p.etag, &md5))
+        {
+            parts.push(p.clone());
             continue;
         }
-        let len = part_size.min(rec.size - (n - 1) * part_size);
-        let at = (n - 1) * part_size;
-        let etag = send_range(rec.path, (at, len), turns, |body| {
+        let etag = send_range(rec.path, (at, len, md5), turns, |body| {
             client.upload_part_from(key, &upload_id, n as u16, body)
         })?;
         parts.push(Part {
@@ -215,7 +235,6 @@ fn multipart(
         });
         sent += len;
     }
-    parts.sort_by_key(|p| p.number);
     let completed = client.complete(key, &upload_id, &parts);
     if let Err(S3Error::Taken(_)) = &completed {
         // Their object stays under the key; these parts can never join it.
@@ -224,17 +243,19 @@ fn multipart(
     }
     completed?;
     let _ = std::fs::remove_file(&file);
-    Ok(Sent::Uploaded {
+    let sent = Sent::Uploaded {
         key: key.to_string(),
         bytes: sent,
-    })
+    };
+    Ok((sent, multipart_etag(&md5s)))
 }
 
 /// Sends `len` bytes of the file from `at` through `send`, read as they go, after
-/// asking `turns`; a stop or a local read failure is told apart from the server's.
+/// asking `turns`; `md5` is theirs, read before. A stop or a local read failure is
+/// told apart from the server's.
 fn send_range<T>(
     path: &Path,
-    (at, len): (u64, u64),
+    (at, len, md5): (u64, u64, [u8; 16]),
     turns: &dyn Turns,
     send: impl FnOnce(Body) -> Result<T, S3Error>,
 ) -> Result<T, UploadError> {
@@ -244,7 +265,7 @@ fn send_range<T>(
     let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(at))?;
     let mut reader = Paced::new(f, len, turns);
-    let sent = send(Body::of(&mut reader, len));
+    let sent = send(Body::of(&mut reader, len, md5));
     match (sent, reader.cut()) {
         (Ok(v), _) => Ok(v),
         (Err(_), Some(Cut::Stopped)) => Err(UploadError::Stopped),

@@ -313,7 +313,33 @@ mod uploads {
         an_upload_the_server_cannot_list_is_aborted_before_a_new_one,
         an_outage_keeps_the_recorded_upload_for_the_next_try,
         a_key_another_writer_takes_meanwhile_is_theirs_and_ours_goes_beside,
+        bytes_that_change_while_sent_are_refused_by_their_md5,
     ];
+
+    /// A recording of `size` bytes in `dir`, and its key on `channel`.
+    fn recording(dir: &Path, size: usize, channel: u8) -> (PathBuf, String) {
+        let file = write_file(&dir.join("a.dav"), &payload(size, channel));
+        (file, format!("site/2026/11/27/ch{channel:02}/a.dav"))
+    }
+
+    fn bytes_that_change_while_sent_are_refused_by_their_md5() -> Outcome {
+        let _weed = Weed::start()?;
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = client(SECRET, BUCKET);
+        // Whole and in parts: the file is rewritten after its MD5 was read.
+        for (size, channel) in [(4000, 9u8), (7 << 20, 10)] {
+            let (file, key) = recording(dir.path(), size, channel);
+            let rewrite = |_: u64| {
+                std::fs::write(&file, payload(size, channel + 100)).unwrap();
+                true
+            };
+            let state = dir.path().join("state");
+            let err = upload(&s3, &rec(&file, "hm"), &key, 5 << 20, &state, &rewrite).unwrap_err();
+            assert!(err.to_string().contains("BadDigest"), "{err}");
+            assert_eq!(s3.head(&key).unwrap(), None, "nothing stored");
+        }
+        Ok(())
+    }
 
     fn a_key_another_writer_takes_meanwhile_is_theirs_and_ours_goes_beside() -> Outcome {
         let _weed = Weed::start()?;
@@ -321,8 +347,7 @@ mod uploads {
         let s3 = client(SECRET, BUCKET);
         // Whole (one put) and in parts (the completion refused, the parts aborted).
         for (size, channel) in [(4000, 7u8), (12 << 20, 8)] {
-            let file = write_file(&dir.path().join("a.dav"), &payload(size, channel));
-            let key = format!("site/2026/11/27/ch{channel:02}/a.dav");
+            let (file, key) = recording(dir.path(), size, channel);
             // The other writer puts the key after our look, before our last request.
             let requests = Cell::new(0);
             let last = size.div_ceil(5 << 20);

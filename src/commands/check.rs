@@ -1,5 +1,6 @@
 //! `cctv-mirror check`: prints the settings in effect and whether each folder is ready,
-//! without writing anything, so an operator can validate a set-up before scheduling it.
+//! without writing anything (but the offsite probe, deleted at once), so an operator
+//! can validate a set-up before scheduling it.
 
 use std::path::Path;
 
@@ -140,7 +141,10 @@ pub fn problems(cfg: &Config, print: bool) -> Vec<String> {
     }
     if let Some(o) = &cfg.offsite {
         match crate::offsite::probe::probe(o, &cfg.site_name) {
-            Ok(fine) => line("offsite", fine, true),
+            Ok(fine) => {
+                line("offsite", fine, true);
+                line("offsite", crate::offsite::conditional::line(o), true);
+            }
             Err(why) => line("offsite", why, false),
         }
     }

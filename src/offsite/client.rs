@@ -8,12 +8,18 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use base64::Engine as _;
+use md5::{Digest as _, Md5};
 use rusty_s3::actions::{
     AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, DeleteObject, GetObject, HeadObject,
     ListObjectsV2, ListParts, PutObject, S3Action, UploadPart,
 };
 use rusty_s3::{Bucket, Credentials, UrlStyle};
 
+/// The condition that makes a write fail rather than replace an object.
+const IF_NONE_MATCH: (&str, &str) = ("if-none-match", "*");
+/// The most parts S3 lists in one page.
+const MAX_PARTS_PAGE: u16 = 1000;
 /// How long a signed request stays valid.
 const SIGNED_FOR: Duration = Duration::from_secs(3600);
 /// A connection not made in this time has failed.
@@ -49,6 +55,13 @@ pub enum S3Error {
     /// The bucket does not exist.
     #[error("the bucket does not exist: {0}")]
     NoBucket(String),
+    /// 412 or 409 `ConditionalRequestConflict` to a write with `If-None-Match: *`:
+    /// another writer put the key meanwhile.
+    #[error("another writer put it meanwhile: {0}")]
+    Taken(String),
+    /// `NoSuchUpload`: the multipart upload is gone (completed, aborted or expired).
+    #[error("the upload is gone: {0}")]
+    NoUpload(String),
     /// Any other answer.
     #[error("the server answered {0}: {1}")]
     Status(u16, String),
@@ -61,15 +74,19 @@ impl S3Error {
         match self {
             S3Error::Unreachable(_) | S3Error::Denied(_) | S3Error::NoBucket(_) => true,
             S3Error::Status(code, _) => *code >= 500 || *code == 429,
+            S3Error::NoUpload(_) | S3Error::Taken(_) => false,
         }
     }
 }
 
-/// An object's size and user metadata (`x-amz-meta-*`, names lower-case).
+/// An object's size, user metadata (`x-amz-meta-*`, names lower-case) and ETag.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Head {
     pub size: u64,
     pub meta: BTreeMap<String, String>,
+    pub etag: Option<String>,
+    /// Encrypted with SSE-KMS or SSE-C: its ETag is then not an MD5 of its bytes.
+    pub encrypted: bool,
 }
 
 /// One object of a listing.
@@ -87,15 +104,31 @@ pub struct Part {
     pub size: u64,
 }
 
-/// A request body read as it is sent (never held whole in memory), of a known length.
+/// A request body read as it is sent (never held whole in memory), of a known length
+/// and MD5: the server refuses a body that does not match (`BadDigest`).
 pub struct Body<'a> {
     reader: &'a mut dyn std::io::Read,
     len: u64,
+    md5: [u8; 16],
 }
 
 impl<'a> Body<'a> {
-    pub fn of(reader: &'a mut dyn std::io::Read, len: u64) -> Body<'a> {
-        Body { reader, len }
+    pub fn of(reader: &'a mut dyn std::io::Read, len: u64, md5: [u8; 16]) -> Body<'a> {
+        Body { reader, len, md5 }
+    }
+
+    /// A body in memory.
+    fn bytes(bytes: &'a mut &[u8]) -> Body<'a> {
+        let (len, md5) = (bytes.len() as u64, Md5::digest(*bytes).into());
+        Body::of(bytes, len, md5)
+    }
+
+    /// Its `Content-MD5` header: the base64 of its MD5.
+    fn content_md5(&self) -> (String, String) {
+        (
+            "content-md5".into(),
+            base64::engine::general_purpose::STANDARD.encode(self.md5),
+        )
     }
 
     /// Sends it with its length (S3 wants `Content-Length`, not a chunked body).
@@ -174,19 +207,30 @@ impl Client {
                 Some((name.to_string(), v.to_str().ok()?.to_string()))
             })
             .collect();
-        Ok(Some(Head { size, meta }))
+        let etag = header(&resp, "etag").map(str::to_string);
+        let encrypted = header(&resp, "x-amz-server-side-encryption").is_some_and(|v| v.starts_with("aws:kms"))
+            || header(&resp, "x-amz-server-side-encryption-customer-algorithm").is_some();
+        Ok(Some(Head {
+            size,
+            meta,
+            etag,
+            encrypted,
+        }))
     }
 
     /// Puts `body` at `key` with `meta` as its user metadata.
     pub fn put(&self, key: &str, body: &[u8], meta: &[(String, String)]) -> Result<(), S3Error> {
-        self.put_from(key, Body::of(&mut &body[..], body.len() as u64), meta)
+        self.put_from(key, Body::bytes(&mut &body[..]), meta)
     }
 
     /// The same, the bytes read from `body` as they are sent.
+    /// Never over an object already there (`If-None-Match: *`): `S3Error::Taken` then.
     pub fn put_from(&self, key: &str, body: Body, meta: &[(String, String)]) -> Result<(), S3Error> {
-        let names = meta_names(meta);
+        let mut headers = meta_headers(meta);
+        headers.push((IF_NONE_MATCH.0.into(), IF_NONE_MATCH.1.into()));
+        headers.push(body.content_md5());
         let action = PutObject::new(&self.bucket, Some(&self.credentials), key);
-        let req = self.with_meta(action, meta, &names, false);
+        let req = self.with_headers(action, &headers, false);
         ok(body.send(req).map_err(unreachable)?).map(|_| ())
     }
 
@@ -250,9 +294,9 @@ impl Client {
 
     /// Starts a multipart upload of `key`; its upload id.
     pub fn create_multipart(&self, key: &str, meta: &[(String, String)]) -> Result<String, S3Error> {
-        let names = meta_names(meta);
+        let headers = meta_headers(meta);
         let action = CreateMultipartUpload::new(&self.bucket, Some(&self.credentials), key);
-        let req = self.with_meta(action, meta, &names, true);
+        let req = self.with_headers(action, &headers, true);
         let text = body(ok(req.send_empty().map_err(unreachable)?)?)?;
         let parsed = CreateMultipartUpload::parse_response(&text)
             .map_err(|e| S3Error::Status(200, format!("unreadable answer to a multipart upload: {e}")))?;
@@ -261,45 +305,83 @@ impl Client {
 
     /// Sends part `number` (from 1); its ETag.
     pub fn upload_part(&self, key: &str, upload_id: &str, number: u16, part: &[u8]) -> Result<String, S3Error> {
-        self.upload_part_from(key, upload_id, number, Body::of(&mut &part[..], part.len() as u64))
+        self.upload_part_from(key, upload_id, number, Body::bytes(&mut &part[..]))
     }
 
     /// The same, the part's bytes read from `body` as they are sent.
     pub fn upload_part_from(&self, key: &str, upload_id: &str, number: u16, body: Body) -> Result<String, S3Error> {
-        let url = UploadPart::new(&self.bucket, Some(&self.credentials), key, number, upload_id).sign(SIGNED_FOR);
-        let resp = ok(body.send(self.agent.put(url.as_str())).map_err(unreachable)?)?;
+        let headers = [body.content_md5()];
+        let action = UploadPart::new(&self.bucket, Some(&self.credentials), key, number, upload_id);
+        let resp = ok(body
+            .send(self.with_headers(action, &headers, false))
+            .map_err(unreachable)?)?;
         header(&resp, "etag")
             .map(str::to_string)
             .ok_or_else(|| S3Error::Status(200, "a part was taken without an ETag".into()))
     }
 
-    /// The parts of an upload the server already has (to resume it).
+    /// The parts of an upload the server already has (to resume it), every page.
     pub fn list_parts(&self, key: &str, upload_id: &str) -> Result<Vec<Part>, S3Error> {
-        let url = ListParts::new(&self.bucket, Some(&self.credentials), key, upload_id).sign(SIGNED_FOR);
+        self.list_parts_by(key, upload_id, MAX_PARTS_PAGE)
+    }
+
+    /// The same, asking for pages of at most `max` parts.
+    pub fn list_parts_by(&self, key: &str, upload_id: &str, max: u16) -> Result<Vec<Part>, S3Error> {
+        every_page(|marker| self.list_parts_page(key, upload_id, marker, max))
+    }
+
+    /// One page of parts, from after part `marker`; with the marker of the next page.
+    fn list_parts_page(
+        &self,
+        key: &str,
+        upload_id: &str,
+        marker: Option<u16>,
+        max: u16,
+    ) -> Result<(Vec<Part>, Option<u16>), S3Error> {
+        let mut action = ListParts::new(&self.bucket, Some(&self.credentials), key, upload_id);
+        action.set_max_parts(max);
+        if let Some(m) = marker {
+            action.set_part_number_marker(m);
+        }
+        let url = action.sign(SIGNED_FOR);
         let text = body(ok(self.agent.get(url.as_str()).call().map_err(unreachable)?)?)?;
-        let parsed =
-            ListParts::parse_response(&text).map_err(|e| S3Error::Status(200, format!("unreadable part list: {e}")))?;
-        Ok(parsed
-            .parts
-            .into_iter()
-            .map(|p| Part {
-                number: p.number,
-                etag: p.etag,
-                size: p.size,
-            })
+        parts_page(&text)
+    }
+
+    /// The multipart uploads not finished under `prefix`: key and upload id each (the
+    /// first 1,000; for checks).
+    pub fn list_uploads(&self, prefix: &str) -> Result<Vec<(String, String)>, S3Error> {
+        let query = [("prefix", prefix), ("uploads", "")];
+        let url = rusty_s3::signing::sign(
+            &jiff::Timestamp::now(),
+            rusty_s3::Method::Get,
+            self.bucket.base_url().clone(),
+            self.credentials.key(),
+            self.credentials.secret(),
+            None,
+            self.bucket.region(),
+            SIGNED_FOR.as_secs(),
+            query.into_iter(),
+            std::iter::empty(),
+        );
+        let text = body(ok(self.agent.get(url.as_str()).call().map_err(unreachable)?)?)?;
+        Ok(text
+            .split("<Upload>")
+            .skip(1)
+            .filter_map(|u| Some((between(u, "<Key>", "</Key>")?, between(u, "<UploadId>", "</UploadId>")?)))
             .collect())
     }
 
-    /// Joins the parts into the object.
+    /// Joins the parts into the object, never over an object already there
+    /// (`If-None-Match: *`): `S3Error::Taken` then, and the upload is still open.
     pub fn complete(&self, key: &str, upload_id: &str, parts: &[Part]) -> Result<(), S3Error> {
         let etags = parts.iter().map(|p| p.etag.as_str());
-        let action = CompleteMultipartUpload::new(&self.bucket, Some(&self.credentials), key, upload_id, etags);
+        let mut action = CompleteMultipartUpload::new(&self.bucket, Some(&self.credentials), key, upload_id, etags);
+        let (name, value) = IF_NONE_MATCH;
+        action.headers_mut().insert(name, value);
         let url = action.sign(SIGNED_FOR);
-        let text = body(ok(self
-            .agent
-            .post(url.as_str())
-            .send(action.body())
-            .map_err(unreachable)?)?)?;
+        let req = self.agent.post(url.as_str()).header(name, value);
+        let text = body(ok(req.send(action.body()).map_err(unreachable)?)?)?;
         // A 200 may still carry an error (S3 reports late failures in the body).
         if text.contains("<Error>") {
             return Err(S3Error::Status(200, first_line(&text)));
@@ -307,17 +389,16 @@ impl Client {
         Ok(())
     }
 
-    /// A request for `action` (POST, else PUT) carrying `meta` as `x-amz-meta-*`
-    /// headers, signed into it as S3 requires; `names` from `meta_names`.
-    fn with_meta<'a, A: S3Action<'a>>(
+    /// A request for `action` (POST, else PUT) carrying `headers`, signed into it as
+    /// S3 requires of `x-amz-meta-*` and conditions.
+    fn with_headers<'a, A: S3Action<'a>>(
         &self,
         mut action: A,
-        meta: &'a [(String, String)],
-        names: &'a [String],
+        headers: &'a [(String, String)],
         post: bool,
     ) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
-        for ((_, v), name) in meta.iter().zip(names) {
-            action.headers_mut().insert(name.as_str(), v.as_str());
+        for (k, v) in headers {
+            action.headers_mut().insert(k.as_str(), v.as_str());
         }
         let url = action.sign(SIGNED_FOR);
         let mut req = if post {
@@ -325,8 +406,8 @@ impl Client {
         } else {
             self.agent.put(url.as_str())
         };
-        for ((_, v), name) in meta.iter().zip(names) {
-            req = req.header(name.as_str(), v.as_str());
+        for (k, v) in headers {
+            req = req.header(k.as_str(), v.as_str());
         }
         req
     }
@@ -340,9 +421,11 @@ impl Client {
 
 type Response = ureq::http::Response<ureq::Body>;
 
-/// The header names of user metadata: `x-amz-meta-NAME`.
-fn meta_names(meta: &[(String, String)]) -> Vec<String> {
-    meta.iter().map(|(k, _)| format!("x-amz-meta-{k}")).collect()
+/// User metadata as headers: `x-amz-meta-NAME`.
+fn meta_headers(meta: &[(String, String)]) -> Vec<(String, String)> {
+    meta.iter()
+        .map(|(k, v)| (format!("x-amz-meta-{k}"), v.clone()))
+        .collect()
 }
 
 fn header<'r>(resp: &'r Response, name: &str) -> Option<&'r str> {
@@ -361,8 +444,50 @@ fn ok(mut resp: Response) -> Result<Response, S3Error> {
     Err(match (status, code.as_str()) {
         (403, _) | (_, "InvalidAccessKeyId" | "SignatureDoesNotMatch" | "AccessDenied") => S3Error::Denied(why),
         (_, "NoSuchBucket") => S3Error::NoBucket(why),
+        (_, "NoSuchUpload") => S3Error::NoUpload(why),
+        (412, _) | (409, "ConditionalRequestConflict") => S3Error::Taken(why),
         _ => S3Error::Status(status, if why.is_empty() { "no reason given".into() } else { why }),
     })
+}
+
+/// A page of `ListParts`: its parts, and the marker of the next page if truncated.
+fn parts_page(text: &str) -> Result<(Vec<Part>, Option<u16>), S3Error> {
+    let parsed =
+        ListParts::parse_response(text).map_err(|e| S3Error::Status(200, format!("unreadable part list: {e}")))?;
+    let parts = parsed
+        .parts
+        .into_iter()
+        .map(|p| Part {
+            number: p.number,
+            etag: p.etag,
+            size: p.size,
+        })
+        .collect();
+    Ok((parts, parsed.next_part_number_marker))
+}
+
+/// Every item of a listing paged by part number: from the start, then from each
+/// page's next marker until a page has none. A marker that does not move forward is
+/// an error, not a loop for ever.
+fn every_page<T>(
+    mut page: impl FnMut(Option<u16>) -> Result<(Vec<T>, Option<u16>), S3Error>,
+) -> Result<Vec<T>, S3Error> {
+    let mut all = Vec::new();
+    let mut marker = None;
+    loop {
+        let (items, next) = page(marker)?;
+        all.extend(items);
+        match next {
+            None => return Ok(all),
+            Some(n) if marker.is_some_and(|m| n <= m) => {
+                return Err(S3Error::Status(
+                    200,
+                    format!("the part list does not move on after part {n}"),
+                ))
+            }
+            Some(n) => marker = Some(n),
+        }
+    }
 }
 
 fn body(mut resp: Response) -> Result<String, S3Error> {
@@ -383,4 +508,50 @@ fn between(text: &str, open: &str, close: &str) -> Option<String> {
 
 fn first_line(text: &str) -> String {
     between(text, "<Message>", "</Message>").unwrap_or_else(|| text.lines().next().unwrap_or("").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(numbers: &[u16], next: Option<u16>) -> String {
+        let parts: String = numbers
+            .iter()
+            .map(|n| {
+                format!("<Part><PartNumber>{n}</PartNumber><ETag>\"e{n}\"</ETag><LastModified>2026-12-06T00:00:00.000Z</LastModified><Size>5</Size></Part>")
+            })
+            .collect();
+        let tail = next.map_or("<IsTruncated>false</IsTruncated>".to_string(), |n| {
+            format!("<IsTruncated>true</IsTruncated><NextPartNumberMarker>{n}</NextPartNumberMarker>")
+        });
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><MaxParts>2</MaxParts>{tail}{parts}</ListPartsResult>"#
+        )
+    }
+
+    #[test]
+    fn every_page_of_parts_is_followed_from_its_marker() {
+        let pages = [page(&[1, 2], Some(2)), page(&[3, 4], Some(4)), page(&[5], None)];
+        let mut asked = Vec::new();
+        let all = every_page(|marker| {
+            asked.push(marker);
+            parts_page(&pages[asked.len() - 1])
+        })
+        .unwrap();
+        assert_eq!(all.iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+        assert_eq!(asked, [None, Some(2), Some(4)]);
+    }
+
+    #[test]
+    fn a_marker_that_does_not_move_on_is_an_error_not_a_loop() {
+        let stuck = page(&[1, 2], Some(2));
+        let mut asked = 0;
+        let got = every_page(|_| {
+            asked += 1;
+            parts_page(&stuck)
+        });
+        assert!(got.is_err() && asked == 2, "{got:?}");
+        let truncated_without_marker = page(&[1], None).replace("false", "true");
+        assert!(parts_page(&truncated_without_marker).is_err());
+    }
 }

@@ -1,6 +1,7 @@
 //! The offsite tier: every finished recording of the backup also in S3-compatible
 //! object storage. `settings` is the `offsite` section of the config, `client` speaks
-//! S3, `probe` answers `check`, `upload` sends one recording (resumable), `backlog`
+//! S3, `probe` answers `check` (`conditional` too: whether the bucket refuses a write
+//! over an object already there), `upload` sends one recording (resumable), `backlog`
 //! holds what waits, `gate` paces the uploads behind the local copies (asked through
 //! `turns` as the bytes go) and `background` lowers their threads' priority, `worker`
 //! and `sweep` do the uploads and the offsite retention (once `site` knows the prefix
@@ -9,6 +10,8 @@
 pub mod background;
 pub mod backlog;
 pub mod client;
+pub mod conditional;
+pub mod digest;
 pub mod gate;
 pub mod probe;
 pub mod settings;

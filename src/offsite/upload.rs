@@ -1,12 +1,14 @@
 //! Uploading one finished backup recording to the bucket. An object already there
 //! with the same size and content hash is left alone; one that differs is never
-//! overwritten: the recording goes beside it. A recording larger than one part goes by
+//! overwritten: the recording goes beside it. Every write says `If-None-Match: *`, so
+//! a key another writer took after our look is refused, not replaced. A recording larger than one part goes by
 //! multipart upload, resumable across restarts and crashes: its upload id is kept in a
 //! small file of the state folder (written and flushed before the first part), and on
 //! the next try the server is asked which parts it already has, so only the rest is
-//! sent. Every body is read from the file as it is sent. The recording's size, time
-//! and hash travel as the object's metadata, and an upload counts once the bucket
-//! shows the object with that size and hash.
+//! sent. Every body is read from the file as it is sent, with the MD5 read just before
+//! (`Content-MD5`: the server refuses other bytes). The recording's size, time and
+//! hash travel as the object's metadata, and an upload counts once the bucket shows
+//! the object with that size and hash and the ETag those MD5s give.
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};
@@ -15,9 +17,12 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::offsite::client::{Body, Client, Head, Part, S3Error};
+use crate::offsite::digest::md5_of;
 use crate::offsite::turns::{Cut, Paced, Turns};
 use crate::rules::fit::fnv1a;
-use crate::rules::offsite::beside;
+use crate::rules::offsite::{
+    after_failed_resume, beside, multipart_etag, same_part, single_etag, stored, AfterResume, PartsAnswer, Stored,
+};
 
 /// What is known of the recording to upload.
 #[derive(Debug, Clone)]
@@ -63,9 +68,14 @@ struct Pending {
     part_size: u64,
 }
 
+/// How many times a write refused because another writer took its key is tried again
+/// (each time beside, at the next free key).
+const TAKEN_TRIES: usize = 3;
+
 /// Uploads `rec` to `key` (or beside it); `state` is the folder for resumable uploads;
 /// `turns` is asked before each request and as its bytes go (`Turns`), and ends the
-/// upload there when it answers false.
+/// upload there when it answers false. Every write is conditional: when another writer
+/// puts the key meanwhile, theirs is kept and this one goes beside it.
 pub fn upload(
     client: &Client,
     rec: &Recording,
@@ -74,43 +84,80 @@ pub fn upload(
     state: &Path,
     turns: &dyn Turns,
 ) -> Result<Sent, UploadError> {
-    let key = match client.head(key)? {
-        None => key.to_string(),
-        Some(h) if holds(&h, rec) => return Ok(Sent::AlreadyThere),
+    let mut tries = 0;
+    loop {
+        let Some(at) = free_key(client, key, rec)? else {
+            return Ok(Sent::AlreadyThere);
+        };
+        match send(client, rec, &at, (part_size, state), turns) {
+            Err(UploadError::Server(S3Error::Taken(why))) if tries < TAKEN_TRIES => {
+                tracing::warn!(key = at, "another writer put this key meanwhile ({why}): theirs kept");
+                tries += 1;
+            }
+            sent => return sent.and_then(|(sent, etag)| verified(client, rec, sent, &etag)),
+        }
+    }
+}
+
+/// Where the recording goes: `key` when free, else the first key beside it that is;
+/// None when one of them already holds this very recording.
+fn free_key(client: &Client, key: &str, rec: &Recording) -> Result<Option<String>, S3Error> {
+    match client.head(key)? {
+        None => Ok(Some(key.to_string())),
+        Some(h) if holds(&h, rec) => Ok(None),
         Some(_) => {
             let beside = free_key_beside(client, key, rec)?;
             if client.head(&beside)?.is_some_and(|h| holds(&h, rec)) {
-                return Ok(Sent::AlreadyThere);
+                return Ok(None);
             }
-            beside
+            Ok(Some(beside))
         }
-    };
+    }
+}
+
+/// Sends the recording to `key`, whole or in parts; with the ETag it should get.
+fn send(
+    client: &Client,
+    rec: &Recording,
+    key: &str,
+    (part_size, state): (u64, &Path),
+    turns: &dyn Turns,
+) -> Result<(Sent, String), UploadError> {
     let meta = vec![
         ("size".to_string(), rec.size.to_string()),
         ("mtime".to_string(), rec.time.to_string()),
         ("blake3".to_string(), rec.blake3.to_string()),
     ];
-    let sent = if rec.size <= part_size {
-        send_range(rec.path, (0, rec.size), turns, |body| {
-            client.put_from(&key, body, &meta)
-        })?;
-        Sent::Uploaded { bytes: rec.size, key }
-    } else {
-        multipart(client, rec, &key, &meta, (part_size, state), turns)?
+    if rec.size > part_size {
+        return multipart(client, rec, key, &meta, (part_size, state), turns);
+    }
+    let md5 = md5_of(rec.path, (0, rec.size))?;
+    send_range(rec.path, (0, rec.size, md5), turns, |body| {
+        client.put_from(key, body, &meta)
+    })?;
+    let sent = Sent::Uploaded {
+        bytes: rec.size,
+        key: key.to_string(),
     };
-    verified(client, rec, sent)
+    Ok((sent, single_etag(&md5)))
 }
 
-/// The upload, once the bucket shows the object with the recording's size and hash.
-fn verified(client: &Client, rec: &Recording, sent: Sent) -> Result<Sent, UploadError> {
+/// The upload, once the bucket shows the object with the recording's size and hash,
+/// and the ETag the bytes sent give (`rules::offsite::stored`: the server's own view).
+fn verified(client: &Client, rec: &Recording, sent: Sent, etag: &str) -> Result<Sent, UploadError> {
     let Sent::Uploaded { key, .. } = &sent else {
         return Ok(sent);
     };
-    match client.head(key)? {
-        Some(h) if holds(&h, rec) => Ok(sent),
-        found => Err(UploadError::NotVerified(format!(
+    let head = client.head(key)?;
+    match head.as_ref().map(|h| (h, stored(etag, h.etag.as_deref(), h.encrypted))) {
+        Some((h, Stored::Differs)) => Err(UploadError::NotVerified(format!(
+            "after the upload, {key} has ETag {} instead of {etag}: the server stored other bytes",
+            h.etag.as_deref().unwrap_or("-")
+        ))),
+        Some((h, Stored::Same | Stored::Unknown)) if holds(h, rec) => Ok(sent),
+        _ => Err(UploadError::NotVerified(format!(
             "after the upload, {key} is {} instead of {} bytes with hash {}",
-            found.map_or("missing".into(), |h| format!(
+            head.map_or("missing".into(), |h| format!(
                 "{} bytes with hash {}",
                 h.size,
                 h.meta.get("blake3").map_or("-", String::as_str)
@@ -121,7 +168,7 @@ fn verified(client: &Client, rec: &Recording, sent: Sent) -> Result<Sent, Upload
     }
 }
 
-/// Whether an object is this very recording: same size, same hash.
+/// Whether an object is this very recording: same size, same hash (the metadata).
 fn holds(h: &Head, rec: &Recording) -> bool {
     h.size == rec.size && h.meta.get("blake3").map(String::as_str) == Some(rec.blake3)
 }
@@ -147,9 +194,9 @@ fn multipart(
     meta: &[(String, String)],
     (part_size, state): (u64, &Path),
     turns: &dyn Turns,
-) -> Result<Sent, UploadError> {
+) -> Result<(Sent, String), UploadError> {
     let file = state.join(format!("{:016x}.json", fnv1a(key.as_bytes())));
-    let (upload_id, mut parts) = match resume(client, &file, key, rec, part_size) {
+    let (upload_id, there) = match resume(client, &file, key, rec, part_size)? {
         Some(found) => found,
         None => {
             let upload_id = client.create_multipart(key, meta)?;
@@ -165,14 +212,20 @@ fn multipart(
         }
     };
     let count = rec.size.div_ceil(part_size);
-    let mut sent = 0;
+    let (mut sent, mut parts, mut md5s) = (0, Vec::new(), Vec::new());
     for n in 1..=count {
-        if parts.iter().any(|p: &Part| u64::from(p.number) == n) {
+        let (at, len) = ((n - 1) * part_size, part_size.min(rec.size - (n - 1) * part_size));
+        let md5 = md5_of(rec.path, (at, len))?;
+        md5s.push(md5);
+        // A part the server has counts only with the file's bytes there.
+        if let Some(p) = there
+            .iter()
+            .find(|p| u64::from(p.number) == n && same_part(&p.etag, &md5))
+        {
+            parts.push(p.clone());
             continue;
         }
-        let len = part_size.min(rec.size - (n - 1) * part_size);
-        let at = (n - 1) * part_size;
-        let etag = send_range(rec.path, (at, len), turns, |body| {
+        let etag = send_range(rec.path, (at, len, md5), turns, |body| {
             client.upload_part_from(key, &upload_id, n as u16, body)
         })?;
         parts.push(Part {
@@ -182,20 +235,27 @@ fn multipart(
         });
         sent += len;
     }
-    parts.sort_by_key(|p| p.number);
-    client.complete(key, &upload_id, &parts)?;
+    let completed = client.complete(key, &upload_id, &parts);
+    if let Err(S3Error::Taken(_)) = &completed {
+        // Their object stays under the key; these parts can never join it.
+        client.abort(key, &upload_id)?;
+        let _ = std::fs::remove_file(&file);
+    }
+    completed?;
     let _ = std::fs::remove_file(&file);
-    Ok(Sent::Uploaded {
+    let sent = Sent::Uploaded {
         key: key.to_string(),
         bytes: sent,
-    })
+    };
+    Ok((sent, multipart_etag(&md5s)))
 }
 
 /// Sends `len` bytes of the file from `at` through `send`, read as they go, after
-/// asking `turns`; a stop or a local read failure is told apart from the server's.
+/// asking `turns`; `md5` is theirs, read before. A stop or a local read failure is
+/// told apart from the server's.
 fn send_range<T>(
     path: &Path,
-    (at, len): (u64, u64),
+    (at, len, md5): (u64, u64, [u8; 16]),
     turns: &dyn Turns,
     send: impl FnOnce(Body) -> Result<T, S3Error>,
 ) -> Result<T, UploadError> {
@@ -205,7 +265,7 @@ fn send_range<T>(
     let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(at))?;
     let mut reader = Paced::new(f, len, turns);
-    let sent = send(Body::of(&mut reader, len));
+    let sent = send(Body::of(&mut reader, len, md5));
     match (sent, reader.cut()) {
         (Ok(v), _) => Ok(v),
         (Err(_), Some(Cut::Stopped)) => Err(UploadError::Stopped),
@@ -215,20 +275,70 @@ fn send_range<T>(
 }
 
 /// The upload to go on with, if the state file names one for this very recording and
-/// the server still has it: its id and the whole parts already there.
-fn resume(client: &Client, file: &Path, key: &str, rec: &Recording, part_size: u64) -> Option<(String, Vec<Part>)> {
-    let pending: Pending = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
+/// the server still has it: its id and the whole parts already there. None: start
+/// afresh (an old upload the server may still hold is aborted first). Err: the bucket
+/// is away; the state file stays for the next try.
+fn resume(
+    client: &Client,
+    file: &Path,
+    key: &str,
+    rec: &Recording,
+    part_size: u64,
+) -> Result<Option<(String, Vec<Part>)>, S3Error> {
+    let Some(pending) = std::fs::read(file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Pending>(&b).ok())
+    else {
+        return Ok(None);
+    };
     let same = pending.key == key && pending.size == rec.size && pending.blake3 == rec.blake3;
     if !same || pending.part_size != part_size {
         let _ = client.abort(&pending.key, &pending.upload_id);
-        return None;
+        return Ok(None);
     }
-    let parts = client.list_parts(key, &pending.upload_id).ok()?;
+    let parts = match client.list_parts(key, &pending.upload_id) {
+        Ok(parts) => parts,
+        Err(e) => return after_failure(client, &pending, e).map(|()| None),
+    };
     let whole = |p: &Part| {
         let n = u64::from(p.number);
         n >= 1 && p.size == part_size.min(rec.size.saturating_sub((n - 1) * part_size))
     };
-    Some((pending.upload_id, parts.into_iter().filter(whole).collect()))
+    Ok(Some((pending.upload_id, parts.into_iter().filter(whole).collect())))
+}
+
+/// After `ListParts` failed with `e` for the recorded upload: Ok to start afresh (the
+/// old upload aborted when the server may still hold it), Err to wait. Logged.
+fn after_failure(client: &Client, pending: &Pending, e: S3Error) -> Result<(), S3Error> {
+    let answer = match &e {
+        S3Error::NoUpload(_) => PartsAnswer::Gone,
+        e if e.is_outage() => PartsAnswer::Outage,
+        _ => PartsAnswer::Refused,
+    };
+    let (plan, why) = after_failed_resume(answer);
+    let (key, upload_id) = (pending.key.as_str(), pending.upload_id.as_str());
+    match plan {
+        AfterResume::Wait => {
+            tracing::warn!(key, upload_id, "cannot resume the upload: {why} ({e})");
+            return Err(e);
+        }
+        AfterResume::Afresh => tracing::info!(key, upload_id, "cannot resume the upload: {why} ({e})"),
+        AfterResume::AbortThenAfresh => match client.abort(key, upload_id) {
+            Ok(()) | Err(S3Error::NoUpload(_)) => {
+                tracing::warn!(key, upload_id, "cannot resume the upload: {why} ({e})")
+            }
+            Err(a) if a.is_outage() => {
+                tracing::warn!(key, upload_id, "cannot resume the upload ({e}) nor abort it ({a}): resumed at the next try");
+                return Err(a);
+            }
+            Err(a) => tracing::warn!(
+                key,
+                upload_id,
+                "cannot resume the upload ({e}) nor abort it ({a}): started afresh; the old parts stay until the bucket's lifecycle removes them"
+            ),
+        },
+    }
+    Ok(())
 }
 
 fn write_state(file: &Path, pending: &Pending) -> io::Result<()> {

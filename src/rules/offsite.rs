@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use md5::{Digest as _, Md5};
 
 use crate::alert::{AlertKind, Raised};
 use crate::rules::names::date_from_path;
@@ -103,6 +104,94 @@ pub fn uploads<'a>(
             })
         })
         .collect()
+}
+
+/// How the server answered when asked for the parts of a recorded multipart upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartsAnswer {
+    /// `NoSuchUpload`: completed, aborted or expired.
+    Gone,
+    /// No answer, a 5xx or 429, refused credentials: the bucket is away.
+    Outage,
+    /// Any other answer: a 4xx, or one that cannot be read.
+    Refused,
+}
+
+/// What to do with a recorded upload whose parts could not be listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterResume {
+    /// Start a new upload: nothing is left of the old one.
+    Afresh,
+    /// Abort the old upload (its parts are billed), then start a new one.
+    AbortThenAfresh,
+    /// Start nothing; keep the recorded id for the next try.
+    Wait,
+}
+
+/// What to do after a failed `ListParts`, with the reason to log.
+pub fn after_failed_resume(answer: PartsAnswer) -> (AfterResume, &'static str) {
+    match answer {
+        PartsAnswer::Gone => (AfterResume::Afresh, "the server no longer has it: started afresh"),
+        PartsAnswer::Refused => (
+            AfterResume::AbortThenAfresh,
+            "the server refused to list its parts: aborted, then started afresh",
+        ),
+        PartsAnswer::Outage => (
+            AfterResume::Wait,
+            "the bucket is away: nothing started, resumed at the next try",
+        ),
+    }
+}
+
+/// The ETag S3 gives an object put whole: the hex MD5 of its bytes.
+pub fn single_etag(md5: &[u8; 16]) -> String {
+    hex(md5)
+}
+
+/// The ETag S3 gives an object completed from parts: the hex MD5 of the parts' MD5s
+/// one after the other, then `-` and how many parts.
+pub fn multipart_etag(part_md5s: &[[u8; 16]]) -> String {
+    let mut all = Md5::new();
+    for m in part_md5s {
+        all.update(m);
+    }
+    format!("{}-{}", hex(&all.finalize().into()), part_md5s.len())
+}
+
+/// Whether a part the server lists is the one the file has there: its ETag is the
+/// MD5 of the part's bytes.
+pub fn same_part(listed_etag: &str, md5: &[u8; 16]) -> bool {
+    bare(listed_etag).eq_ignore_ascii_case(&hex(md5))
+}
+
+/// What the server's ETag says of what it stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// The ETag is the one the bytes sent give.
+    Same,
+    /// Another: the server holds other bytes.
+    Differs,
+    /// It cannot tell: no ETag, or an encrypted object (SSE-KMS, SSE-C), whose ETag
+    /// is not an MD5 of its bytes.
+    Unknown,
+}
+
+/// The server's ETag (`found`, quoted or not) against the `expected` one.
+pub fn stored(expected: &str, found: Option<&str>, encrypted: bool) -> Stored {
+    match found {
+        _ if encrypted => Stored::Unknown,
+        None => Stored::Unknown,
+        Some(f) if bare(f).eq_ignore_ascii_case(expected) => Stored::Same,
+        Some(_) => Stored::Differs,
+    }
+}
+
+fn bare(etag: &str) -> &str {
+    etag.trim().trim_matches('"')
+}
+
+fn hex(bytes: &[u8; 16]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What offsite retention decided.
@@ -263,6 +352,40 @@ mod tests {
         remote.push(obj("site/2026/11/27/ch01/b.offsite-2.dav", 7));
         let up = uploads(vec![(b, 7, d("2026-11-27"))], &remote, "site/", &window);
         assert!(up.is_empty(), "{up:?}");
+    }
+
+    #[test]
+    fn a_failed_resume_aborts_only_what_the_server_still_holds_and_waits_out_an_outage() {
+        assert_eq!(after_failed_resume(PartsAnswer::Gone).0, AfterResume::Afresh);
+        assert_eq!(
+            after_failed_resume(PartsAnswer::Refused).0,
+            AfterResume::AbortThenAfresh
+        );
+        assert_eq!(after_failed_resume(PartsAnswer::Outage).0, AfterResume::Wait);
+    }
+
+    #[test]
+    fn etags_are_the_md5_arithmetic_s3_does() {
+        let md5 = |b: &[u8]| -> [u8; 16] { Md5::digest(b).into() };
+        assert_eq!(single_etag(&md5(b"")), "d41d8cd98f00b204e9800998ecf8427e");
+        // openssl: (md5 -binary of "a"; of "b") | md5
+        assert_eq!(
+            multipart_etag(&[md5(b"a"), md5(b"b")]),
+            "96e024ba2074fe77e8e965ba43a704be-2"
+        );
+        assert!(same_part("\"0cc175b9c0f1b6a831c399e269772661\"", &md5(b"a")));
+        assert!(!same_part("\"0cc175b9c0f1b6a831c399e269772661\"", &md5(b"b")));
+        let e = multipart_etag(&[md5(b"a"), md5(b"b")]);
+        assert_eq!(
+            stored(&e, Some("\"96E024BA2074FE77E8E965BA43A704BE-2\""), false),
+            Stored::Same
+        );
+        assert_eq!(
+            stored(&e, Some("96e024ba2074fe77e8e965ba43a704be-3"), false),
+            Stored::Differs
+        );
+        assert_eq!(stored(&e, Some("anything"), true), Stored::Unknown);
+        assert_eq!(stored(&e, None, false), Stored::Unknown);
     }
 
     #[test]

@@ -16,7 +16,8 @@ tests![
     a_multipart_upload_can_be_resumed_from_the_parts_the_server_has,
     failures_say_what_is_wrong_without_the_secret,
     check_reads_the_bucket_and_says_exactly_what_is_wrong,
-    a_bad_offsite_key_is_one_line_and_exit_2;
+    a_bad_offsite_key_is_one_line_and_exit_2,
+    the_part_list_is_followed_page_after_page;
     mod uploads
 ];
 
@@ -24,6 +25,8 @@ pub const ACCESS_KEY: &str = "AKCCTVTEST";
 pub const SECRET: &str = "s3cr3t-for-tests-only";
 pub const BUCKET: &str = "cctv";
 pub const ENDPOINT: &str = "http://127.0.0.1:8333";
+
+mod moto;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -182,6 +185,23 @@ fn a_multipart_upload_can_be_resumed_from_the_parts_the_server_has() -> Outcome 
     Ok(())
 }
 
+fn the_part_list_is_followed_page_after_page() -> Outcome {
+    let _weed = Weed::start()?;
+    let s3 = client(SECRET, BUCKET);
+    let key = "site/2026/11/27/ch02/pages.dav";
+    let id = s3.create_multipart(key, &[]).unwrap();
+    let part = payload(5 << 20, 4);
+    for n in 1..=5 {
+        s3.upload_part(key, &id, n, &part).unwrap();
+    }
+    // Pages of 2: three pages, every part once, in order.
+    let numbers = |parts: Vec<cctv_mirror::offsite::client::Part>| parts.iter().map(|p| p.number).collect::<Vec<_>>();
+    assert_eq!(numbers(s3.list_parts_by(key, &id, 2).unwrap()), [1, 2, 3, 4, 5]);
+    assert_eq!(numbers(s3.list_parts(key, &id).unwrap()), [1, 2, 3, 4, 5]);
+    s3.abort(key, &id).unwrap();
+    Ok(())
+}
+
 fn failures_say_what_is_wrong_without_the_secret() -> Outcome {
     let weed = Weed::start()?;
     let denied = client("not-the-secret", BUCKET).check().unwrap_err();
@@ -238,6 +258,9 @@ fn check_reads_the_bucket_and_says_exactly_what_is_wrong() -> Outcome {
         out.contains("offsite:") && out.contains("s3://cctv/site/ at http://127.0.0.1:8333 (reachable"),
         "{out}"
     );
+    // SeaweedFS refuses a second put with If-None-Match: *; the probe is gone after.
+    assert!(out.contains("conditional writes: honoured"), "{out}");
+    assert_eq!(client(SECRET, BUCKET).list("site/").unwrap(), [], "the probe deleted");
     let (code, out) = check(&env, Some("wrong-secret-value"));
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("access denied"), "{out}");
@@ -276,15 +299,157 @@ fn a_bad_offsite_key_is_one_line_and_exit_2() {
 
 mod uploads {
     use std::cell::Cell;
+    use std::path::PathBuf;
 
     use cctv_mirror::offsite::upload::{upload, Recording, Sent};
 
+    use super::moto::Moto;
     use super::*;
 
     tests![
         an_object_there_is_skipped_and_a_different_one_never_overwritten,
         a_multipart_upload_cut_short_resumes_with_only_the_parts_not_sent,
+        an_upload_the_server_lost_starts_afresh,
+        an_upload_the_server_cannot_list_is_aborted_before_a_new_one,
+        an_outage_keeps_the_recorded_upload_for_the_next_try,
+        a_key_another_writer_takes_meanwhile_is_theirs_and_ours_goes_beside,
+        bytes_that_change_while_sent_are_refused_by_their_md5,
     ];
+
+    /// A recording of `size` bytes in `dir`, and its key on `channel`.
+    fn recording(dir: &Path, size: usize, channel: u8) -> (PathBuf, String) {
+        let file = write_file(&dir.join("a.dav"), &payload(size, channel));
+        (file, format!("site/2026/11/27/ch{channel:02}/a.dav"))
+    }
+
+    fn bytes_that_change_while_sent_are_refused_by_their_md5() -> Outcome {
+        let _weed = Weed::start()?;
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = client(SECRET, BUCKET);
+        // Whole and in parts: the file is rewritten after its MD5 was read.
+        for (size, channel) in [(4000, 9u8), (7 << 20, 10)] {
+            let (file, key) = recording(dir.path(), size, channel);
+            let rewrite = |_: u64| {
+                std::fs::write(&file, payload(size, channel + 100)).unwrap();
+                true
+            };
+            let state = dir.path().join("state");
+            let err = upload(&s3, &rec(&file, "hm"), &key, 5 << 20, &state, &rewrite).unwrap_err();
+            assert!(err.to_string().contains("BadDigest"), "{err}");
+            assert_eq!(s3.head(&key).unwrap(), None, "nothing stored");
+        }
+        Ok(())
+    }
+
+    fn a_key_another_writer_takes_meanwhile_is_theirs_and_ours_goes_beside() -> Outcome {
+        let _weed = Weed::start()?;
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = client(SECRET, BUCKET);
+        // Whole (one put) and in parts (the completion refused, the parts aborted).
+        for (size, channel) in [(4000, 7u8), (12 << 20, 8)] {
+            let (file, key) = recording(dir.path(), size, channel);
+            // The other writer puts the key after our look, before our last request.
+            let requests = Cell::new(0);
+            let last = size.div_ceil(5 << 20);
+            let racing = |_: u64| {
+                requests.set(requests.get() + 1);
+                if requests.get() == last {
+                    s3.put(&key, b"theirs", &[]).unwrap();
+                }
+                true
+            };
+            let state = dir.path().join("state");
+            let sent = upload(&s3, &rec(&file, "hr"), &key, 5 << 20, &state, &racing).unwrap();
+            let beside = key.replace(".dav", ".offsite-1.dav");
+            assert_eq!(sent, Sent::Uploaded { key: beside.clone(), bytes: size as u64 });
+            assert_eq!(s3.get(&key).unwrap(), b"theirs", "never overwritten");
+            assert!(s3.get(&beside).unwrap() == payload(size, channel), "ours beside");
+            assert_eq!(s3.list_uploads("site/").unwrap(), [], "no upload left behind");
+        }
+        Ok(())
+    }
+
+    /// Uploads `body` as `key` with 5 MiB parts, stopped after the first part as a
+    /// kill would: the upload id is left in `state`; returns it.
+    fn cut_after_one_part(s3: &Client, file: &Path, key: &str, state: &Path) -> String {
+        let asked = Cell::new(0);
+        let after_one = |_: u64| {
+            asked.set(asked.get() + 1);
+            asked.get() <= 1
+        };
+        assert!(upload(s3, &rec(file, "hb"), key, 5 << 20, state, &after_one).is_err());
+        recorded_id(state)
+    }
+
+    /// The one upload id recorded in `state`.
+    fn recorded_id(state: &Path) -> String {
+        let files: Vec<_> = std::fs::read_dir(state).unwrap().flatten().collect();
+        assert_eq!(files.len(), 1, "one upload recorded");
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(files[0].path()).unwrap()).unwrap();
+        v["upload_id"].as_str().unwrap().to_string()
+    }
+
+    /// A recording of 12 MiB in `dir` and its key, and the id of its upload cut short
+    /// after the first part (recorded in `state`).
+    fn cut_upload(s3: &Client, dir: &Path, state: &Path, channel: u8) -> (PathBuf, String, String) {
+        let file = write_file(&dir.join("big.dav"), &payload(12 << 20, channel));
+        let key = format!("site/2026/11/27/ch{channel:02}/big.dav");
+        let id = cut_after_one_part(s3, &file, &key, state);
+        (file, key, id)
+    }
+
+    /// The next try starts afresh: every byte sent again, and no upload left behind.
+    fn started_afresh(s3: &Client, file: &Path, key: &str, state: &Path) {
+        let done = upload(s3, &rec(file, "hb"), key, 5 << 20, state, &|_| true).unwrap();
+        let bytes = 12 << 20;
+        assert_eq!(done, Sent::Uploaded { key: key.into(), bytes });
+        assert!(s3.get(key).unwrap() == std::fs::read(file).unwrap(), "byte-identical");
+        assert_eq!(s3.list_uploads("site/").unwrap(), [], "no upload left behind");
+    }
+
+    fn an_upload_the_server_lost_starts_afresh() -> Outcome {
+        let _weed = Weed::start()?;
+        let dir = tempfile::tempdir().unwrap();
+        let (state, s3) = (dir.path().join("state"), client(SECRET, BUCKET));
+        let (file, key, id) = cut_upload(&s3, dir.path(), &state, 4);
+        // Gone, as a lifecycle rule ends it: NoSuchUpload, then a new upload.
+        s3.abort(&key, &id).unwrap();
+        started_afresh(&s3, &file, &key, &state);
+        Ok(())
+    }
+
+    fn an_upload_the_server_cannot_list_is_aborted_before_a_new_one() -> Outcome {
+        // moto answers ListParts with a <ListPartsResponse>, not S3's <ListPartsResult>:
+        // a real server whose part list cannot be read.
+        let moto = Moto::start()?;
+        let dir = tempfile::tempdir().unwrap();
+        let (state, s3) = (dir.path().join("state"), moto.client());
+        let (file, key, old) = cut_upload(&s3, dir.path(), &state, 5);
+        assert!(s3.list_parts(&key, &old).is_err(), "moto's part list is unreadable");
+        assert_eq!(s3.list_uploads("site/").unwrap(), [(key.clone(), old)]);
+        // The old upload aborted, then a new one.
+        started_afresh(&s3, &file, &key, &state);
+        Ok(())
+    }
+
+    fn an_outage_keeps_the_recorded_upload_for_the_next_try() -> Outcome {
+        let mut weed = Weed::start()?;
+        let dir = tempfile::tempdir().unwrap();
+        let (state, s3) = (dir.path().join("state"), client(SECRET, BUCKET));
+        let (file, key, id) = cut_upload(&s3, dir.path(), &state, 6);
+        let key = key.as_str();
+        weed.stop();
+        let err = upload(&s3, &rec(&file, "hb"), key, 5 << 20, &state, &|_| true).unwrap_err();
+        assert!(err.to_string().contains("cannot be reached"), "{err}");
+        assert_eq!(recorded_id(&state), id, "the recorded upload stays");
+        weed.restart();
+        assert_eq!(s3.list_uploads("site/").unwrap(), [(key.to_string(), id)], "nothing new started");
+        let done = upload(&s3, &rec(&file, "hb"), key, 5 << 20, &state, &|_| true).unwrap();
+        let resumed = (12 << 20) - (5 << 20);
+        assert_eq!(done, Sent::Uploaded { key: key.into(), bytes: resumed }, "not started over");
+        assert_eq!(s3.list_uploads("site/").unwrap(), []);
+        Ok(())
+    }
 
     fn rec<'a>(path: &'a Path, blake3: &'a str) -> Recording<'a> {
         Recording {

@@ -13,7 +13,7 @@ use chrono::Local;
 use crate::offsite::backlog::Item;
 use crate::offsite::site::Site;
 use crate::offsite::worker::Shared;
-use crate::rules::offsite::{expiry, uploads, Object, Why};
+use crate::rules::offsite::{expiry, key_of, superseded, uploads, Object, Why};
 use crate::rules::window::Window;
 use crate::store::manifest;
 use crate::store::scan::Recording;
@@ -60,7 +60,35 @@ pub fn sweep(shared: &Shared, rules: &Rules, local: &BTreeMap<PathBuf, Recording
         &window,
     );
     offer(shared, local, &wanted);
+    tidy(shared, local, &remote);
     expire(shared, rules, &remote, today);
+}
+
+/// Deletes the older versions of recordings that grew, once the newest is there whole
+/// (`rules::offsite::superseded`); one that cannot go yet (object lock) is tried again
+/// at the next sweep.
+fn tidy(shared: &Shared, local: &BTreeMap<PathBuf, Recording>, remote: &[Object]) {
+    let sizes: HashMap<String, u64> = local
+        .iter()
+        .map(|(rel, r)| (key_of(&shared.prefix, rel), r.meta.size))
+        .collect();
+    for (old, newer) in superseded(remote, |k| sizes.get(k).copied()) {
+        match shared.client.delete(&old) {
+            Ok(()) => {
+                shared.state.deleted(&old);
+                tracing::info!(
+                    key = old,
+                    newer,
+                    "deleted from the offsite bucket: superseded by the newer version of its recording"
+                );
+            }
+            Err(e) => tracing::warn!(
+                key = old,
+                newer,
+                "superseded, not deleted yet (tried again at the next pass): {e}"
+            ),
+        }
+    }
 }
 
 /// Offers the backlog each wanted upload not already waiting, with its manifest hash.

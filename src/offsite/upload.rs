@@ -21,7 +21,8 @@ use crate::offsite::digest::md5_of;
 use crate::offsite::turns::{Cut, Paced, Turns};
 use crate::rules::fit::fnv1a;
 use crate::rules::offsite::{
-    after_failed_resume, beside, multipart_etag, same_part, single_etag, stored, AfterResume, PartsAnswer, Stored,
+    after_failed_resume, beside, grown_key, multipart_etag, same_part, single_etag, stored, versions, AfterResume,
+    PartsAnswer, Stored, MAX_GROWN,
 };
 
 /// What is known of the recording to upload.
@@ -43,6 +44,26 @@ pub enum Sent {
     AlreadyThere,
     /// Uploaded to `key`; `bytes` sent this time (less than the size when resumed).
     Uploaded { key: String, bytes: u64 },
+    /// The recording grew since its upload: uploaded as its newer version at `key`
+    /// (`NAME.grown-N.dav`); each older version still there, in `older`, was deleted
+    /// once this one was confirmed (or is left to a later sweep, under object lock).
+    Newer {
+        key: String,
+        bytes: u64,
+        older: Vec<String>,
+    },
+}
+
+/// Where a recording goes, decided from a listing of its keys.
+enum Place {
+    /// The bucket already holds it.
+    There,
+    /// Its own key, which is free.
+    Own(String),
+    /// The next newer version of a recording that grew; the older ones go after.
+    Newer { key: String, older: Vec<String> },
+    /// Beside another version of other content: a conflict.
+    Beside(String),
 }
 
 /// Why an upload did not finish.
@@ -86,31 +107,87 @@ pub fn upload(
 ) -> Result<Sent, UploadError> {
     let mut tries = 0;
     loop {
-        let Some(at) = free_key(client, key, rec)? else {
-            return Ok(Sent::AlreadyThere);
+        let (at, older) = match place(client, key, rec)? {
+            Place::There => return Ok(Sent::AlreadyThere),
+            Place::Own(at) | Place::Beside(at) => (at, None),
+            Place::Newer { key, older } => (key, Some(older)),
         };
         match send(client, rec, &at, (part_size, state), turns) {
             Err(UploadError::Server(S3Error::Taken(why))) if tries < TAKEN_TRIES => {
                 tracing::warn!(key = at, "another writer put this key meanwhile ({why}): theirs kept");
                 tries += 1;
             }
-            sent => return sent.and_then(|(sent, etag)| verified(client, rec, sent, &etag)),
+            sent => {
+                let sent = sent.and_then(|(sent, etag)| verified(client, rec, sent, &etag))?;
+                return Ok(match (sent, older) {
+                    (Sent::Uploaded { key, bytes }, Some(older)) => {
+                        delete_older(client, &key, &older);
+                        Sent::Newer { key, bytes, older }
+                    }
+                    (sent, _) => sent,
+                });
+            }
         }
     }
 }
 
-/// Where the recording goes: `key` when free, else the first key beside it that is;
-/// None when one of them already holds this very recording.
-fn free_key(client: &Client, key: &str, rec: &Recording) -> Result<Option<String>, S3Error> {
-    match client.head(key)? {
-        None => Ok(Some(key.to_string())),
-        Some(h) if holds(&h, rec) => Ok(None),
-        Some(_) => {
-            let beside = free_key_beside(client, key, rec)?;
-            if client.head(&beside)?.is_some_and(|h| holds(&h, rec)) {
-                return Ok(None);
-            }
-            Ok(Some(beside))
+/// Where the recording goes, from one listing of the keys its name starts (`NAME.`):
+/// nowhere when one of them holds it; its own key when neither it nor a grown version
+/// is there; the next grown version when the current one is this recording's start;
+/// else beside it, the first free `NAME.offsite-N.dav`.
+fn place(client: &Client, key: &str, rec: &Recording) -> Result<Place, UploadError> {
+    let stem = key.rsplit_once('.').map_or(key, |(stem, _)| stem);
+    let listed: Vec<(String, u64)> = client
+        .list(&format!("{stem}."))?
+        .into_iter()
+        .map(|l| (l.key, l.size))
+        .collect();
+    for (k, size) in &listed {
+        if *size == rec.size && client.head(k)?.is_some_and(|h| holds(&h, rec)) {
+            return Ok(Place::There);
+        }
+    }
+    let v = versions(key, &listed);
+    let Some((current, size, n)) = v.current else {
+        return Ok(Place::Own(key.to_string()));
+    };
+    if size < rec.size && n < MAX_GROWN && starts_with(client, &current, size, rec)? {
+        let mut older = v.older;
+        older.push(current);
+        return Ok(Place::Newer {
+            key: grown_key(key, n + 1),
+            older,
+        });
+    }
+    Ok(Place::Beside(free_key_beside(client, key, rec)?))
+}
+
+/// Whether the object at `key`, of `size` bytes, is the start of this recording: the
+/// hash it carries is that of the recording's first `size` bytes.
+fn starts_with(client: &Client, key: &str, size: u64, rec: &Recording) -> Result<bool, UploadError> {
+    let Some(theirs) = client.head(key)?.and_then(|h| h.meta.get("blake3").cloned()) else {
+        return Ok(false);
+    };
+    let mut hasher = blake3::Hasher::new();
+    let read = io::copy(&mut io::Read::take(File::open(rec.path)?, size), &mut hasher)?;
+    Ok(read == size && hasher.finalize().to_hex().as_str() == theirs)
+}
+
+/// Deletes the versions `key` superseded, now that it is confirmed; one that cannot go
+/// (object lock) is left for a later sweep.
+fn delete_older(client: &Client, key: &str, older: &[String]) {
+    for old in older {
+        match client.delete(old) {
+            Ok(()) => tracing::info!(
+                key = old,
+                newer = key,
+                "deleted from the offsite bucket: superseded by the newer version of its recording"
+            ),
+            Err(e) => tracing::warn!(
+                key = old,
+                newer = key,
+                "superseded, not deleted yet (a later sweep tries again): {e}"
+            ),
         }
     }
 }
@@ -145,7 +222,7 @@ fn send(
 /// The upload, once the bucket shows the object with the recording's size and hash,
 /// and the ETag the bytes sent give (`rules::offsite::stored`: the server's own view).
 fn verified(client: &Client, rec: &Recording, sent: Sent, etag: &str) -> Result<Sent, UploadError> {
-    let Sent::Uploaded { key, .. } = &sent else {
+    let (Sent::Uploaded { key, .. } | Sent::Newer { key, .. }) = &sent else {
         return Ok(sent);
     };
     let head = client.head(key)?;

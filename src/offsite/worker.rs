@@ -143,6 +143,15 @@ impl Shared {
                 tracing::debug!(path = rel, key, "already in the offsite bucket");
                 Next::Done
             }
+            Ok(Sent::Newer { key: at, bytes, older }) => {
+                self.reachable();
+                self.state.uploaded(&at, size, bytes);
+                for old in &older {
+                    self.state.deleted(old);
+                }
+                tracing::info!(path = rel, key = %at, bytes, ?older, "uploaded to the offsite bucket as the newer version of a recording that grew");
+                Next::Done
+            }
             Ok(Sent::Uploaded { key: at, bytes }) => {
                 self.reachable();
                 self.state.uploaded(&at, size, bytes);

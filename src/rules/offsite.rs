@@ -53,18 +53,16 @@ pub fn key_of(prefix: &str, rel: &Path) -> String {
 /// The key beside `key` for a version that differs: `NAME.offsite-N.dav`, the first N
 /// not taken.
 pub fn beside(key: &str, mut taken: impl FnMut(&str) -> bool) -> String {
-    let (stem, ext) = match key.rsplit_once('.') {
-        Some((s, e)) if !e.contains('/') => (s, format!(".{e}")),
-        _ => (key, String::new()),
-    };
+    let (stem, ext) = split_ext(key);
     (1..)
         .map(|n| format!("{stem}.offsite-{n}{ext}"))
         .find(|k| !taken(k))
         .unwrap_or_else(|| key.to_string())
 }
 
-/// Whether the bucket holds a recording of `size` under `key`, or beside another
-/// version there (`NAME.offsite-N.dav`); `size_of` gives an object's size by key.
+/// Whether the bucket holds a recording of `size` under `key`, beside another version
+/// there (`NAME.offsite-N.dav`), or as its newest grown version (`NAME.grown-N.dav`);
+/// `size_of` gives an object's size by key.
 pub fn held(key: &str, size: u64, size_of: impl Fn(&str) -> Option<u64>) -> bool {
     if size_of(key) == Some(size) {
         return true;
@@ -75,7 +73,93 @@ pub fn held(key: &str, size: u64, size_of: impl Fn(&str) -> Option<u64>) -> bool
         found = there == Some(size);
         there.is_some() && !found
     });
-    found
+    found || (1..=MAX_GROWN).any(|n| size_of(&grown_key(key, n)) == Some(size))
+}
+
+/// How many newer versions of one recording the bucket may take as it grows.
+pub const MAX_GROWN: u32 = 32;
+
+/// The key of the `n`th newer version of the recording at `key`, uploaded because the
+/// recording grew after its upload: `NAME.grown-N.dav`. The older one is deleted once
+/// this one is confirmed.
+pub fn grown_key(key: &str, n: u32) -> String {
+    let (stem, ext) = split_ext(key);
+    format!("{stem}.grown-{n}{ext}")
+}
+
+/// For a grown version's key, the recording's own key and N.
+pub fn grown_of(key: &str) -> Option<(String, u32)> {
+    let (stem, ext) = split_ext(key);
+    let (base, n) = stem.rsplit_once(".grown-")?;
+    let n: u32 = n.parse().ok().filter(|n| (1..=MAX_GROWN).contains(n))?;
+    Some((format!("{base}{ext}"), n))
+}
+
+/// `NAME` and `.dav` of `NAME.dav`; the whole key and nothing without an extension.
+fn split_ext(key: &str) -> (&str, &str) {
+    match key.rfind('.') {
+        Some(i) if !key[i..].contains('/') => (&key[..i], &key[i..]),
+        _ => (key, ""),
+    }
+}
+
+/// Where a recording stands in the bucket, from a listing of its keys (`NAME.…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versions {
+    /// Its current version: the newest grown one, else its own key; None when neither
+    /// is there. With its size and N (0 for its own key).
+    pub current: Option<(String, u64, u32)>,
+    /// The older versions still there, superseded by `current`.
+    pub older: Vec<String>,
+}
+
+/// The versions of the recording at `key` among `listed` (key, size).
+pub fn versions(key: &str, listed: &[(String, u64)]) -> Versions {
+    let mut found: Vec<(u32, &str, u64)> = listed
+        .iter()
+        .filter_map(|(k, size)| {
+            if k == key {
+                return Some((0, k.as_str(), *size));
+            }
+            grown_of(k)
+                .filter(|(base, _)| base == key)
+                .map(|(_, n)| (n, k.as_str(), *size))
+        })
+        .collect();
+    found.sort();
+    let current = found.pop().map(|(n, k, size)| (k.to_string(), size, n));
+    Versions {
+        current,
+        older: found.into_iter().map(|(_, k, _)| k.to_string()).collect(),
+    }
+}
+
+/// The older versions of recordings that grew, to delete now: those whose newest
+/// version (`NAME.grown-N.dav`) has the size of the backup's recording (`local_size`
+/// by key), so it is confirmed. Each with the key that superseded it.
+pub fn superseded(remote: &[Object], local_size: impl Fn(&str) -> Option<u64>) -> Vec<(String, String)> {
+    let mut by_recording: HashMap<String, Vec<(String, u64)>> = HashMap::new();
+    for o in remote {
+        if let Some((base, _)) = grown_of(&o.key) {
+            by_recording.entry(base).or_default().push((o.key.clone(), o.size));
+        }
+    }
+    let sizes: HashMap<&str, u64> = remote.iter().map(|o| (o.key.as_str(), o.size)).collect();
+    let mut out = Vec::new();
+    for (base, mut listed) in by_recording {
+        if let Some(size) = sizes.get(base.as_str()) {
+            listed.push((base.clone(), *size));
+        }
+        let v = versions(&base, &listed);
+        let Some((newest, size, _)) = v.current else {
+            continue;
+        };
+        if local_size(&base) == Some(size) {
+            out.extend(v.older.into_iter().map(|old| (old, newest.clone())));
+        }
+    }
+    out.sort();
+    out
 }
 
 /// The uploads: each finished backup recording of the window (`rel`, size, day) that
@@ -92,9 +176,11 @@ pub fn uploads<'a>(
         .filter(|(_, _, day)| window.contains(*day))
         .filter_map(|(rel, size, _)| {
             let key = key_of(prefix, rel);
+            if held(&key, size, |k| there.get(k).copied()) {
+                return None;
+            }
             let why = match there.get(key.as_str()) {
                 None => Why::Missing,
-                Some(_) if held(&key, size, |k| there.get(k).copied()) => return None,
                 Some(_) => Why::Differs,
             };
             Some(Upload {
@@ -460,5 +546,60 @@ mod tests {
         let kinds: Vec<AlertKind> = alerts(&down, max).iter().map(|r| r.kind).collect();
         assert_eq!(kinds, [AlertKind::OffsiteUnavailable, AlertKind::OffsiteConflict]);
         assert!(alerts(&down, max)[0].message.contains("access denied"));
+    }
+
+    #[test]
+    fn a_grown_recording_has_numbered_versions_and_the_newest_is_current() {
+        let key = "site/2026/11/27/ch01/10.00.00-10.59.59[R][0@0][0].dav";
+        assert_eq!(
+            grown_key(key, 2),
+            "site/2026/11/27/ch01/10.00.00-10.59.59[R][0@0][0].grown-2.dav"
+        );
+        assert_eq!(grown_of(&grown_key(key, 2)), Some((key.to_string(), 2)));
+        assert_eq!(grown_of(key), None);
+        assert_eq!(grown_of("site/a.grown-x.dav"), None);
+        assert_eq!(grown_of("site/a.grown-0.dav"), None);
+        let listed = vec![
+            (key.to_string(), 100),
+            (grown_key(key, 1), 150),
+            (grown_key(key, 3), 300),
+            (grown_key("site/other.dav", 4), 999),
+            (key.replace(".dav", ".offsite-1.dav"), 120),
+        ];
+        let v = versions(key, &listed);
+        assert_eq!(v.current, Some((grown_key(key, 3), 300, 3)));
+        assert_eq!(v.older, vec![key.to_string(), grown_key(key, 1)]);
+        assert_eq!(versions(key, &[]).current, None);
+        let size_of = |k: &str| listed.iter().find(|(x, _)| x == k).map(|(_, s)| *s);
+        assert!(held(key, 300, size_of), "its newest grown version holds it");
+        assert!(held(key, 120, size_of), "beside, as before");
+        assert!(!held(key, 301, size_of));
+    }
+
+    #[test]
+    fn older_versions_go_once_the_newest_is_the_backups_recording() {
+        let key = "site/2026/11/27/ch01/a.dav";
+        let obj = |k: &str, size: u64| Object { key: k.into(), size };
+        let remote = vec![
+            obj(key, 100),
+            obj(&grown_key(key, 1), 150),
+            obj(&grown_key(key, 2), 200),
+            obj("site/2026/11/27/ch01/b.dav", 10),
+            obj(&grown_key("site/2026/11/27/ch01/c.dav", 1), 50),
+        ];
+        let local = |k: &str| match k {
+            "site/2026/11/27/ch01/a.dav" => Some(200),
+            "site/2026/11/27/ch01/c.dav" => Some(60),
+            _ => None,
+        };
+        assert_eq!(
+            superseded(&remote, local),
+            vec![
+                (key.to_string(), grown_key(key, 2)),
+                (grown_key(key, 1), grown_key(key, 2))
+            ]
+        );
+        // Not before the newest is confirmed: the backup's recording is larger still.
+        assert!(superseded(&remote, |_| Some(250)).is_empty());
     }
 }

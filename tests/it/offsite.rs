@@ -314,6 +314,7 @@ mod uploads {
         an_outage_keeps_the_recorded_upload_for_the_next_try,
         a_key_another_writer_takes_meanwhile_is_theirs_and_ours_goes_beside,
         bytes_that_change_while_sent_are_refused_by_their_md5,
+        a_recording_that_grew_goes_up_as_its_newer_version_and_the_older_goes,
     ];
 
     /// A recording of `size` bytes in `dir`, and its key on `channel`.
@@ -532,6 +533,79 @@ mod uploads {
             0,
             "state removed once complete"
         );
+        Ok(())
+    }
+
+    fn a_recording_that_grew_goes_up_as_its_newer_version_and_the_older_goes() -> Outcome {
+        let _weed = Weed::start()?;
+        let dir = tempfile::tempdir().unwrap();
+        let s3 = client(SECRET, BUCKET);
+        let go = |_: u64| true;
+        let key = "site/2026/11/27/ch01/g.dav";
+        let grown = |n: u32| format!("site/2026/11/27/ch01/g.grown-{n}.dav");
+        let hash = |b: &[u8]| blake3::hash(b).to_hex().to_string();
+        let keys = || -> Vec<String> {
+            let listed = s3.list("site/2026/11/27/ch01/g.").unwrap();
+            listed.into_iter().map(|l| l.key).collect()
+        };
+        let first = payload(4000, 1);
+        let file = write_file(&dir.path().join("g.dav"), &first);
+        let h1 = hash(&first);
+        let sent = upload(&s3, &rec(&file, &h1), key, 5 << 20, dir.path(), &go).unwrap();
+        assert_eq!(
+            sent,
+            Sent::Uploaded {
+                key: key.into(),
+                bytes: 4000
+            }
+        );
+        // It grew after its upload: its newer version, then the older one deleted.
+        let mut second = first.clone();
+        second.extend(payload(3000, 2));
+        write_file(&file, &second);
+        let h2 = hash(&second);
+        let sent = upload(&s3, &rec(&file, &h2), key, 5 << 20, dir.path(), &go).unwrap();
+        assert_eq!(
+            sent,
+            Sent::Newer {
+                key: grown(1),
+                bytes: 7000,
+                older: vec![key.into()]
+            }
+        );
+        assert_eq!(keys(), vec![grown(1)]);
+        assert_eq!(s3.get(&grown(1)).unwrap(), second);
+        let again = upload(&s3, &rec(&file, &h2), key, 5 << 20, dir.path(), &go).unwrap();
+        assert_eq!(again, Sent::AlreadyThere, "its newer version is found");
+        // Past one part: the next version goes in parts.
+        let mut third = second.clone();
+        third.extend(payload(6 << 20, 3));
+        write_file(&file, &third);
+        let h3 = hash(&third);
+        let sent = upload(&s3, &rec(&file, &h3), key, 5 << 20, dir.path(), &go).unwrap();
+        assert_eq!(
+            sent,
+            Sent::Newer {
+                key: grown(2),
+                bytes: third.len() as u64,
+                older: vec![grown(1)]
+            }
+        );
+        assert_eq!(keys(), vec![grown(2)]);
+        assert_eq!(s3.get(&grown(2)).unwrap(), third);
+        // Other content, longer, is no growth: it goes beside, the object stays.
+        let other = payload(third.len() + 10, 9);
+        write_file(&file, &other);
+        let h4 = hash(&other);
+        let sent = upload(&s3, &rec(&file, &h4), key, 5 << 20, dir.path(), &go).unwrap();
+        assert_eq!(
+            sent,
+            Sent::Uploaded {
+                key: "site/2026/11/27/ch01/g.offsite-1.dav".into(),
+                bytes: other.len() as u64
+            }
+        );
+        assert_eq!(s3.get(&grown(2)).unwrap(), third, "never overwritten");
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ tests![
     offsite_retention_is_anchored_bounded_to_its_prefix_and_ignores_a_lost_backup,
     an_unreadable_secret_raises_offsite_unavailable_and_local_copies_go_on,
     a_failing_server_raises_offsite_unavailable_with_its_answer,
+    a_recording_that_grows_after_its_upload_replaces_its_object_without_an_alert,
 ];
 
 /// The config's offsite section (`prefix` "site/"), the secret in a file of the test
@@ -389,4 +390,35 @@ fn a_failing_server_raises_offsite_unavailable_with_its_answer() {
         screen.contains("Offsite:     unavailable") && screen.contains("503"),
         "{screen}"
     );
+}
+
+fn a_recording_that_grows_after_its_upload_replaces_its_object_without_an_alert() -> Outcome {
+    let _weed = Weed::start()?;
+    let env = Env::new(json!({}));
+    env.write_config(config(&env, SECRET, json!({}), json!({"reconcile_interval_secs": 2})));
+    let s3 = client(SECRET, BUCKET);
+    let rel = rec_name(days_ago(1), 5, 10);
+    let key = format!("site/{rel}");
+    let first = payload(40_000, 5);
+    env.record(&rel, &first);
+    env.adopt_backup();
+    let daemon = env.watching();
+    wait_until(120, "the recording in the bucket", || s3.get(&key).is_ok_and(|b| b == first));
+    // The recorder reopens it and writes on: the backup grows, then the bucket.
+    let mut whole = first.clone();
+    whole.extend(payload(25_000, 6));
+    env.record(&rel, &whole);
+    let newer = key.replace(".dav", ".grown-1.dav");
+    wait_until(120, "its newer version in the bucket", || s3.get(&newer).is_ok_and(|b| b == whole));
+    wait_until(60, "the older version deleted", || s3.head(&key).is_ok_and(|h| h.is_none()));
+    // Another pass finds it there: nothing uploaded again, nothing beside.
+    let passes = env.logs_text().matches("pass finished").count();
+    wait_until(60, "two more passes", || env.logs_text().matches("pass finished").count() >= passes + 2);
+    stop(daemon);
+    let logs = env.logs_text();
+    assert!(!logs.contains("offsite_conflict"), "no alert: {logs}");
+    assert!(logs.contains("as the newer version of a recording that grew"), "{logs}");
+    let keys: Vec<String> = s3.list("site/").unwrap().into_iter().map(|l| l.key).collect();
+    assert_eq!(keys.iter().filter(|k| k.ends_with(".dav")).collect::<Vec<_>>(), vec![&newer]);
+    Ok(())
 }

@@ -1,0 +1,35 @@
+//! The oracle's record, kept by the recorder alone and never read from cctv-mirror:
+//! every finished recording (path, size, BLAKE3 of the bytes written, when it
+//! finished), every wipe, and when the soak first saw each recording's whole copy in
+//! the backup.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+
+/// A recording the recorder finished (renamed to `.dav`, or closed).
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// Its path under the source, with `/`.
+    pub rel: String,
+    pub date: NaiveDate,
+    pub size: u64,
+    pub blake3: blake3::Hash,
+    /// Real time of its rename or close.
+    pub at: Instant,
+}
+
+/// Everything the oracle knows.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    pub finished: Vec<Finished>,
+    pub wipes: Vec<Instant>,
+    /// Real time the whole copy was first seen in the backup, per `rel`.
+    pub seen: HashMap<String, Instant>,
+    /// Recordings the recorder started.
+    pub started: u64,
+}
+
+pub type Shared = Arc<Mutex<Ledger>>;

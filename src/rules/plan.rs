@@ -49,12 +49,20 @@ pub struct CopyPlan {
     pub alerts: Vec<Raised>,
 }
 
-/// True when a source with this name and `meta` is still being recorded at `now`.
+/// How far in the future a file's time may be and still say "written a moment ago":
+/// a clock set back by up to a day. Farther is a clock that is wrong, not a recent
+/// write; its distance then counts as age, so a pass can finish the file.
+pub const FUTURE_GRACE: Duration = Duration::from_secs(24 * 3600);
+
+/// True when a source with this name and `meta` is still being recorded at `now`. A
+/// time ahead of `now` (up to `FUTURE_GRACE`) gives no age: the clock went back since
+/// the last write, which may have been a moment ago.
 pub fn still_recording(named_in_progress: bool, meta: &FileMeta, now: SystemTime, quiet: Duration) -> bool {
-    let age = now
-        .duration_since(meta.mtime)
-        .or_else(|e| Ok::<_, ()>(e.duration()))
-        .unwrap_or_default();
+    let age = match now.duration_since(meta.mtime) {
+        Ok(age) => age,
+        Err(ahead) if ahead.duration() <= FUTURE_GRACE => Duration::ZERO,
+        Err(ahead) => ahead.duration(),
+    };
     named_in_progress || age < quiet
 }
 
@@ -363,14 +371,18 @@ mod tests {
         assert_eq!(plan.up_to_date, 1, "same.dav's in-progress copy is current");
         let following: Vec<&str> = plan.recording.iter().map(|p| p.to_str().unwrap()).collect();
         assert_eq!(following, ["d/growing.dav", "d/new.dav", "d/same.dav", "d/ch2.dav_"]);
-        // A recorder clock far ahead does not keep a file "in progress".
+        // A file time up to a day ahead (the clock went back since the last write)
+        // says nothing of its age: still recording. Farther is a wrong clock, which
+        // does not keep a file "in progress" for ever.
+        assert!(still_recording(false, &rec("2026-11-26", 1, 5000).meta, t(1000), QUIET));
+        assert!(still_recording(false, &rec("2026-11-26", 1, 1002).meta, t(1000), QUIET));
+        let two_days = 1000 + 2 * 86_400;
         assert!(!still_recording(
             false,
-            &rec("2026-11-26", 1, 5000).meta,
+            &rec("2026-11-26", 1, two_days).meta,
             t(1000),
             QUIET
         ));
-        assert!(still_recording(false, &rec("2026-11-26", 1, 1002).meta, t(1000), QUIET));
     }
 
     #[test]

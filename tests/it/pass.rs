@@ -23,6 +23,7 @@ tests![
     status_json_has_the_documented_schema,
     each_pass_writes_its_own_log_named_after_its_start,
     a_backfill_killed_midway_leaves_only_whole_copies,
+    a_recording_written_before_the_clock_went_back_is_followed_not_finished,
 ];
 
 fn first_pass_copies_the_window_with_layout_and_mtime() {
@@ -122,7 +123,7 @@ fn a_different_source_is_kept_beside_never_over_the_backup() {
     env.record(&rel, &payload(4096, 1));
     env.pass();
     let p = env.record(&rel, &payload(4096, 2));
-    set_mtime(&p, SystemTime::now() + Duration::from_secs(10));
+    set_mtime(&p, SystemTime::now() - Duration::from_secs(30));
     env.pass();
     let beside = dated(today(), "10.00.00-11.00.00[R][0@0][0].changed-1.dav");
     assert_eq!(fs::read(env.backup.join(&rel)).unwrap(), payload(4096, 1));
@@ -333,4 +334,23 @@ fn a_backfill_killed_midway_leaves_only_whole_copies() {
         &after[..5.min(after.len())]
     );
     assert_eq!(env.last_pass("errors"), 0);
+}
+
+/// Found by the soak: a recording written a moment before the clock was set back has a
+/// time in the future, which once counted as hours of age; a pass took it for finished
+/// and gave its copy the final name while the recorder still wrote it.
+fn a_recording_written_before_the_clock_went_back_is_followed_not_finished() -> Outcome {
+    need_faketime()?;
+    native_only("faketime shifts this Linux binary's clock")?;
+    let env = Env::new(json!({}));
+    let rel = dated(days_ago(1), "ch01/10.00.00-10.59.59[R][0@0][0].dav");
+    env.record(&rel, b"written a moment ago, still being written");
+    // The clock went back 2 hours: the recording's time is 2 hours ahead.
+    pass_at(&env, "-2h");
+    assert!(env.backup.join(format!("{rel}.partial")).is_file(), "{}", env.logs_text());
+    assert!(!env.backup.join(&rel).exists(), "not under its final name while it may be written");
+    // Once the clock is past it, the recording is finished.
+    pass_at(&env, "+1h");
+    assert!(env.backup.join(&rel).is_file(), "{}", env.logs_text());
+    Ok(())
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 
 use super::faults::Kind;
-use super::ledger::{Finished, Ledger};
+use super::ledger::{Cut, Finished, Ledger};
 
 /// A file in the backup: its size and hash.
 pub type Held = HashMap<String, (u64, blake3::Hash)>;
@@ -42,6 +42,9 @@ pub struct Local {
     pub lost: Vec<String>,
     pub different: Vec<String>,
     pub unknown: Vec<String>,
+    /// Recordings cut short by a wipe whose copy took its final name once they stood
+    /// still (`settle_secs`): each byte for byte what the recording held at one frame.
+    pub cut_kept: usize,
     pub beyond_window: Vec<String>,
 }
 
@@ -61,8 +64,12 @@ pub fn local(ledger: &Ledger, finals: &Held, partials: &[String], cutoff: NaiveD
             },
         }
     }
-    for rel in finals.keys().filter(|r| !known.contains_key(r.as_str())) {
-        v.unknown.push(rel.clone());
+    let cut: HashMap<&str, &Cut> = ledger.cut.iter().map(|c| (c.rel.as_str(), c)).collect();
+    for (rel, held) in finals.iter().filter(|(r, _)| !known.contains_key(r.as_str())) {
+        match cut.get(rel.as_str()) {
+            Some(c) if c.prefixes.contains(held) => v.cut_kept += 1,
+            _ => v.unknown.push(rel.clone()),
+        }
     }
     for rel in finals.keys().chain(partials) {
         if date_of(rel).is_some_and(|d| d < cutoff) {

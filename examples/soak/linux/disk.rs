@@ -53,10 +53,17 @@ impl Disk {
         Ok(())
     }
 
-    /// Cuts the disk to what it holds now (plus a page): every new write fails.
+    /// Cuts the disk to what it holds now (plus a page): every new write fails. The
+    /// daemon writes meanwhile, so a size below what it holds by then is tried again.
     pub fn fill(&self) -> Result<(), String> {
-        let used = used_bytes(&self.tmpfs)?;
-        self.resize(used + 4096)
+        let mut last = Ok(());
+        for _ in 0..5 {
+            last = self.resize(used_bytes(&self.tmpfs)? + 4096);
+            if last.is_ok() {
+                break;
+            }
+        }
+        last
     }
 
     /// Gives it back its whole size.

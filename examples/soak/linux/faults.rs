@@ -60,10 +60,7 @@ impl Kind {
 
     /// Whether it keeps recordings from reaching the local backup while it lasts.
     pub fn stops_local_copies(self) -> bool {
-        matches!(
-            self,
-            Kind::Kill | Kind::Pause | Kind::Unmount | Kind::DiskFull | Kind::ClockAhead | Kind::ClockBack
-        )
+        matches!(self, Kind::Kill | Kind::Pause | Kind::Unmount | Kind::DiskFull)
     }
 
     /// How long it lasts, in real seconds, drawn from this range.

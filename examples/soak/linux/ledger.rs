@@ -21,15 +21,27 @@ pub struct Finished {
     pub at: Instant,
 }
 
+/// A recording the platform deleted while it was being written: what it held after
+/// each frame (size and BLAKE3), any of which a copy may have caught.
+#[derive(Debug, Clone)]
+pub struct Cut {
+    pub rel: String,
+    pub prefixes: Vec<(u64, blake3::Hash)>,
+}
+
 /// Everything the oracle knows.
 #[derive(Debug, Default)]
 pub struct Ledger {
     pub finished: Vec<Finished>,
     pub wipes: Vec<Instant>,
+    /// Recordings cut short by a wipe.
+    pub cut: Vec<Cut>,
     /// Real time the whole copy was first seen in the backup, per `rel`.
     pub seen: HashMap<String, Instant>,
     /// Recordings the recorder started.
     pub started: u64,
+    /// Real time the recorder stopped.
+    pub stopped: Option<Instant>,
 }
 
 pub type Shared = Arc<Mutex<Ledger>>;

@@ -17,7 +17,7 @@ use cctv_mirror::demo::{frames, site};
 use chrono::{NaiveDateTime, TimeDelta, Timelike};
 
 use super::clock::pause;
-use super::ledger::{Finished, Shared};
+use super::ledger::{Cut, Finished, Shared};
 
 /// Simulated seconds between two frames.
 pub const FRAME_SECS: i64 = 20;
@@ -47,6 +47,8 @@ struct Segment {
     path: PathBuf,
     hash: blake3::Hasher,
     size: u64,
+    /// Size and hash after each frame: what a copy of it may hold.
+    prefixes: Vec<(u64, blake3::Hash)>,
 }
 
 struct Camera {
@@ -88,6 +90,7 @@ pub fn run(
     for i in 0..rec.cams.len() {
         rec.finish(i, false);
     }
+    rec.ledger.lock().unwrap().stopped = Some(Instant::now());
 }
 
 fn now() -> NaiveDateTime {
@@ -146,6 +149,7 @@ impl Recorder {
             path,
             hash: blake3::Hasher::new(),
             size: 0,
+            prefixes: vec![],
         };
         write_frame(&mut seg, cam, t);
         self.cams[i].seg = Some(seg);
@@ -213,9 +217,22 @@ impl Recorder {
     /// their open handles, which close after).
     fn wipe(&mut self) {
         let _ = fs::remove_dir_all(&self.source);
+        let mut cut = vec![];
         for cam in &mut self.cams {
-            cam.seg = None;
+            if let Some(seg) = cam.seg.take() {
+                let rel = seg
+                    .path
+                    .strip_prefix(&self.source)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                cut.push(Cut {
+                    rel,
+                    prefixes: seg.prefixes,
+                });
+            }
         }
+        self.ledger.lock().unwrap().cut.extend(cut);
         let _ = fs::create_dir_all(&self.source);
         self.ledger.lock().unwrap().wipes.push(Instant::now());
     }
@@ -229,6 +246,7 @@ fn write_frame(seg: &mut Segment, cam: u32, t: NaiveDateTime) {
     }
     seg.hash.update(&frame);
     seg.size += frame.len() as u64;
+    seg.prefixes.push((seg.size, seg.hash.finalize()));
     seg.seq = seg.seq.wrapping_add(1);
     seg.last = t;
     let _ = seg.file.set_modified(SystemTime::now());

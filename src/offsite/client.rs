@@ -234,15 +234,20 @@ impl Client {
         ok(body.send(req).map_err(unreachable)?).map(|_| ())
     }
 
-    /// The whole object at `key` (for checks; recordings are read back part by part).
+    /// The whole object at `key`, in memory (for small objects and checks).
     pub fn get(&self, key: &str) -> Result<Vec<u8>, S3Error> {
+        let mut bytes = Vec::new();
+        self.get_into(key, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// Streams the object at `key` into `out` as it arrives; returns its length. A
+    /// recording of many gigabytes is never held whole in memory.
+    pub fn get_into(&self, key: &str, out: &mut dyn std::io::Write) -> Result<u64, S3Error> {
         let url = GetObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
         let mut resp = ok(self.agent.get(url.as_str()).call().map_err(unreachable)?)?;
-        resp.body_mut()
-            .with_config()
-            .limit(u64::MAX)
-            .read_to_vec()
-            .map_err(|e| S3Error::Unreachable(format!("the answer was cut short: {e}")))
+        let mut body = resp.body_mut().with_config().limit(u64::MAX).reader();
+        std::io::copy(&mut body, out).map_err(|e| S3Error::Unreachable(format!("the answer was cut short: {e}")))
     }
 
     /// Deletes the object at `key`.

@@ -1,7 +1,8 @@
 //! A recording of many gigabytes, as a 4K camera writes in an hour: 6 GiB, followed
 //! while it grows across the 4 GiB mark, completed, verified, and reported with the
-//! span its frames give. The source is sparse (frames of 8 MiB whose payload is a
-//! hole), so it costs little to write; the backup holds the real 6 GiB.
+//! span its frames give; and 6 GiB uploaded offsite in parts and read back whole. The
+//! source is sparse (frames of 8 MiB whose payload is a hole), so it costs little to
+//! write; the backup (and the S3 server) hold the real 6 GiB.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -12,7 +13,10 @@ use serde_json::{json, Value};
 
 use crate::common::*;
 
-tests![a_6_gib_recording_is_followed_past_4_gib_completed_verified_and_reported];
+tests![
+    a_6_gib_recording_is_followed_past_4_gib_completed_verified_and_reported,
+    a_6_gib_recording_goes_offsite_in_parts_and_comes_back_whole,
+];
 
 const GIB: u64 = 1 << 30;
 /// One frame: a 24-byte header, a payload left as a hole, an 8-byte trailer.
@@ -63,6 +67,20 @@ fn hash(path: &Path) -> String {
             return hasher.finalize().to_hex().to_string();
         }
         hasher.update(&buf[..n]);
+    }
+}
+
+/// BLAKE3 of what is written into it.
+struct Hashing(blake3::Hasher);
+
+impl Write for Hashing {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.update(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -125,5 +143,39 @@ fn a_6_gib_recording_is_followed_past_4_gib_completed_verified_and_reported() ->
     let covered = d["covered_secs"].as_u64().unwrap();
     assert!((3599..=3600).contains(&covered), "an hour: {d}");
     assert_eq!(d["bytes"], SIZE, "{d}");
+    Ok(())
+}
+
+fn a_6_gib_recording_goes_offsite_in_parts_and_comes_back_whole() -> Outcome {
+    let env = Env::new(json!({}));
+    let free = fs4::available_space(env.dir.path()).unwrap_or(0);
+    // The backup's copy and the server's.
+    if free < NEEDED + SIZE {
+        return missing(format!("{} GiB free on the test folder's disk (it has {})", (NEEDED + SIZE) / GIB, free / GIB));
+    }
+    let _weed = crate::offsite::Weed::start()?;
+    std::fs::write(env.dir.path().join("s3-secret.txt"), crate::offsite::SECRET).unwrap();
+    let mut cfg = crate::offsite::section(json!({"secret_access_key_file": "s3-secret.txt", "part_size_mib": 64}));
+    cfg["offsite"].as_object_mut().unwrap().remove("secret_access_key_env");
+    cfg["reconcile_interval_secs"] = json!(5);
+    env.write_config(cfg);
+    let day = days_ago(1);
+    let rel = dated(day, "cam07/recording-0002.dav");
+    let source = env.source.join(&rel);
+    std::fs::create_dir_all(source.parent().unwrap()).unwrap();
+    write_frames(&source, 7, day.and_hms_opt(11, 0, 0).unwrap(), 0..SIZE / FRAME);
+    env.adopt_backup();
+    let daemon = env.watching();
+
+    let s3 = crate::offsite::client(crate::offsite::SECRET, crate::offsite::BUCKET);
+    let key = format!("site/{rel}");
+    let head = || s3.head(&key).ok().flatten().filter(|h| h.size == SIZE);
+    wait_until(1800, "the 6 GiB object in the bucket", || head().is_some());
+    stop(daemon);
+    let etag = head().unwrap().etag.unwrap_or_default();
+    assert!(etag.trim_matches('"').ends_with("-96"), "96 parts of 64 MiB: {etag}");
+    let mut back = Hashing(blake3::Hasher::new());
+    assert_eq!(s3.get_into(&key, &mut back).unwrap(), SIZE);
+    assert_eq!(back.0.finalize().to_hex().to_string(), hash(&source), "read back whole, byte for byte");
     Ok(())
 }

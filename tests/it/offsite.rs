@@ -96,6 +96,10 @@ fn spawn(dir: &Path) -> Child {
             "-ip.bind=127.0.0.1",
             "-s3.config=s3.json",
             &format!("-bucket={BUCKET}"),
+            // 8 GiB volumes, up to 16: a 6 GiB object fills no volume mid-upload
+            // (mini's 1 GiB volumes, grown as they fill, answered 500s).
+            "-master.volumeSizeLimitMB=8192",
+            "-volume.max=16",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

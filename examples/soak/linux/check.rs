@@ -188,15 +188,17 @@ mod tests {
     fn a_recording_is_copied_excused_or_lost() {
         let t = Instant::now();
         let s = Duration::from_secs(1);
-        let mut l = Ledger::default();
-        l.finished = vec![
-            fin("2027/02/02/ch01/a.dav", t),
-            fin("2027/02/02/ch01/b.dav", t),
-            fin("2027/02/02/ch01/c.dav", t + 10 * s),
-            fin("2027/02/02/ch01/d.dav", t + 20 * s),
-            fin("2027/02/01/ch01/old.dav", t),
-        ];
-        l.wipes = vec![t + 5 * s, t + 20 * s];
+        let l = Ledger {
+            finished: vec![
+                fin("2027/02/02/ch01/a.dav", t),
+                fin("2027/02/02/ch01/b.dav", t),
+                fin("2027/02/02/ch01/c.dav", t + 10 * s),
+                fin("2027/02/02/ch01/d.dav", t + 20 * s),
+                fin("2027/02/01/ch01/old.dav", t),
+            ],
+            wipes: vec![t + 5 * s, t + 20 * s],
+            ..Default::default()
+        };
         let mut finals = Held::new();
         finals.insert("2027/02/02/ch01/a.dav".into(), (3, blake3::hash(b"abc")));
         finals.insert("2027/02/01/ch01/old.dav".into(), (3, blake3::hash(b"abc")));

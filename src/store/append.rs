@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use crate::store::chunks;
 use crate::store::copy::{ensure_space, is_locked, is_no_space, with_space, CopyError, Mirror, Sync, VERIFY_WINDOW};
-use crate::store::readback::ATTEMPTS;
+use crate::store::readback::{SourceHash, ATTEMPTS};
 use crate::store::scan;
 
 impl Mirror {
@@ -86,7 +86,7 @@ impl Mirror {
         let ctx = |what: &str| format!("{what} {}", dst_path.display());
         let before = self.source_prefix(src, dst_path, have)?;
         for attempt in 1..=ATTEMPTS {
-            let (mut region, mut whole) = (blake3::Hasher::new(), before.clone());
+            let (mut region, mut whole) = (blake3::Hasher::new(), before.hasher.clone());
             let written = dst
                 .seek(SeekFrom::Start(have))
                 .map_err(|e| CopyError::io(ctx("cannot seek"), e))
@@ -108,7 +108,14 @@ impl Mirror {
                 }
             };
             if self.reads_back(dst_path, have, have + n, &region.finalize())? {
-                self.running.keep(dst_path, whole);
+                let read_back = before.read_back;
+                self.running.keep(
+                    dst_path,
+                    SourceHash {
+                        hasher: whole,
+                        read_back,
+                    },
+                );
                 return Ok(n);
             }
             tracing::warn!(path = %dst_path.display(), attempt, "appended bytes read back differ from the source's; cut back to {have} bytes");

@@ -20,7 +20,7 @@ use crate::rules::names::{self, Names};
 pub use crate::store::copy_error::{CopyError, FileError};
 use crate::store::durable::sync_dir;
 pub use crate::store::outcome::{Outcome, Synced, Verified};
-use crate::store::readback::{Running, ATTEMPTS};
+use crate::store::readback::{Running, SourceHash, ATTEMPTS};
 use crate::store::volume;
 
 /// Bytes compared at the start and at the end of what the backup already holds before
@@ -261,7 +261,14 @@ impl Mirror {
             Stage::Finished => (Done::Copied(len), Some(self.copy_new(src, len, mtime, &finished)?.0)),
             Stage::Recording => {
                 let (_, hasher) = self.copy_new(src, len, mtime, &partial)?;
-                self.running.keep(&partial, hasher);
+                // copy_new read every byte back.
+                self.running.keep(
+                    &partial,
+                    SourceHash {
+                        hasher,
+                        read_back: true,
+                    },
+                );
                 (Done::Following(len, true), None)
             }
         }))

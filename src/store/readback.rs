@@ -3,7 +3,9 @@
 //! same, or the write is redone. On Linux the flushed pages are dropped from the cache
 //! first, so the read-back comes from the disk; elsewhere it may come from the cache,
 //! and catches what was damaged on the way there. Also the source-derived hash of a
-//! copy in progress, kept between its appends (`Running`).
+//! copy in progress, kept between its appends (`Running`), and whether this process has
+//! read back every byte it covers: then finishing the copy reads back only its last
+//! bytes, not the whole recording again.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -29,8 +31,18 @@ pub struct Running(Mutex<Held>);
 /// The running hashes, each with the number of the `keep` that stored it.
 #[derive(Debug, Default)]
 struct Held {
-    hashes: HashMap<PathBuf, (u64, blake3::Hasher)>,
+    hashes: HashMap<PathBuf, (u64, SourceHash)>,
     kept: u64,
+}
+
+/// The hash of the source's first bytes that a copy holds, and whether each of those
+/// bytes was read back from the copy, equal, after the flush that wrote it.
+#[derive(Debug, Clone)]
+pub(super) struct SourceHash {
+    pub hasher: blake3::Hasher,
+    /// True only when this process wrote and read back every byte: a hash built again
+    /// from the source after a restart proves nothing of the copy.
+    pub read_back: bool,
 }
 
 /// How many running hashes are held, about 2 KB each.
@@ -38,12 +50,15 @@ const KEPT: usize = 1024;
 
 impl Running {
     /// The hash of the first `len` source bytes of the copy at `path`, if held.
-    fn take(&self, path: &Path, len: u64) -> Option<blake3::Hasher> {
+    fn take(&self, path: &Path, len: u64) -> Option<SourceHash> {
         let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        held.hashes.remove(path).map(|(_, h)| h).filter(|h| h.count() == len)
+        held.hashes
+            .remove(path)
+            .map(|(_, h)| h)
+            .filter(|h| h.hasher.count() == len)
     }
 
-    pub(super) fn keep(&self, path: &Path, hasher: blake3::Hasher) {
+    pub(super) fn keep(&self, path: &Path, hash: SourceHash) {
         let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let map = &mut held.hashes;
         if map.len() >= KEPT && !map.contains_key(path) {
@@ -54,7 +69,7 @@ impl Running {
         }
         held.kept += 1;
         let n = held.kept;
-        held.hashes.insert(path.to_path_buf(), (n, hasher));
+        held.hashes.insert(path.to_path_buf(), (n, hash));
     }
 
     #[cfg(test)]
@@ -65,8 +80,8 @@ impl Running {
 
 impl Mirror {
     /// The hash of the source's first `len` bytes, which the copy at `path` holds: kept
-    /// from its last append, else read from the source again.
-    pub(super) fn source_prefix(&self, src: &File, path: &Path, len: u64) -> Result<blake3::Hasher, CopyError> {
+    /// from its last append, else read from the source again (and not read back).
+    pub(super) fn source_prefix(&self, src: &File, path: &Path, len: u64) -> Result<SourceHash, CopyError> {
         if let Some(h) = self.running.take(path, len) {
             return Ok(h);
         }
@@ -78,7 +93,10 @@ impl Mirror {
         if read != len {
             return Err(CopyError::changed(format!("read {read} of {len} bytes")));
         }
-        Ok(hasher)
+        Ok(SourceHash {
+            hasher,
+            read_back: false,
+        })
     }
 
     /// Whether the bytes [from, to) of the file at `path`, read back, hash to `want`.
@@ -90,10 +108,15 @@ impl Mirror {
             .map_err(|e| CopyError::io(format!("cannot read back {}", path.display()), e))
     }
 
-    /// The hash of the whole copy at `path`, `len` bytes long, once read back equal to
-    /// the source's bytes (`source_prefix`); else `FileError::Damaged`.
+    /// The hash of the whole copy at `path`, `len` bytes long, once every byte has been
+    /// read back equal to the source's (`source_prefix`): by the appends of this process,
+    /// else now, whole; else `FileError::Damaged`.
     pub(super) fn check_whole(&self, src: &File, path: &Path, len: u64) -> Result<blake3::Hash, CopyError> {
-        let want = self.source_prefix(src, path, len)?.finalize();
+        let held = self.source_prefix(src, path, len)?;
+        let want = held.hasher.finalize();
+        if held.read_back {
+            return Ok(want);
+        }
         if !self.reads_back(path, 0, len, &want)? {
             return Err(CopyError::damaged(format!(
                 "{} differs from the source's {len} bytes when read back; left as it is",
@@ -147,8 +170,9 @@ fn forget_cached(f: &File) {
 /// Damage for tests: each of the next `n` read-backs first finds one byte of the range
 /// it reads flipped on the disk, as a copy damaged between its read and its write.
 #[cfg(test)]
+/// Also the ranges read back, in order.
 #[derive(Debug, Default)]
-pub struct Faults(std::sync::atomic::AtomicU32);
+pub struct Faults(std::sync::atomic::AtomicU32, Mutex<Vec<(u64, u64)>>);
 
 #[cfg(test)]
 impl Faults {
@@ -156,9 +180,15 @@ impl Faults {
         self.0.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
+    /// The ranges read back since the last call.
+    pub fn read_back(&self) -> Vec<(u64, u64)> {
+        std::mem::take(&mut *self.1.lock().unwrap())
+    }
+
     fn strike(&self, path: &Path, from: u64, to: u64) {
         use std::io::Write;
         use std::sync::atomic::Ordering;
+        self.1.lock().unwrap().push((from, to));
         let armed = self
             .0
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
@@ -273,18 +303,38 @@ mod tests {
     }
 
     #[test]
-    fn an_in_progress_copy_damaged_on_disk_never_takes_its_final_name() {
+    fn finishing_an_in_progress_copy_reads_back_only_its_last_bytes() {
+        let (_t, m) = setup();
+        let src = m.source_dir.join("a.dav");
+        let data = footage(4 << 20, 7);
+        fs::write(&src, &data[..2 << 20]).unwrap();
+        m.sync(Path::new("a.dav"), Stage::Recording).unwrap();
+        fs::write(&src, &data[..3 << 20]).unwrap();
+        m.sync(Path::new("a.dav"), Stage::Recording).unwrap();
+        assert_eq!(m.faults.read_back(), [(0, 2 << 20), (2 << 20, 3 << 20)]);
+        fs::write(&src, &data).unwrap();
+        let synced = m.sync(Path::new("a.dav"), Stage::Finished).unwrap();
+        assert_eq!(synced.outcome, Outcome::Completed { bytes: 1 << 20 });
+        assert_eq!(synced.verified.unwrap().blake3, hex(&data));
+        assert_eq!(m.faults.read_back(), [(3 << 20, 4 << 20)], "each byte read back once");
+        assert_eq!(fs::read(m.backup_dir.join("a.dav")).unwrap(), data);
+    }
+
+    #[test]
+    fn an_in_progress_copy_damaged_on_disk_before_a_restart_never_takes_its_final_name() {
         let (_t, m) = setup();
         let src = m.source_dir.join("a.dav");
         let data = footage(4 << 20, 5);
         fs::write(&src, &data[..3 << 20]).unwrap();
         m.sync(Path::new("a.dav"), Stage::Recording).unwrap();
-        // Rot in the middle, where the head and tail comparison does not look.
+        // Rot in the middle, where the head and tail comparison does not look, and a
+        // restart: what the last process read back proves nothing now.
         let partial = m.backup_dir.join("a.dav.partial");
         let mut f = OpenOptions::new().write(true).open(&partial).unwrap();
         f.seek(SeekFrom::Start(3 << 19)).unwrap();
         f.write_all(b"rot").unwrap();
         drop(f);
+        let m = Mirror::new(m.source_dir.clone(), m.backup_dir.clone(), m.names.clone());
         fs::write(&src, &data).unwrap();
         let synced = m.sync(Path::new("a.dav"), Stage::Finished).unwrap();
         assert_eq!(synced.outcome, Outcome::Completed { bytes: 4 << 20 });
@@ -346,7 +396,13 @@ mod tests {
     fn running_hashes_are_bounded_and_the_oldest_goes_first() {
         let running = Running::default();
         for n in 0..KEPT + 10 {
-            running.keep(Path::new(&format!("/b/{n}.dav.partial")), blake3::Hasher::new());
+            running.keep(
+                Path::new(&format!("/b/{n}.dav.partial")),
+                SourceHash {
+                    hasher: blake3::Hasher::new(),
+                    read_back: false,
+                },
+            );
         }
         assert_eq!(running.held(), KEPT);
         assert!(

@@ -130,11 +130,11 @@ struct Active {
 }
 
 impl Active {
-    fn new(now: Instant, cfg: &Config) -> Active {
+    fn new(now: Instant, cfg: &Config, path: &Path) -> Active {
         Active {
             due: now + cfg.settle,
             last: None,
-            follow_due: cfg.live_sync.map(|d| now + d),
+            follow_due: cfg.live_sync.map(|every| now + first_follow(every, path)),
             followed_size: None,
             locked: 0,
             quiet_since: None,
@@ -277,6 +277,23 @@ enum Look {
         readable: bool,
         written: Option<bool>,
     },
+}
+
+/// When a new file's in-progress copy is first brought up to date: between half of
+/// `every` and all of it, by the file's path. A site's cameras start their segments at
+/// the same instant; spread like this, their follows keep apart ever after, instead of
+/// queueing together every `every` (64 cameras made the last wait a second more).
+fn first_follow(every: Duration, path: &Path) -> Duration {
+    // FNV-1a: stable across runs and platforms, unlike the std hasher.
+    let hash = path
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+        });
+    let fraction = (hash >> 11) as f64 / (1u64 << 53) as f64;
+    every.mul_f64(0.5 + fraction / 2.0)
 }
 
 impl Watch {
@@ -434,7 +451,7 @@ impl Watch {
             Err(CopyError::File(FileError::SourceLocked(_))) => {
                 let a = active
                     .entry(path.clone())
-                    .or_insert_with(|| Active::new(now, &self.cfg));
+                    .or_insert_with(|| Active::new(now, &self.cfg, &path));
                 match self.locked_again(&path, a, report.stage) {
                     Some(wait) => {
                         a.due = now + wait;
@@ -450,7 +467,9 @@ impl Watch {
             }
             // It moved under the copy: look again once it holds still.
             Err(CopyError::File(FileError::SourceChanged(_))) => {
-                active.entry(path).or_insert_with(|| Active::new(now, &self.cfg));
+                active
+                    .entry(path.clone())
+                    .or_insert_with(|| Active::new(now, &self.cfg, &path));
             }
             Ok(_) => {
                 self.volume_away = false;
@@ -504,5 +523,32 @@ async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at.into()).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_follows_of_cameras_that_start_together_are_spread_over_half_the_interval() {
+        let every = Duration::from_secs(5);
+        let firsts: Vec<Duration> = (1..=64)
+            .map(|ch| {
+                first_follow(
+                    every,
+                    Path::new(&format!("/rec/2027/02/01/NVR_ch{ch}_main_20270201100000.dav_")),
+                )
+            })
+            .collect();
+        assert!(firsts.iter().all(|d| *d >= every / 2 && *d < every), "{firsts:?}");
+        // Each of the ten slices of [2.5 s, 5 s) has some of them.
+        let mut slices = [0; 10];
+        for d in &firsts {
+            slices[((d.as_secs_f64() - 2.5) / 0.25) as usize] += 1;
+        }
+        assert!(slices.iter().all(|n| *n > 0), "{slices:?}");
+        let again = first_follow(every, Path::new("/rec/2027/02/01/NVR_ch1_main_20270201100000.dav_"));
+        assert_eq!(again, firsts[0], "the same path, the same moment");
     }
 }

@@ -23,7 +23,7 @@ pub(super) async fn act(w: &Watch, action: Action, active: &mut HashMap<PathBuf,
         }
         Action::Track(path, meta, touched) => match active.entry(path) {
             Entry::Vacant(v) => {
-                let mut a = Active::new(Instant::now(), &w.cfg);
+                let mut a = Active::new(Instant::now(), &w.cfg, v.key());
                 a.last = meta;
                 v.insert(a);
             }

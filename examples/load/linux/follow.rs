@@ -16,6 +16,15 @@ pub struct Followed {
     pub lags_ms: Vec<u64>,
     /// Sorted.
     pub behind_ms: Vec<u64>,
+    /// The worst look: how far behind, the seconds into the run and into its segment.
+    pub worst: Worst,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Worst {
+    pub behind_ms: u64,
+    pub run_secs: f64,
+    pub segment_secs: f64,
 }
 
 /// Runs until `stop` and nothing is left to wait for (at most 60 s after the stop).
@@ -28,6 +37,7 @@ pub fn run(
     stop: &AtomicBool,
 ) -> Followed {
     let mut f = Followed::default();
+    let started = Instant::now();
     let mut waiting: Vec<Finished> = vec![];
     let mut last_look = Instant::now();
     let mut stopped_at: Option<Instant> = None;
@@ -52,7 +62,7 @@ pub fn run(
         });
         if watching && last_look.elapsed() >= Duration::from_millis(250) {
             last_look = Instant::now();
-            behind(site, backup, &mut f.behind_ms);
+            behind(site, backup, started, &mut f);
         }
         if stop.load(Ordering::SeqCst) {
             let at = *stopped_at.get_or_insert(now);
@@ -69,11 +79,19 @@ pub fn run(
 
 /// For each segment being written: how long the oldest byte its in-progress copy
 /// (`NAME.dav.partial`) lacks has waited.
-fn behind(site: &Site, backup: &Path, out: &mut Vec<u64>) {
+fn behind(site: &Site, backup: &Path, started: Instant, f: &mut Followed) {
     for cam in site.growing.iter() {
         let Some(g) = cam.lock().unwrap().clone() else { continue };
         let copied = std::fs::metadata(backup.join(format!("{}.partial", g.final_rel))).map_or(0, |m| m.len());
         let oldest_missing = g.history.iter().find(|(_, size)| *size > copied).map(|(t, _)| *t);
-        out.push(oldest_missing.map_or(0, |t| t.elapsed().as_millis() as u64));
+        let ms = oldest_missing.map_or(0, |t| t.elapsed().as_millis() as u64);
+        if ms > f.worst.behind_ms {
+            f.worst = Worst {
+                behind_ms: ms,
+                run_secs: started.elapsed().as_secs_f64(),
+                segment_secs: g.history.first().map_or(0.0, |(t, _)| t.elapsed().as_secs_f64()),
+            };
+        }
+        f.behind_ms.push(ms);
     }
 }

@@ -127,7 +127,9 @@ fn phase(o: &Options, daemon: bool) -> Result<serde_json::Value, String> {
         "lag_ms": {"p50": percentile(&followed.lags_ms, 50.0), "p99": percentile(&followed.lags_ms, 99.0),
                    "max": followed.lags_ms.last()},
         "in_progress_behind_ms": {"p99": percentile(&followed.behind_ms, 99.0), "max": followed.behind_ms.last(),
-                                  "samples": followed.behind_ms.len()},
+                                  "samples": followed.behind_ms.len(),
+                                  "worst_at_run_secs": followed.worst.run_secs,
+                                  "worst_at_segment_secs": followed.worst.segment_secs},
         "cpu_s": cpu, "cpu_s_per_gb": cpu.map(|c| c / gb),
     }))
 }

@@ -17,6 +17,7 @@ use crate::alert::notify::worker::Notifier;
 use crate::alert::Event;
 use crate::config::Config;
 use crate::engine::board::Board;
+use crate::engine::heap;
 use crate::engine::offsite;
 use crate::engine::pass;
 use crate::engine::pulse::{alive_while, beat_timer, next_beat, Pulse};
@@ -69,6 +70,7 @@ pub fn run_to_end(
     stop: impl Future<Output = ()> + Send + 'static,
     supervisor: Arc<dyn Supervisor>,
 ) -> u8 {
+    heap::tune();
     let log = runlog::init(verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -248,6 +250,7 @@ impl<'a> Told<'a> {
         *last_totals = totals;
         announce(self.cfg, self.notifier, self.board, (&events, any_active), moved).await;
         self.supervisor.alerts_changed(&events);
+        heap::give_back_freed();
         self.supervisor.pass_finished(line);
     }
 }

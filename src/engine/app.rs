@@ -250,7 +250,8 @@ impl<'a> Told<'a> {
         *last_totals = totals;
         announce(self.cfg, self.notifier, self.board, (&events, any_active), moved).await;
         self.supervisor.alerts_changed(&events);
-        heap::give_back_freed();
+        // Trimming walks every arena: blocking work, kept off the async workers.
+        let _ = tokio::task::spawn_blocking(heap::give_back_freed).await;
         self.supervisor.pass_finished(line);
     }
 }

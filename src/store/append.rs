@@ -108,14 +108,11 @@ impl Mirror {
                 }
             };
             if self.reads_back(dst_path, have, have + n, &region.finalize())? {
-                let read_back = before.read_back;
-                self.running.keep(
-                    dst_path,
-                    SourceHash {
-                        hasher: whole,
-                        read_back,
-                    },
-                );
+                let hash = SourceHash {
+                    hasher: whole,
+                    read_back: before.read_back,
+                };
+                self.running.keep(dst_path, hash);
                 return Ok(n);
             }
             tracing::warn!(path = %dst_path.display(), attempt, "appended bytes read back differ from the source's; cut back to {have} bytes");

@@ -167,30 +167,33 @@ fn forget_cached(f: &File) {
     let _ = f;
 }
 
-/// Damage for tests: each of the next `n` read-backs first finds one byte of the range
-/// it reads flipped on the disk, as a copy damaged between its read and its write.
+/// Damage for tests: each of the next `armed` read-backs first finds one byte of the
+/// range it reads flipped on the disk, as a copy damaged between its read and its
+/// write. Also the ranges read back, in order.
 #[cfg(test)]
-/// Also the ranges read back, in order.
 #[derive(Debug, Default)]
-pub struct Faults(std::sync::atomic::AtomicU32, Mutex<Vec<(u64, u64)>>);
+pub struct Faults {
+    armed: std::sync::atomic::AtomicU32,
+    ranges: Mutex<Vec<(u64, u64)>>,
+}
 
 #[cfg(test)]
 impl Faults {
     pub fn arm(&self, n: u32) {
-        self.0.store(n, std::sync::atomic::Ordering::SeqCst);
+        self.armed.store(n, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The ranges read back since the last call.
     pub fn read_back(&self) -> Vec<(u64, u64)> {
-        std::mem::take(&mut *self.1.lock().unwrap())
+        std::mem::take(&mut *self.ranges.lock().unwrap())
     }
 
     fn strike(&self, path: &Path, from: u64, to: u64) {
         use std::io::Write;
         use std::sync::atomic::Ordering;
-        self.1.lock().unwrap().push((from, to));
+        self.ranges.lock().unwrap().push((from, to));
         let armed = self
-            .0
+            .armed
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
         if armed.is_err() || from == to {
             return;

@@ -6,6 +6,9 @@
 
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(target_os = "linux")]
+#[path = "../shared/mod.rs"]
+mod shared;
 
 fn main() -> std::process::ExitCode {
     #[cfg(target_os = "linux")]

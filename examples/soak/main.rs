@@ -7,6 +7,9 @@
 
 #[cfg(target_os = "linux")]
 mod linux;
+#[cfg(target_os = "linux")]
+#[path = "../shared/mod.rs"]
+mod shared;
 
 #[cfg(target_os = "linux")]
 fn main() -> std::process::ExitCode {

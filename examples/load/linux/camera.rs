@@ -26,6 +26,15 @@ pub struct Finished {
     pub at: Instant,
 }
 
+impl crate::shared::Awaited for Finished {
+    fn rel(&self) -> &str {
+        &self.rel
+    }
+    fn size(&self) -> u64 {
+        self.size
+    }
+}
+
 /// The segment a camera is writing: its final name and (time, size) after each write.
 #[derive(Debug, Clone, Default)]
 pub struct Growing {

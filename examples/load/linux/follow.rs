@@ -8,6 +8,7 @@ use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use super::camera::{Finished, Site};
+use crate::shared::take_whole;
 
 #[derive(Debug, Default)]
 pub struct Followed {
@@ -51,14 +52,10 @@ pub fn run(
             }
         }
         let now = Instant::now();
-        waiting.retain(|r| {
-            let whole = std::fs::metadata(backup.join(&r.rel)).is_ok_and(|m| m.len() == r.size);
-            if whole {
-                f.lags_ms.push(now.duration_since(r.at).as_millis() as u64);
-                let _ = std::fs::remove_file(source.join(&r.rel));
-                let _ = std::fs::remove_file(backup.join(&r.rel));
-            }
-            !whole
+        take_whole(backup, &mut waiting, |r| {
+            f.lags_ms.push(now.duration_since(r.at).as_millis() as u64);
+            let _ = std::fs::remove_file(source.join(&r.rel));
+            let _ = std::fs::remove_file(backup.join(&r.rel));
         });
         if watching && last_look.elapsed() >= Duration::from_millis(250) {
             last_look = Instant::now();

@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::shared::percentile;
 use camera::Site;
 use options::Options;
-use stats::{cpu_secs, percentile};
+use stats::cpu_secs;
 
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

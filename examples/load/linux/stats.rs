@@ -1,10 +1,4 @@
-//! Percentiles and CPU time.
-
-/// The value at `p` (0–100) of sorted `v`.
-pub fn percentile(v: &[u64], p: f64) -> Option<u64> {
-    let i = ((v.len() as f64 - 1.0) * p / 100.0).round() as usize;
-    v.get(i).copied()
-}
+//! CPU time.
 
 /// User + system CPU seconds of process `pid` so far (its threads included).
 pub fn cpu_secs(pid: i32) -> Option<f64> {

@@ -144,12 +144,6 @@ pub fn lags(ledger: &Ledger, outages: &[Outage]) -> Vec<u64> {
     v
 }
 
-/// The value at `p` (0–100) of sorted `v`.
-pub fn percentile(v: &[u64], p: f64) -> Option<u64> {
-    let i = ((v.len() as f64 - 1.0) * p / 100.0).round() as usize;
-    v.get(i).copied()
-}
-
 /// Alert kinds raised and not cleared since; `source_wipe` is excused while its cause
 /// stands (`wipe_recent`: a wipe in the last two simulated days).
 pub fn uncleared(events: &[(String, Option<String>)], wipe_recent: bool) -> Vec<String> {

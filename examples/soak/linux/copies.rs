@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::clock::pause;
 use super::ledger::{Finished, Shared};
+use crate::shared::take_whole;
 
 /// Watches `backup` for what the recorder finishes, until the channel closes and
 /// nothing is left to find, or `give_up` says so.
@@ -25,12 +26,8 @@ pub fn watch(backup: PathBuf, finished: Receiver<Finished>, ledger: Shared, give
             }
         }
         let now = Instant::now();
-        waiting.retain(|f| {
-            let whole = std::fs::metadata(backup.join(&f.rel)).is_ok_and(|m| m.len() == f.size);
-            if whole {
-                ledger.lock().unwrap().seen.insert(f.rel.clone(), now);
-            }
-            !whole
+        take_whole(&backup, &mut waiting, |f| {
+            ledger.lock().unwrap().seen.insert(f.rel.clone(), now);
         });
         pause(Duration::from_millis(25));
     }

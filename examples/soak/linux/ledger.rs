@@ -21,6 +21,15 @@ pub struct Finished {
     pub at: Instant,
 }
 
+impl crate::shared::Awaited for Finished {
+    fn rel(&self) -> &str {
+        &self.rel
+    }
+    fn size(&self) -> u64 {
+        self.size
+    }
+}
+
 /// A recording the platform deleted while it was being written: what it held after
 /// each frame (size and BLAKE3), any of which a copy may have caught.
 #[derive(Debug, Clone)]

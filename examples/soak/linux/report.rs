@@ -93,12 +93,12 @@ fn while_progressing(rig: &mut Rig, stall: Duration, mut left: impl FnMut() -> O
     }
 }
 
+/// Keeps the rig running while it waits, up to `d`, for `done`.
 fn waiting(rig: &mut Rig, d: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let until = Instant::now() + d;
     wait_for(d, || {
         rig.idle(Duration::from_millis(1));
-        done() || Instant::now() > until
-    }) && done()
+        done()
+    })
 }
 
 fn recent_wipe(o: &Options, l: &Ledger) -> bool {
@@ -202,7 +202,7 @@ impl Report {
         }
         let resources = resources(o, &rig.samples, &mut problems);
         let lags = check::lags(l, &rig.outages);
-        let pct = |p| check::percentile(&lags, p);
+        let pct = |p| crate::shared::percentile(&lags, p);
         let sim = |ms: Option<u64>| ms.map(|m| m * u64::from(o.speed) / 1000);
         let mut struck = BTreeMap::new();
         for k in KINDS {

@@ -285,9 +285,9 @@ fn resources(o: &Options, samples: &[sampler::Sample], problems: &mut Vec<String
         // A day against a day, with a restart or two between: noise, not a trend.
     } else if let (Some(a), Some(b)) = (first, last) {
         for (name, x, y) in [
-            ("resident memory (KiB)", a.0, b.0),
-            ("open files", a.1, b.1),
-            ("threads", a.2, b.2),
+            ("resident memory (KiB)", a.rss_kib, b.rss_kib),
+            ("open files", a.files, b.files),
+            ("threads", a.threads, b.threads),
         ] {
             if y as f64 > x as f64 * 1.10 {
                 problems.push(format!(
@@ -298,10 +298,10 @@ fn resources(o: &Options, samples: &[sampler::Sample], problems: &mut Vec<String
     } else {
         problems.push("too few samples of the daemon's footprint".into());
     }
-    let per_day: BTreeMap<u32, (u64, u64, u64)> = (0..=o.days)
+    let per_day: BTreeMap<u32, sampler::Medians> = (0..=o.days)
         .filter_map(|d| Some((d, sampler::median(samples, d, d + 1)?)))
         .collect();
-    json!({"window_full": first, "last": last, "span_days": span, "per_day_rss_kib_files_threads": per_day})
+    json!({"window_full": first, "last": last, "span_days": span, "per_day": per_day})
 }
 
 /// Twenty objects, spread over the run, read back whole and hashed.

@@ -225,7 +225,7 @@ impl Rig {
         }
         self.last_sample = Some(Instant::now());
         let day = (self.clock.now() - sim_start()).num_days().max(0) as u32;
-        if let Some(s) = self.daemon.pid().and_then(|p| sampler::read(p, day)) {
+        if let Some(s) = self.daemon.pid().and_then(|p| sampler::read(p, day, &self.paths.logs)) {
             self.samples.push(s);
         }
     }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::lifecycle::Alert;
+use crate::rules::alert::Alert;
 
 pub const FILE_NAME: &str = "alerts.json";
 

@@ -11,7 +11,8 @@ use crate::cli::ReportFormat;
 use crate::config::Config;
 use crate::exit;
 use crate::report::coverage::{self, html, text, Bucket, Document};
-use crate::store::scan::{self, Listing};
+use crate::rules::listing::Listing;
+use crate::store::scan;
 use crate::store::spans::SpanCache;
 
 pub fn run(cfg: &Config, days: Option<u32>, format: ReportFormat, output: Option<&Path>) -> ExitCode {

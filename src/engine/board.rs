@@ -8,15 +8,16 @@ use std::time::Duration;
 
 use chrono::Local;
 
+use crate::alert;
 use crate::alert::notify::summary;
 use crate::alert::notify::worker::ChannelState;
-use crate::alert::{self, lifecycle, Alert, Event};
 use crate::config::Config;
 use crate::engine::app::Mode;
 use crate::engine::pass::PassResult;
 use crate::engine::shutdown::Shutdown;
 use crate::report::activity::{Activity, Totals};
 use crate::report::status::{self, OffsiteStatus, Status};
+use crate::rules::alert::{lifecycle, Alert, Event};
 
 /// After a copy, the status writer waits this long for more before writing, so a burst
 /// of copies costs one write a second, not one per file.

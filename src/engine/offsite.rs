@@ -8,13 +8,13 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::alert::Raised;
 use crate::config::Config;
 use crate::engine::board::Board;
 use crate::engine::pass::Listings;
 use crate::engine::queue::CopyQueue;
 use crate::engine::shutdown::Shutdown;
 use crate::offsite::tier::Tier;
+use crate::rules::alert::Raised;
 
 /// Starts the tier when the config has an `offsite` section.
 pub fn start(cfg: &Config, queue: &CopyQueue, stop: Arc<AtomicBool>) -> Option<Arc<Tier>> {

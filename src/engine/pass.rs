@@ -9,16 +9,17 @@ use std::time::{Instant, SystemTime};
 use chrono::Local;
 use tokio::sync::mpsc;
 
-use crate::alert::{AlertKind, Raised};
 use crate::config::Config;
 use crate::engine::queue::{self, CopyQueue, Job, Report};
 use crate::engine::shutdown::Shutdown;
 use crate::report::status::PassSummary;
+use crate::rules::alert::{AlertKind, Raised};
+use crate::rules::listing::{InProgress, Listing};
 use crate::rules::retention;
 use crate::rules::window::Window;
 use crate::rules::{batches, plan};
 use crate::store::copy::{CopyError, FileError, Outcome};
-use crate::store::scan::{self, Listing};
+use crate::store::scan;
 use crate::store::volume::{self, Disk};
 use crate::store::{delete, manifest};
 use crate::watch;
@@ -274,7 +275,7 @@ async fn reconcile(
             .get(&rel)
             .or(source.in_progress.get(&rel).map(|p| &p.rec));
         if let Some(rec) = rec {
-            let partial = scan::InProgress {
+            let partial = InProgress {
                 rel: crate::rules::names::partial_of(&rel),
                 rec: *rec,
             };

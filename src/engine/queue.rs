@@ -15,9 +15,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::alert::AlertKind;
 use crate::report::activity::Activity;
-use crate::store::copy::{CopyError, FileError, Mirror, Outcome, Stage, Synced, Verified};
+use crate::rules::alert::AlertKind;
+use crate::rules::stage::Stage;
+use crate::store::copy::{CopyError, FileError, Mirror, Outcome, Synced, Verified};
 use crate::store::manifest;
 
 /// One finished job.

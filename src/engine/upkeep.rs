@@ -10,11 +10,11 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Local;
 
-use crate::alert::{AlertKind, Raised};
 use crate::config::Config;
 use crate::engine::pass::Listings;
 use crate::report::coverage::Bucket;
 use crate::report::{coverage, scrub};
+use crate::rules::alert::{AlertKind, Raised};
 use crate::rules::scrub::due;
 use crate::rules::slice::Slice;
 use crate::store::spans::SpanCache;

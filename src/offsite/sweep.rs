@@ -13,10 +13,10 @@ use chrono::Local;
 use crate::offsite::backlog::Item;
 use crate::offsite::site::Site;
 use crate::offsite::worker::Shared;
+use crate::rules::listing::Recording;
 use crate::rules::offsite::{expiry, key_of, superseded, uploads, Object, Why};
 use crate::rules::window::Window;
 use crate::store::manifest;
-use crate::store::scan::Recording;
 
 /// What a sweep needs besides the shared parts.
 pub struct Rules {

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::alert::Raised;
 use crate::config::Config;
 use crate::offsite::background;
 use crate::offsite::backlog::Item;
@@ -24,9 +23,10 @@ use crate::offsite::state::OffsiteStatus;
 use crate::offsite::sweep::{sweep, Rules};
 use crate::offsite::worker::Shared;
 use crate::report::coverage::Bucket;
+use crate::rules::alert::Raised;
+use crate::rules::listing::Recording;
 use crate::rules::offsite::{alerts, Standing};
 use crate::rules::paths::slashed;
-use crate::store::scan::Recording;
 
 /// The backup's finished recordings after a pass, as its listing has them.
 type Finished = BTreeMap<PathBuf, Recording>;

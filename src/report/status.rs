@@ -11,8 +11,8 @@ use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::notify::worker::ChannelState;
-use crate::alert::Alert;
 use crate::report::activity::Live;
+use crate::rules::alert::Alert;
 use crate::store::volume::Disk;
 
 pub const FILE_NAME: &str = "status.json";

@@ -3,7 +3,7 @@
 //! `MAX_FILES` files or `MAX_BYTES` bytes a batch. Every other copy goes alone. Pure.
 
 use crate::rules::plan::CopyJob;
-use crate::store::copy::Stage;
+use crate::rules::stage::Stage;
 
 /// Recordings bigger than this are copied alone: for them a flush is noise, and a batch
 /// would hold back the small ones behind them.

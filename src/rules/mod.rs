@@ -9,11 +9,13 @@
 //! slices (`slice`) and when the daemon verifies one (`scrub`), and what the offsite
 //! tier uploads and expires (`offsite`).
 
+pub mod alert;
 pub mod batches;
 pub mod chain;
 pub mod coverage;
 pub mod fit;
 pub mod health;
+pub mod listing;
 pub mod names;
 pub mod offsite;
 pub mod paths;
@@ -22,4 +24,5 @@ pub mod retention;
 pub mod scrub;
 pub mod slice;
 pub mod span;
+pub mod stage;
 pub mod window;

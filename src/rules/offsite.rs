@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use md5::{Digest as _, Md5};
 
-use crate::alert::{AlertKind, Raised};
+use crate::rules::alert::{AlertKind, Raised};
 use crate::rules::names::date_from_path;
 use crate::rules::paths::slashed;
 use crate::rules::retention::{mass_delete, Amount};

@@ -13,12 +13,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::alert::{AlertKind, Raised};
+use crate::rules::alert::{AlertKind, Raised};
 use crate::rules::fit;
+use crate::rules::listing::{FileMeta, Listing, Recording};
 use crate::rules::names;
+use crate::rules::stage::Stage;
 use crate::rules::window::Window;
-use crate::store::copy::Stage;
-use crate::store::scan::{FileMeta, Listing, Recording};
 
 /// Below this many recent backup recordings, a missing share proves nothing.
 pub const WIPE_MIN_RECENT: usize = 4;
@@ -248,7 +248,7 @@ pub fn wipe_alert(source: &Listing, backup: &Listing, window: &Window) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::scan::InProgress;
+    use crate::rules::listing::InProgress;
     use chrono::NaiveDate;
 
     fn day(s: &str) -> NaiveDate {

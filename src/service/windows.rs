@@ -25,9 +25,9 @@ use windows_service::{define_windows_service, service_dispatcher};
 
 use super::eventlog::{self, EventLog, Level};
 use super::{Account, Outcome};
-use crate::alert::{Change, Event};
 use crate::config::Config;
 use crate::engine::app::Mode;
+use crate::rules::alert::{Change, Event};
 use crate::supervisor::Supervisor;
 
 const DISPLAY_NAME: &str = "cctv-mirror (CCTV recordings backup)";

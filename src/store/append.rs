@@ -10,10 +10,10 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
+use crate::rules::listing;
 use crate::store::chunks;
 use crate::store::copy::{ensure_space, is_locked, is_no_space, with_space, CopyError, Mirror, Sync, VERIFY_WINDOW};
 use crate::store::readback::{SourceHash, ATTEMPTS};
-use crate::store::scan;
 
 impl Mirror {
     /// Appends what the source has beyond the backup, once the bytes the backup already
@@ -27,7 +27,7 @@ impl Mirror {
             .map_err(|e| CopyError::io(ctx("cannot open the backup"), e))?;
         let dmeta = dst.metadata().map_err(|e| CopyError::io(ctx("cannot inspect"), e))?;
         let have = dmeta.len();
-        let same_time = dmeta.modified().is_ok_and(|t| scan::same_mtime(t, mtime));
+        let same_time = dmeta.modified().is_ok_and(|t| listing::same_mtime(t, mtime));
         if have == len && same_time {
             return Ok(Sync::Current);
         }

@@ -11,8 +11,9 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::rules::stage::Stage;
 use crate::rules::{batches, names};
-use crate::store::copy::{is_file, settle, CopyError, Mirror, Outcome, Stage, Synced};
+use crate::store::copy::{is_file, settle, CopyError, Mirror, Outcome, Synced};
 use crate::store::durable;
 
 /// A new copy written to its temporary (closed; flushed only where the OS cannot flush

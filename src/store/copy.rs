@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::rules::names::{self, Names};
+use crate::rules::stage::Stage;
 pub use crate::store::copy_error::{CopyError, FileError};
 use crate::store::durable::sync_dir;
 pub use crate::store::outcome::{Outcome, Synced, Verified};
@@ -44,15 +45,6 @@ pub struct Mirror {
     /// Damage injected before read-backs (tests only).
     #[cfg(test)]
     pub(crate) faults: crate::store::readback::Faults,
-}
-
-/// What is believed of a source: still being recorded, or finished. A recording's copy
-/// takes its final name only once it is finished; until then it grows as
-/// `NAME.partial`. Ordered: asking for both means `Finished`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Stage {
-    Recording,
-    Finished,
 }
 
 pub(super) fn is_no_space(e: &io::Error) -> bool {

@@ -216,8 +216,9 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::rules::stage::Stage;
     use crate::store::copy::tests::setup;
-    use crate::store::copy::{FileError, Outcome, Stage};
+    use crate::store::copy::{FileError, Outcome};
 
     fn hex(bytes: &[u8]) -> String {
         blake3::hash(bytes).to_hex().to_string()

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::rules::coverage::{Held, Piece};
+use crate::rules::listing::{FileMeta, Listing, Recording};
 use crate::rules::span::{self, Span, PROBE_BYTES};
-use crate::store::scan::{FileMeta, Listing, Recording};
 
 /// Spans read from frames, by path; kept across passes by the daemon.
 #[derive(Debug, Default)]

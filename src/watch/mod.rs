@@ -26,11 +26,12 @@ use crate::config::Config;
 use crate::engine::queue::{CopyQueue, Job, Report};
 use crate::engine::shutdown::Shutdown;
 use crate::report::activity::{Activity, WatcherState};
+use crate::rules::listing::FileMeta;
 use crate::rules::names;
+use crate::rules::stage::Stage;
 use crate::rules::window::Window;
-use crate::store::copy::{CopyError, FileError, Stage};
+use crate::store::copy::{CopyError, FileError};
 use crate::store::probe;
-use crate::store::scan::FileMeta;
 use events::{start, Watcher};
 
 mod events;

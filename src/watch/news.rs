@@ -10,8 +10,9 @@ use std::time::Instant;
 
 use super::{Active, Seen, Watch};
 use crate::config::Config;
-use crate::store::copy::Stage;
-use crate::store::scan::{self, FileMeta};
+use crate::rules::listing::FileMeta;
+use crate::rules::stage::Stage;
+use crate::store::scan;
 
 /// Carries out one piece of news on the active map and the queue; true when it says
 /// the source folder itself is gone (the caller drops the watch).

@@ -9,9 +9,9 @@ use std::path::Path;
 use chrono::{DateTime, Local, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
-use crate::alert::Alert;
 use crate::report::activity::Totals;
 use crate::report::status::{OffsiteStatus, PassSummary};
+use crate::rules::alert::Alert;
 use crate::store::volume::{self, Disk};
 
 pub const FILE_NAME: &str = "summary.json";

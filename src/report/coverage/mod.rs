@@ -11,7 +11,7 @@ use chrono::{DateTime, Local, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use crate::rules::coverage::{self, human_secs, Coverage};
-use crate::store::scan::Listing;
+use crate::rules::listing::Listing;
 use crate::store::spans::{self, SpanCache};
 
 pub mod html;

@@ -1,8 +1,8 @@
 //! Puts the calling thread in the background, so the uploads, which read the backup
 //! disk and use the CPU for TLS, yield to the copies that write it: on Windows, the
 //! thread's background mode (lower CPU, I/O and memory priority), or below-normal
-//! priority where that mode is refused; on Linux, nice 10 and the lowest best-effort
-//! I/O priority for this thread. Best effort: what the OS refuses is only logged.
+//! priority where that mode is refused; on Linux, 10 nice levels lower than the process
+//! (at most 19) and the lowest best-effort I/O priority for this thread. Best effort: what the OS refuses is only logged.
 
 /// Lowers this thread's priority; what was done, in words, or why not.
 pub fn enter() -> Result<&'static str, String> {
@@ -40,15 +40,18 @@ mod imp {
         // SAFETY: plain system calls on the calling thread (id 0: itself), no pointers.
         unsafe {
             let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-            if libc::setpriority(libc::PRIO_PROCESS, tid, 10) != 0 {
+            // Relative to what the thread has: a daemon started at nice 15 must not
+            // gain priority here.
+            let lower = (libc::getpriority(libc::PRIO_PROCESS, tid) + 10).min(19);
+            if libc::setpriority(libc::PRIO_PROCESS, tid, lower) != 0 {
                 return Err(std::io::Error::last_os_error().to_string());
             }
             #[cfg(target_os = "linux")]
             if libc::syscall(libc::SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, IOPRIO_BEST_EFFORT_LOWEST) != 0 {
-                return Ok("nice 10");
+                return Ok("nice +10");
             }
         }
-        Ok("nice 10, lowest I/O priority")
+        Ok("nice +10, lowest I/O priority")
     }
 }
 
@@ -58,32 +61,33 @@ mod tests {
 
     #[test]
     fn a_thread_in_the_background_runs_at_a_lower_priority() {
+        let before = priority();
         let done = std::thread::spawn(|| {
             let what = enter();
             (what, priority())
         })
         .join()
         .unwrap();
-        let (what, lowered) = done;
+        let (what, theirs) = done;
         assert!(what.is_ok(), "{what:?}");
-        assert!(lowered, "{what:?}: the thread's priority did not go down");
-        assert!(!priority(), "other threads keep theirs");
+        assert!(theirs < before, "{what:?}: the thread's priority did not go down");
+        assert_eq!(priority(), before, "other threads keep theirs");
     }
 
-    /// True when the calling thread runs below normal priority.
+    /// The calling thread's priority: higher runs first.
     #[cfg(unix)]
-    fn priority() -> bool {
+    fn priority() -> i32 {
         // SAFETY: plain system calls on the calling thread.
         unsafe {
             let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-            libc::getpriority(libc::PRIO_PROCESS, tid) > 0
+            -libc::getpriority(libc::PRIO_PROCESS, tid)
         }
     }
 
     #[cfg(windows)]
-    fn priority() -> bool {
+    fn priority() -> i32 {
         use windows_sys::Win32::System::Threading::{GetCurrentThread, GetThreadPriority};
         // SAFETY: a pseudo-handle of the calling thread.
-        unsafe { GetThreadPriority(GetCurrentThread()) < 0 }
+        unsafe { GetThreadPriority(GetCurrentThread()) }
     }
 }

@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::alert::notify::settings::{self, Notify, RawNotify};
-use crate::offsite::settings::RawOffsite;
+use crate::config::notify::{self as settings, Notify, RawNotify};
+use crate::config::offsite::RawOffsite;
 
 pub mod keys;
+pub mod notify;
+pub mod offsite;
 pub mod secret;
 mod serde_error;
 
@@ -126,7 +128,7 @@ pub struct Config {
     /// Where alerts go besides the logs.
     pub notify: Notify,
     /// The S3 tier, when configured.
-    pub offsite: Option<crate::offsite::settings::Offsite>,
+    pub offsite: Option<crate::config::offsite::Offsite>,
     /// From the command line, never the file: this run may delete more than half of
     /// the backup at once (`retention::mass_delete`).
     pub allow_mass_delete: bool,
@@ -210,7 +212,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         None => host_name(),
     };
     let notify = settings::validate(raw.notify, base)?;
-    let offsite = crate::offsite::settings::validate(raw.offsite, base, raw.retention_days as u32, &site_name)?;
+    let offsite = crate::config::offsite::validate(raw.offsite, base, raw.retention_days as u32, &site_name)?;
     Ok(Config {
         file: PathBuf::new(),
         source_dir,

@@ -5,8 +5,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::config::offsite::Offsite;
 use crate::offsite::client::{Client, S3Error};
-use crate::offsite::settings::Offsite;
 
 /// What the bucket does with a write over an object already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

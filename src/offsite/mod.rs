@@ -1,6 +1,5 @@
 //! The offsite tier: every finished recording of the backup also in S3-compatible
-//! object storage. `settings` is the `offsite` section of the config, `client` speaks
-//! S3, `probe` answers `check` (`conditional` too: whether the bucket refuses a write
+//! object storage. `client` speaks S3, `probe` answers `check` (`conditional` too: whether the bucket refuses a write
 //! over an object already there), `upload` sends one recording (resumable), `backlog`
 //! holds what waits, `gate` paces the uploads behind the local copies (asked through
 //! `turns` as the bytes go) and `background` lowers their threads' priority, `worker`
@@ -14,7 +13,6 @@ pub mod conditional;
 pub mod digest;
 pub mod gate;
 pub mod probe;
-pub mod settings;
 pub mod site;
 pub mod state;
 pub mod sweep;

@@ -3,8 +3,8 @@
 //! under the prefix), and the prefix is not another site's (`site`). What is wrong is
 //! said exactly, the secret never.
 
+use crate::config::offsite::{Offsite, SECRET_KEYS};
 use crate::offsite::client::{Client, Target};
-use crate::offsite::settings::{Offsite, SECRET_KEYS};
 use crate::offsite::site::{self, Owner};
 
 /// Where the tier writes, when it can; else why not.

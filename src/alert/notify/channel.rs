@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::format;
 use super::message::Message;
-use super::settings::{Email, Notify, Security, Webhook, PASSWORD_KEYS};
+use crate::config::notify::{Email, Notify, Security, Webhook, PASSWORD_KEYS};
 
 pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -225,7 +225,7 @@ mod tests {
     fn two_webhooks_to_one_host_have_their_own_names() {
         let hook = |url: &str| Webhook {
             url: url.into(),
-            format: super::super::settings::Format::Slack,
+            format: crate::config::notify::Format::Slack,
             chat_id: None,
         };
         let n = Notify {

@@ -7,7 +7,7 @@
 use serde_json::json;
 
 use super::message::Message;
-use super::settings::Format;
+use crate::config::notify::Format;
 
 /// What to POST.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,5 +1,4 @@
-//! Getting alerts to a person: `settings` (the `notify` section of the config),
-//! `message` (the one body every channel is built from), `format` (each webhook
+//! Getting alerts to a person: `message` (the one body every channel is built from), `format` (each webhook
 //! service's shape), the channels (`webhook`, `email`, `command`, `heartbeat`), and
 //! `outbox` + `worker`: delivery on a thread of its own with a bounded queue, retried
 //! with back-off and kept in `log_dir` across runs, so a slow or dead channel never
@@ -9,6 +8,5 @@ pub mod channel;
 pub mod format;
 pub mod message;
 pub mod outbox;
-pub mod settings;
 pub mod summary;
 pub mod worker;

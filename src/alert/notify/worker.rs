@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::channel::{self, Channel};
 use super::message::Message;
 use super::outbox::{self, Pending};
-use super::settings::Notify;
+use crate::config::notify::Notify;
 
 const QUEUE: usize = 1024;
 

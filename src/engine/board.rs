@@ -10,12 +10,12 @@ use chrono::Local;
 
 use crate::alert;
 use crate::alert::notify::summary;
-use crate::alert::notify::worker::ChannelState;
 use crate::config::Config;
 use crate::engine::app::Mode;
 use crate::engine::pass::PassResult;
 use crate::engine::shutdown::Shutdown;
 use crate::report::activity::{Activity, Totals};
+use crate::report::status::ChannelState;
 use crate::report::status::{self, OffsiteStatus, Status};
 use crate::rules::alert::{lifecycle, Alert, Event};
 

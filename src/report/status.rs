@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
-use crate::alert::notify::worker::ChannelState;
 use crate::report::activity::Live;
 use crate::rules::alert::Alert;
 use crate::store::volume::Disk;
@@ -40,6 +39,17 @@ pub struct Status {
     /// The offsite tier: its state, what waits and what went; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offsite: Option<OffsiteStatus>,
+}
+
+/// A channel's record, shown in `status.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChannelState {
+    pub channel: String,
+    pub last_success: Option<DateTime<Local>>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Local>>,
+    /// Messages waiting for this channel.
+    pub pending: usize,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

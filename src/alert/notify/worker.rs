@@ -12,26 +12,15 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Local};
-use serde::{Deserialize, Serialize};
+use chrono::Local;
 
 use super::channel::{self, Channel};
 use super::message::Message;
 use super::outbox::{self, Pending};
 use crate::config::notify::Notify;
+use crate::report::status::ChannelState;
 
 const QUEUE: usize = 1024;
-
-/// A channel's record, shown in `status.json`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ChannelState {
-    pub channel: String,
-    pub last_success: Option<DateTime<Local>>,
-    pub last_error: Option<String>,
-    pub last_error_at: Option<DateTime<Local>>,
-    /// Messages waiting for this channel.
-    pub pending: usize,
-}
 
 enum Work {
     Send(Message),

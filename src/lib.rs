@@ -33,7 +33,8 @@ pub mod engine;
 pub mod exit;
 pub mod offsite;
 pub mod report;
-pub mod rules;
+/// The pure rules, a crate of their own (`crates/rules`).
+pub use cctv_mirror_rules as rules;
 pub mod service;
 pub mod store;
 pub mod supervisor;

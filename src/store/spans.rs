@@ -155,7 +155,7 @@ pub fn read_frames(path: &Path) -> io::Result<Option<Span>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::span::tests::frame;
+    use crate::rules::span::blank_frame as frame;
     use chrono::{NaiveDateTime, TimeDelta};
 
     /// Recordings whose last frame is a 4K key frame (100 KiB to 5 MiB) keep their

@@ -13,11 +13,11 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use md5::{Digest as _, Md5};
 
-use crate::rules::alert::{AlertKind, Raised};
-use crate::rules::names::date_from_path;
-use crate::rules::paths::slashed;
-use crate::rules::retention::{mass_delete, Amount};
-use crate::rules::window::Window;
+use crate::alert::{AlertKind, Raised};
+use crate::names::date_from_path;
+use crate::paths::slashed;
+use crate::retention::{mass_delete, Amount};
+use crate::window::Window;
 
 /// An object of the bucket, by its key.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Local, NaiveDate};
 
-use crate::rules::fit;
+use crate::fit;
 
 /// Suffix of our temporary files. It never matches a configured extension (the config
 /// refuses it), so a temporary is never mistaken for a recording.

@@ -5,7 +5,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, Timelike};
 
-use crate::rules::slice::Slice;
+use crate::slice::Slice;
 
 /// The hour of the day from which a day's verification may start.
 pub const SCRUB_FROM_HOUR: u32 = 1;

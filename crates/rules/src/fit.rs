@@ -102,7 +102,7 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::names::{self, Kind, Names};
+    use crate::names::{self, Kind, Names};
     use std::path::PathBuf;
 
     fn names() -> Names {

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
 
-use crate::rules::span::Span;
+use crate::span::Span;
 
 /// Where a recording is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

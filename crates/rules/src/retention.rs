@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::rules::listing::Listing;
-use crate::rules::window::Window;
+use crate::listing::Listing;
+use crate::window::Window;
 
 /// One file to delete and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +113,7 @@ pub fn stale_temps(backup: &Listing, busy: impl Fn(&Path) -> bool) -> Vec<Deleti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::listing::{FileMeta, Recording};
+    use crate::listing::{FileMeta, Recording};
     use chrono::NaiveDate;
     use std::time::SystemTime;
 
@@ -161,9 +161,8 @@ mod tests {
                 date: day(d),
             };
             let key = PathBuf::from(format!("{}/b.dav", d.replace('-', "/")));
-            let rel = crate::rules::names::partial_of(&key);
-            l.in_progress
-                .insert(key, crate::rules::listing::InProgress { rel, rec });
+            let rel = crate::names::partial_of(&key);
+            l.in_progress.insert(key, crate::listing::InProgress { rel, rec });
         }
         let w = Window::of(day("2026-11-26"), 31, &[&l]);
         let got: Vec<PathBuf> = plan(&l, &w, 31).into_iter().map(|d| d.rel).collect();
@@ -246,8 +245,8 @@ mod tests {
                 }
                 for (i, off) in unfinished.iter().enumerate() {
                     let key = PathBuf::from(format!("p{i}.dav"));
-                    let rel = crate::rules::names::partial_of(&key);
-                    l.in_progress.insert(key, crate::rules::listing::InProgress { rel, rec: rec(at(*off)) });
+                    let rel = crate::names::partial_of(&key);
+                    l.in_progress.insert(key, crate::listing::InProgress { rel, rec: rec(at(*off)) });
                 }
                 let w = Window::of(at(today), days, &[&l]);
                 let planned = plan(&l, &w, days);

@@ -6,7 +6,7 @@
 
 use chrono::{Days, NaiveDate};
 
-use crate::rules::listing::Listing;
+use crate::listing::Listing;
 
 /// The days the backup must hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

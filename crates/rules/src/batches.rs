@@ -2,8 +2,8 @@
 //! copies at once): finished recordings up to `FILE_MAX` each, in plan order, up to
 //! `MAX_FILES` files or `MAX_BYTES` bytes a batch. Every other copy goes alone. Pure.
 
-use crate::rules::plan::CopyJob;
-use crate::rules::stage::Stage;
+use crate::plan::CopyJob;
+use crate::stage::Stage;
 
 /// Recordings bigger than this are copied alone: for them a flush is noise, and a batch
 /// would hold back the small ones behind them.

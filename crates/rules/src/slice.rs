@@ -8,8 +8,8 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use crate::rules::fit::fnv1a;
-use crate::rules::paths::slashed;
+use crate::fit::fnv1a;
+use crate::paths::slashed;
 
 /// The most slices there can be.
 pub const MAX_SLICES: u32 = 1000;

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 
-use crate::rules::names::{date_from_path, day_in, folder_names};
+use crate::names::{date_from_path, day_in, folder_names};
 
 /// From `start` up to (not including) `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,6 +233,18 @@ pub fn pack_time(t: NaiveDateTime) -> u32 {
         | t.second()
 }
 
+/// The barest DHAV frame these rules read, `len` bytes (at least 32) stamped `t`: a
+/// header and a trailer around zeros. For tests of what reads frames.
+pub fn blank_frame(t: NaiveDateTime, len: usize) -> Vec<u8> {
+    let mut f = vec![0u8; len];
+    f[..4].copy_from_slice(b"DHAV");
+    f[12..16].copy_from_slice(&(len as u32).to_le_bytes());
+    f[16..20].copy_from_slice(&pack_time(t).to_le_bytes());
+    f[len - 8..len - 4].copy_from_slice(b"dhav");
+    f[len - 4..].copy_from_slice(&(len as u32).to_le_bytes());
+    f
+}
+
 fn u32_le(b: &[u8]) -> u32 {
     let mut a = [0u8; 4];
     for (d, s) in a.iter_mut().zip(b) {
@@ -264,16 +276,7 @@ pub(crate) mod tests {
         })
     }
 
-    /// One DHAV frame of `len` bytes (at least 32) at time `t`.
-    pub(crate) fn frame(t: NaiveDateTime, len: usize) -> Vec<u8> {
-        let mut f = vec![0u8; len];
-        f[..4].copy_from_slice(b"DHAV");
-        f[12..16].copy_from_slice(&(len as u32).to_le_bytes());
-        f[16..20].copy_from_slice(&pack_time(t).to_le_bytes());
-        f[len - 8..len - 4].copy_from_slice(b"dhav");
-        f[len - 4..].copy_from_slice(&(len as u32).to_le_bytes());
-        f
-    }
+    use super::blank_frame as frame;
 
     #[test]
     fn intelbras_names_give_their_span_from_the_day_folders() {

@@ -13,12 +13,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::rules::alert::{AlertKind, Raised};
-use crate::rules::fit;
-use crate::rules::listing::{FileMeta, Listing, Recording};
-use crate::rules::names;
-use crate::rules::stage::Stage;
-use crate::rules::window::Window;
+use crate::alert::{AlertKind, Raised};
+use crate::fit;
+use crate::listing::{FileMeta, Listing, Recording};
+use crate::names;
+use crate::stage::Stage;
+use crate::window::Window;
 
 /// Below this many recent backup recordings, a missing share proves nothing.
 pub const WIPE_MIN_RECENT: usize = 4;
@@ -248,7 +248,7 @@ pub fn wipe_alert(source: &Listing, backup: &Listing, window: &Window) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::listing::InProgress;
+    use crate::listing::InProgress;
     use chrono::NaiveDate;
 
     fn day(s: &str) -> NaiveDate {

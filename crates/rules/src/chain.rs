@@ -7,7 +7,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::rules::span;
+use crate::span;
 
 /// Frame lengths outside this are damage, not frames.
 const MIN_FRAME: u32 = 32;
@@ -193,7 +193,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::span::tests::frame;
+    use crate::span::blank_frame as frame;
 
     fn at(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()

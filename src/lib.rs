@@ -36,6 +36,7 @@ pub mod report;
 /// The pure rules, a crate of their own (`crates/rules`).
 pub use cctv_mirror_rules as rules;
 pub mod service;
-pub mod store;
+/// The trees, a crate of their own (`crates/store`).
+pub use cctv_mirror_store as store;
 pub mod supervisor;
 pub mod watch;

@@ -312,7 +312,7 @@ mod tests {
     /// source's hash; a copy damaged at every try is an error and has none.
     #[test]
     fn the_manifest_holds_the_sources_hash_and_nothing_for_a_damaged_copy() {
-        let (_t, m) = crate::store::copy::tests::setup();
+        let (_t, m) = crate::store::testing::setup();
         let a = vec![7u8; 300_000];
         std::fs::write(m.source_dir.join("a.dav"), &a).unwrap();
         std::fs::write(m.source_dir.join("b.dav"), b"never whole").unwrap();

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
-use crate::store::{chunks, volume};
+use crate::{chunks, volume};
 
 pub const FILE: &str = ".cctv-mirror-manifest.jsonl";
 
@@ -41,7 +41,7 @@ pub struct Entry {
 }
 
 /// A path as the manifest writes it.
-pub use crate::rules::paths::slashed as key;
+pub use rules::paths::slashed as key;
 
 /// The size and BLAKE3 hash of a file, read once in 4 MiB chunks (`chunks::read`);
 /// `also` sees every chunk (the frame check of `verify`).

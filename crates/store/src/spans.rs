@@ -9,9 +9,9 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::rules::coverage::{Held, Piece};
-use crate::rules::listing::{FileMeta, Listing, Recording};
-use crate::rules::span::{self, Span, PROBE_BYTES};
+use rules::coverage::{Held, Piece};
+use rules::listing::{FileMeta, Listing, Recording};
+use rules::span::{self, Span, PROBE_BYTES};
 
 /// Spans read from frames, by path; kept across passes by the daemon.
 #[derive(Debug, Default)]
@@ -155,8 +155,8 @@ pub fn read_frames(path: &Path) -> io::Result<Option<Span>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::span::blank_frame as frame;
     use chrono::{NaiveDateTime, TimeDelta};
+    use rules::span::blank_frame as frame;
 
     /// Recordings whose last frame is a 4K key frame (100 KiB to 5 MiB) keep their
     /// span: the header is read where the trailer says, the file never read whole.

@@ -6,9 +6,9 @@
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-use crate::rules::retention::Deletion;
-use crate::store::emptied::remove_emptied;
-use crate::store::whereis::{device_of, same_place, Opened};
+use crate::emptied::remove_emptied;
+use crate::whereis::{device_of, same_place, Opened};
+use rules::retention::Deletion;
 
 /// What `apply` did.
 #[derive(Debug, Default)]
@@ -22,12 +22,8 @@ pub struct Applied {
 /// at all when `root` lacks its marker (the volume is not there).
 pub fn apply(root: &Path, deletions: Vec<Deletion>) -> Applied {
     let mut out = Applied::default();
-    if !crate::store::volume::marked(root) {
-        let why = format!(
-            "refused: {} has no {} marker",
-            root.display(),
-            crate::store::volume::MARKER
-        );
+    if !crate::volume::marked(root) {
+        let why = format!("refused: {} has no {} marker", root.display(), crate::volume::MARKER);
         out.errors = deletions.into_iter().map(|d| (d.rel, why.clone())).collect();
         return out;
     }
@@ -137,7 +133,7 @@ mod tests {
         fs::write(root.join("2026/10/02/a.dav"), b"x").unwrap();
         fs::write(root.join("2026/10/02/notes.txt"), b"x").unwrap();
         fs::write(outside.join("a.dav"), b"x").unwrap();
-        crate::store::volume::mark(&root, &t.path().join("logs")).unwrap();
+        crate::volume::mark(&root, &t.path().join("logs")).unwrap();
         #[cfg(unix)]
         std::os::unix::fs::symlink(&outside, root.join("2026/10/03")).unwrap();
         let del = |p: &str| Deletion {

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-use crate::rules::listing::{FileMeta, InProgress, Listing, Recording};
-use crate::rules::names::{self, Kind, Names};
+use rules::listing::{FileMeta, InProgress, Listing, Recording};
+use rules::names::{self, Kind, Names};
 
 /// One folder being walked: its entries, sorted by name, not yet looked at.
 struct Folder {

@@ -23,6 +23,8 @@ pub mod readback;
 pub mod rename;
 pub mod scan;
 pub mod spans;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod verify;
 pub mod volume;
 pub mod whereis;

@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::rules::paths::{PathKey, Style};
+use rules::paths::{PathKey, Style};
 
 /// The device a folder lives on (Unix `st_dev`), to compare with `Opened::device`.
 pub fn device_of(p: &Path) -> io::Result<Option<u64>> {

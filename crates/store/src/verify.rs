@@ -13,11 +13,11 @@ use std::time::Instant;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use crate::rules::chain::{Chain, Walk};
-use crate::rules::names::{date_from_path, Names};
-use crate::rules::slice::Slice;
-use crate::store::manifest::{self, Entry};
-use crate::store::scan;
+use crate::manifest::{self, Entry};
+use crate::scan;
+use rules::chain::{Chain, Walk};
+use rules::names::{date_from_path, Names};
+use rules::slice::Slice;
 
 /// Which recordings to read.
 #[derive(Debug, Clone, Copy)]

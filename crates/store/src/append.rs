@@ -10,10 +10,10 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
-use crate::rules::listing;
-use crate::store::chunks;
-use crate::store::copy::{ensure_space, is_locked, is_no_space, with_space, CopyError, Mirror, Sync, VERIFY_WINDOW};
-use crate::store::readback::{SourceHash, ATTEMPTS};
+use crate::chunks;
+use crate::copy::{ensure_space, is_locked, is_no_space, with_space, CopyError, Mirror, Sync, VERIFY_WINDOW};
+use crate::readback::{SourceHash, ATTEMPTS};
+use rules::listing;
 
 impl Mirror {
     /// Appends what the source has beyond the backup, once the bytes the backup already

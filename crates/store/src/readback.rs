@@ -13,9 +13,9 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::store::chunks;
-use crate::store::copy::{CopyError, Mirror};
-use crate::store::outcome::Verified;
+use crate::chunks;
+use crate::copy::{CopyError, Mirror};
+use crate::outcome::Verified;
 
 /// Tries at writing a copy (or an append) before its damage is this file's error.
 pub const ATTEMPTS: u32 = 3;
@@ -101,7 +101,7 @@ impl Mirror {
 
     /// Whether the bytes [from, to) of the file at `path`, read back, hash to `want`.
     pub(super) fn reads_back(&self, path: &Path, from: u64, to: u64, want: &blake3::Hash) -> Result<bool, CopyError> {
-        #[cfg(test)]
+        #[cfg(any(test, feature = "testing"))]
         self.faults.strike(path, from, to);
         hash_range(path, from, to)
             .map(|found| found.as_ref() == Some(want))
@@ -170,14 +170,14 @@ fn forget_cached(f: &File) {
 /// Damage for tests: each of the next `armed` read-backs first finds one byte of the
 /// range it reads flipped on the disk, as a copy damaged between its read and its
 /// write. Also the ranges read back, in order.
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Default)]
 pub struct Faults {
     armed: std::sync::atomic::AtomicU32,
     ranges: Mutex<Vec<(u64, u64)>>,
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "testing"))]
 impl Faults {
     pub fn arm(&self, n: u32) {
         self.armed.store(n, std::sync::atomic::Ordering::SeqCst);
@@ -216,9 +216,9 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::rules::stage::Stage;
-    use crate::store::copy::tests::setup;
-    use crate::store::copy::{FileError, Outcome};
+    use crate::copy::{FileError, Outcome};
+    use crate::testing::setup;
+    use rules::stage::Stage;
 
     fn hex(bytes: &[u8]) -> String {
         blake3::hash(bytes).to_hex().to_string()
@@ -235,7 +235,7 @@ mod tests {
         let mut names: Vec<String> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n != crate::store::volume::MARKER)
+            .filter(|n| n != crate::volume::MARKER)
             .collect();
         names.sort();
         names
@@ -272,7 +272,7 @@ mod tests {
     /// A copy of 2 MiB of `a.dav` made at `stage`, then its source grown to 3 MiB and
     /// synced again with the next `faults` read-backs damaged: the source's bytes and
     /// that second sync's result.
-    fn grown(m: &Mirror, stage: Stage, faults: u32) -> (Vec<u8>, Result<crate::store::copy::Synced, CopyError>) {
+    fn grown(m: &Mirror, stage: Stage, faults: u32) -> (Vec<u8>, Result<crate::copy::Synced, CopyError>) {
         let src = m.source_dir.join("a.dav");
         let data = footage(3 << 20, faults as u8);
         fs::write(&src, &data[..2 << 20]).unwrap();

@@ -16,13 +16,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::rules::names::{self, Names};
-use crate::rules::stage::Stage;
-pub use crate::store::copy_error::{CopyError, FileError};
-use crate::store::durable::sync_dir;
-pub use crate::store::outcome::{Outcome, Synced, Verified};
-use crate::store::readback::{Running, SourceHash, ATTEMPTS};
-use crate::store::volume;
+pub use crate::copy_error::{CopyError, FileError};
+use crate::durable::sync_dir;
+pub use crate::outcome::{Outcome, Synced, Verified};
+use crate::readback::{Running, SourceHash, ATTEMPTS};
+use crate::volume;
+use rules::names::{self, Names};
+use rules::stage::Stage;
 
 /// Bytes compared at the start and at the end of what the backup already holds before
 /// new bytes are appended. A replaced recording differs in its first frames (DHAV
@@ -43,8 +43,8 @@ pub struct Mirror {
     /// The source-derived hash of each copy being grown, between its appends.
     pub(super) running: Running,
     /// Damage injected before read-backs (tests only).
-    #[cfg(test)]
-    pub(crate) faults: crate::store::readback::Faults,
+    #[cfg(any(test, feature = "testing"))]
+    pub faults: crate::readback::Faults,
 }
 
 pub(super) fn is_no_space(e: &io::Error) -> bool {
@@ -98,7 +98,7 @@ impl Mirror {
             cancel: Arc::new(AtomicBool::new(false)),
             progress: Arc::new(AtomicU64::new(0)),
             running: Running::default(),
-            #[cfg(test)]
+            #[cfg(any(test, feature = "testing"))]
             faults: Default::default(),
         }
     }
@@ -397,7 +397,7 @@ pub(super) fn settle(tmp: &Path, dst_path: &Path) -> Result<(), CopyError> {
 
 /// Renames `from` to `to` with a rename that refuses to replace (`store::rename`).
 fn settle_as(from: &Path, to: &Path, what: &str) -> Result<(), CopyError> {
-    crate::store::rename::rename_new(from, to).map_err(|e| match e.kind() {
+    crate::rename::rename_new(from, to).map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => CopyError::changed("the backup file appeared meanwhile"),
         _ => CopyError::io(what, e),
     })
@@ -439,23 +439,11 @@ pub(super) fn with_space(e: CopyError, dir: &Path, needed: u64) -> CopyError {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
+    use crate::testing::setup;
     use std::fs::OpenOptions;
     use std::io::Write;
-
-    pub(crate) fn setup() -> (tempfile::TempDir, Mirror) {
-        let t = tempfile::tempdir().unwrap();
-        let names = Names {
-            extensions: vec!["dav".into()],
-            in_progress_suffixes: vec![".dav_".into()],
-        };
-        let m = Mirror::new(t.path().join("s"), t.path().join("b"), names);
-        fs::create_dir_all(&m.source_dir).unwrap();
-        fs::create_dir_all(&m.backup_dir).unwrap();
-        volume::mark(&m.backup_dir, &t.path().join("logs")).unwrap();
-        (t, m)
-    }
 
     #[test]
     fn copies_then_appends_then_is_current() {

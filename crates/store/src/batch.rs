@@ -11,10 +11,10 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::rules::stage::Stage;
-use crate::rules::{batches, names};
-use crate::store::copy::{is_file, settle, CopyError, Mirror, Outcome, Synced};
-use crate::store::durable;
+use crate::copy::{is_file, settle, CopyError, Mirror, Outcome, Synced};
+use crate::durable;
+use rules::stage::Stage;
+use rules::{batches, names};
 
 /// A new copy written to its temporary (closed; flushed only where the OS cannot flush
 /// a batch at once).

@@ -4,8 +4,8 @@
 
 use std::io;
 
-use crate::store::copy::is_no_space;
-use crate::store::volume;
+use crate::copy::is_no_space;
+use crate::volume;
 
 /// Why a sync did not finish.
 #[derive(Debug, Clone, thiserror::Error)]

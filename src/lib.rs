@@ -27,7 +27,8 @@
 pub mod alert;
 pub mod cli;
 pub mod commands;
-pub mod config;
+/// `config.json`, a crate of its own (`crates/config`).
+pub use cctv_mirror_config as config;
 pub mod demo;
 pub mod engine;
 pub mod exit;

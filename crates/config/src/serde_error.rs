@@ -1,7 +1,7 @@
 //! What serde says about a `config.json` it could not read, in the operator's words:
 //! the key to blame (`notify.email.smtp_hots`), and the line and column of bad JSON.
 
-use crate::config::keys;
+use crate::keys;
 
 /// Turns serde's message into (key, problem) in the operator's words.
 pub(super) fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> (Option<String>, String) {

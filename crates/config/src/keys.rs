@@ -167,7 +167,7 @@ mod tests {
     /// table's type and default, and a description that starts with its one-line doc.
     #[test]
     fn the_configuration_doc_matches_the_table() {
-        let doc = include_str!("../../docs/configuration.md");
+        let doc = include_str!("../../../docs/configuration.md");
         let rows: Vec<Vec<&str>> = doc
             .lines()
             .filter(|l| l.starts_with("| `"))

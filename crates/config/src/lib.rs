@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::notify::{self as settings, Notify, RawNotify};
-use crate::config::offsite::RawOffsite;
+use crate::notify::{self as settings, Notify, RawNotify};
+use crate::offsite::RawOffsite;
 
 pub mod keys;
 pub mod notify;
@@ -18,9 +18,9 @@ pub mod offsite;
 pub mod secret;
 mod serde_error;
 
-use crate::rules::names::Names;
-use crate::store::whereis::really_within;
+use rules::names::Names;
 use serde_error::describe_serde_error;
+use store::whereis::really_within;
 
 /// What the file says, before any check beyond JSON types.
 #[derive(Debug, Deserialize)]
@@ -128,7 +128,7 @@ pub struct Config {
     /// Where alerts go besides the logs.
     pub notify: Notify,
     /// The S3 tier, when configured.
-    pub offsite: Option<crate::config::offsite::Offsite>,
+    pub offsite: Option<crate::offsite::Offsite>,
     /// From the command line, never the file: this run may delete more than half of
     /// the backup at once (`retention::mass_delete`).
     pub allow_mass_delete: bool,
@@ -212,7 +212,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
         None => host_name(),
     };
     let notify = settings::validate(raw.notify, base)?;
-    let offsite = crate::config::offsite::validate(raw.offsite, base, raw.retention_days as u32, &site_name)?;
+    let offsite = crate::offsite::validate(raw.offsite, base, raw.retention_days as u32, &site_name)?;
     Ok(Config {
         file: PathBuf::new(),
         source_dir,
@@ -476,7 +476,7 @@ mod tests {
                     Ok(c) => {
                         prop_assert!(key.check(v.as_f64().unwrap()).is_none(), "{} = {v} taken", key.name);
                         let now = chrono::Local::now();
-                        let seen = crate::rules::health::Seen {
+                        let seen = rules::health::Seen {
                             mode: "daemon".into(),
                             state: "running".into(),
                             updated_at: now,
@@ -484,7 +484,7 @@ mod tests {
                             last_copy_at: None,
                             alerts: Vec::new(),
                         };
-                        let _ = crate::rules::health::problems(Some(&seen), now, c.reconcile_interval);
+                        let _ = rules::health::problems(Some(&seen), now, c.reconcile_interval);
                     }
                     Err((named, _)) => prop_assert_eq!(named.as_deref(), Some(key.name)),
                 }
@@ -602,7 +602,7 @@ mod tests {
     /// The example shipped in the Windows zip (a real site's paths) is a valid config.
     #[test]
     fn the_packaged_example_parses() {
-        let text = include_str!("../../packaging/config.example.json");
+        let text = include_str!("../../../packaging/config.example.json");
         let c = Config::parse(text, Path::new("/base")).unwrap();
         assert_eq!(c.retention_days, 31);
         let source = c.source_dir.to_string_lossy();

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::NaiveTime;
 use serde::Deserialize;
 
-use crate::config::secret::{Keys, Secret};
+use crate::secret::{Keys, Secret};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

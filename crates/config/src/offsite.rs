@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::secret::{Keys, Secret};
+use crate::secret::{Keys, Secret};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

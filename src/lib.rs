@@ -33,7 +33,8 @@ pub mod demo;
 pub mod engine;
 pub mod exit;
 pub mod offsite;
-pub mod report;
+/// What is told and kept in `log_dir`, a crate of its own (`crates/report`).
+pub use cctv_mirror_report as report;
 /// The pure rules, a crate of their own (`crates/rules`).
 pub use cctv_mirror_rules as rules;
 pub mod service;

@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
-use crate::report::coverage::Document;
-use crate::rules::coverage::human_secs;
-use crate::store::volume::human;
+use crate::coverage::Document;
+use rules::coverage::human_secs;
+use store::volume::human;
 
 /// The report as lines of text.
 pub fn render(doc: &Document) -> String {

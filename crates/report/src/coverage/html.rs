@@ -5,8 +5,8 @@
 
 use std::fmt::Write;
 
-use crate::report::coverage::{Day, Document};
-use crate::rules::coverage::human_secs;
+use crate::coverage::{Day, Document};
+use rules::coverage::human_secs;
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Arial,sans-serif;margin:24px;color:#1b1b1b}

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Days, NaiveDate};
 
-use crate::store::emptied::remove_emptied;
+use store::emptied::remove_emptied;
 
 /// In `log_dir`: the local date pruning last ran, one line.
 pub const STAMP: &str = "logs-pruned";

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
-use crate::report::activity::Live;
-use crate::rules::alert::Alert;
-use crate::store::volume::Disk;
+use crate::activity::Live;
+use rules::alert::Alert;
+use store::volume::Disk;
 
 pub const FILE_NAME: &str = "status.json";
 
@@ -81,7 +81,7 @@ pub fn read(log_dir: &Path) -> Option<Status> {
 }
 
 pub fn write(log_dir: &Path, status: &Status) -> io::Result<()> {
-    crate::report::json_file::replace(log_dir, FILE_NAME, status)
+    crate::json_file::replace(log_dir, FILE_NAME, status)
 }
 
 /// The `offsite` object of `status.json`.

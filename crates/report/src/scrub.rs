@@ -9,8 +9,8 @@ use std::path::Path;
 use chrono::{DateTime, Local, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::rules::names::date_from_path;
-use crate::store::verify::{Found, Outcome, Scope};
+use rules::names::date_from_path;
+use store::verify::{Found, Outcome, Scope};
 
 pub const FILE_NAME: &str = "scrub.json";
 
@@ -74,5 +74,5 @@ pub fn read(log_dir: &Path) -> ScrubLog {
 }
 
 pub fn write(log_dir: &Path, log: &ScrubLog) -> std::io::Result<()> {
-    crate::report::json_file::replace(log_dir, FILE_NAME, log)
+    crate::json_file::replace(log_dir, FILE_NAME, log)
 }

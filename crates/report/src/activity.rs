@@ -11,7 +11,7 @@ use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use crate::store::copy::{CopyError, Outcome};
+use store::copy::{CopyError, Outcome};
 
 /// What the real-time watcher is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -10,9 +10,9 @@ use std::path::Path;
 use chrono::{DateTime, Local, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use crate::rules::coverage::{self, human_secs, Coverage};
-use crate::rules::listing::Listing;
-use crate::store::spans::{self, SpanCache};
+use rules::coverage::{self, human_secs, Coverage};
+use rules::listing::Listing;
+use store::spans::{self, SpanCache};
 
 pub mod html;
 pub mod text;
@@ -100,8 +100,8 @@ pub struct Bucket {
 impl Bucket {
     /// Under its key, or beside another version there (`NAME.offsite-N.dav`).
     fn holds(&self, rel: &Path, size: u64) -> bool {
-        let key = crate::rules::offsite::key_of(&self.prefix, rel);
-        crate::rules::offsite::held(&key, size, |k| self.objects.get(k).copied())
+        let key = rules::offsite::key_of(&self.prefix, rel);
+        rules::offsite::held(&key, size, |k| self.objects.get(k).copied())
     }
 }
 
@@ -233,15 +233,15 @@ pub fn to_json(doc: &Document) -> String {
 
 /// Replaces `log_dir/coverage.json` and `coverage.html` (each written whole, then renamed).
 pub fn write_files(log_dir: &Path, doc: &Document) -> io::Result<()> {
-    crate::report::json_file::replace(log_dir, JSON_FILE, doc)?;
-    crate::report::json_file::replace_text(log_dir, HTML_FILE, &html::page(doc))
+    crate::json_file::replace(log_dir, JSON_FILE, doc)?;
+    crate::json_file::replace_text(log_dir, HTML_FILE, &html::page(doc))
 }
 
 /// The report on the `days` days ending `now`'s day, from the listings a scan made
 /// (`source`: None when it could not be listed). Reads frames only of backup
 /// recordings whose names give no times, once per file thanks to `cache`.
 pub fn build(
-    cfg: &crate::config::Config,
+    cfg: &config::Config,
     listings: (&Listing, Option<&Listing>),
     cache: &mut SpanCache,
     now: DateTime<Local>,

@@ -24,7 +24,8 @@
 //! - `demo`: the simulated recorder of `cctv-mirror demo`, with planted gaps
 //! - `commands`: what each command does (`main.rs` and `cctv-mirrorw` only parse)
 
-pub mod alert;
+/// Alerts kept and sent, a crate of its own (`crates/alert`).
+pub use cctv_mirror_alert as alert;
 pub mod cli;
 pub mod commands;
 /// `config.json`, a crate of its own (`crates/config`).

@@ -54,7 +54,7 @@ pub fn save(log_dir: &Path, pending: &[Pending]) -> io::Result<()> {
             _ => Ok(()),
         };
     }
-    crate::report::json_file::replace(log_dir, FILE_NAME, &pending)
+    report::json_file::replace(log_dir, FILE_NAME, &pending)
 }
 
 #[cfg(test)]

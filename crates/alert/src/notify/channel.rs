@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::format;
 use super::message::Message;
-use crate::config::notify::{Email, Notify, Security, Webhook, PASSWORD_KEYS};
+use config::notify::{Email, Notify, Security, Webhook, PASSWORD_KEYS};
 
 pub const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -108,7 +108,7 @@ fn agent() -> ureq::Agent {
 }
 
 /// An error in the operator's words, with no URL in it.
-pub(crate) fn http_error(e: ureq::Error) -> String {
+pub fn http_error(e: ureq::Error) -> String {
     match e {
         ureq::Error::Timeout(_) => format!("no answer within {} s", HTTP_TIMEOUT.as_secs()),
         ureq::Error::HostNotFound => "the host name does not resolve".into(),
@@ -225,7 +225,7 @@ mod tests {
     fn two_webhooks_to_one_host_have_their_own_names() {
         let hook = |url: &str| Webhook {
             url: url.into(),
-            format: crate::config::notify::Format::Slack,
+            format: config::notify::Format::Slack,
             chat_id: None,
         };
         let n = Notify {

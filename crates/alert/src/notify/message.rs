@@ -5,7 +5,7 @@
 use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
-use crate::rules::alert::{Change, Event};
+use rules::alert::{Change, Event};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
@@ -81,7 +81,7 @@ impl Message {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::alert::{Alert, AlertKind};
+    use rules::alert::{Alert, AlertKind};
 
     #[test]
     fn the_json_body_has_exactly_the_documented_keys() {

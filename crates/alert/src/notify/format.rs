@@ -7,7 +7,7 @@
 use serde_json::json;
 
 use super::message::Message;
-use crate::config::notify::Format;
+use config::notify::Format;
 
 /// What to POST.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,10 +9,10 @@ use std::path::Path;
 use chrono::{DateTime, Local, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
-use crate::report::activity::Totals;
-use crate::report::status::{OffsiteStatus, PassSummary};
-use crate::rules::alert::Alert;
-use crate::store::volume::{self, Disk};
+use report::activity::Totals;
+use report::status::{OffsiteStatus, PassSummary};
+use rules::alert::Alert;
+use store::volume::{self, Disk};
 
 pub const FILE_NAME: &str = "summary.json";
 
@@ -109,7 +109,7 @@ pub fn load(log_dir: &Path) -> Counts {
 }
 
 pub fn save(log_dir: &Path, c: &Counts) -> std::io::Result<()> {
-    crate::report::json_file::replace(log_dir, FILE_NAME, c)
+    report::json_file::replace(log_dir, FILE_NAME, c)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::rules::alert::Alert;
+use rules::alert::Alert;
 
 pub const FILE_NAME: &str = "alerts.json";
 
@@ -25,13 +25,11 @@ pub fn load(log_dir: &Path) -> Vec<Alert> {
             return saved.active;
         }
     }
-    crate::report::status::read(log_dir)
-        .map(|s| s.alerts)
-        .unwrap_or_default()
+    report::status::read(log_dir).map(|s| s.alerts).unwrap_or_default()
 }
 
 pub fn save(log_dir: &Path, active: &[Alert]) -> io::Result<()> {
-    crate::report::json_file::replace(
+    report::json_file::replace(
         log_dir,
         FILE_NAME,
         &Saved {

@@ -17,8 +17,8 @@ use chrono::Local;
 use super::channel::{self, Channel};
 use super::message::Message;
 use super::outbox::{self, Pending};
-use crate::config::notify::Notify;
-use crate::report::status::ChannelState;
+use config::notify::Notify;
+use report::status::ChannelState;
 
 const QUEUE: usize = 1024;
 

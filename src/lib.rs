@@ -33,7 +33,8 @@ pub use cctv_mirror_config as config;
 pub mod demo;
 pub mod engine;
 pub mod exit;
-pub mod offsite;
+/// The offsite tier, a crate of its own (`crates/offsite`).
+pub use cctv_mirror_offsite as offsite;
 /// What is told and kept in `log_dir`, a crate of its own (`crates/report`).
 pub use cctv_mirror_report as report;
 /// The pure rules, a crate of their own (`crates/rules`).

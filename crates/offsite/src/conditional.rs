@@ -5,8 +5,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::config::offsite::Offsite;
-use crate::offsite::client::{Client, S3Error};
+use crate::client::{Client, S3Error};
+use config::offsite::Offsite;
 
 /// What the bucket does with a write over an object already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,8 +34,7 @@ pub fn conditional_writes(client: &Client, prefix: &str) -> Result<Conditional, 
 
 /// `check`'s line for it.
 pub fn line(o: &Offsite) -> String {
-    let found =
-        crate::offsite::probe::client(o).and_then(|c| conditional_writes(&c, &o.prefix).map_err(|e| e.to_string()));
+    let found = crate::probe::client(o).and_then(|c| conditional_writes(&c, &o.prefix).map_err(|e| e.to_string()));
     match found {
         Ok(Conditional::Honoured) => "conditional writes: honoured".into(),
         Ok(Conditional::NotHonoured) => {

@@ -3,9 +3,9 @@
 //! under the prefix), and the prefix is not another site's (`site`). What is wrong is
 //! said exactly, the secret never.
 
-use crate::config::offsite::{Offsite, SECRET_KEYS};
-use crate::offsite::client::{Client, Target};
-use crate::offsite::site::{self, Owner};
+use crate::client::{Client, Target};
+use crate::site::{self, Owner};
+use config::offsite::{Offsite, SECRET_KEYS};
 
 /// Where the tier writes, when it can; else why not.
 pub fn probe(o: &Offsite, site_name: &str) -> Result<String, String> {

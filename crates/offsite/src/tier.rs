@@ -13,20 +13,20 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::config::Config;
-use crate::offsite::background;
-use crate::offsite::backlog::Item;
-use crate::offsite::gate::Gate;
-use crate::offsite::probe;
-use crate::offsite::site::Site;
-use crate::offsite::state::OffsiteStatus;
-use crate::offsite::sweep::{sweep, Rules};
-use crate::offsite::worker::Shared;
-use crate::report::coverage::Bucket;
-use crate::rules::alert::Raised;
-use crate::rules::listing::Recording;
-use crate::rules::offsite::{alerts, Standing};
-use crate::rules::paths::slashed;
+use crate::background;
+use crate::backlog::Item;
+use crate::gate::Gate;
+use crate::probe;
+use crate::site::Site;
+use crate::state::OffsiteStatus;
+use crate::sweep::{sweep, Rules};
+use crate::worker::Shared;
+use config::Config;
+use report::coverage::Bucket;
+use rules::alert::Raised;
+use rules::listing::Recording;
+use rules::offsite::{alerts, Standing};
+use rules::paths::slashed;
 
 /// The backup's finished recordings after a pass, as its listing has them.
 type Finished = BTreeMap<PathBuf, Recording>;

@@ -40,7 +40,7 @@ pub struct Target {
     pub bucket: String,
     pub path_style: bool,
     pub access_key_id: String,
-    pub secret_access_key: crate::config::secret::Redacted,
+    pub secret_access_key: config::secret::Redacted,
 }
 
 /// Why a request failed.
@@ -502,7 +502,7 @@ fn body(mut resp: Response) -> Result<String, S3Error> {
 }
 
 fn unreachable(e: ureq::Error) -> S3Error {
-    S3Error::Unreachable(crate::alert::notify::channel::http_error(e))
+    S3Error::Unreachable(alert::notify::channel::http_error(e))
 }
 
 fn between(text: &str, open: &str, close: &str) -> Option<String> {

@@ -16,11 +16,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::offsite::client::{Body, Client, Head, Part, S3Error};
-use crate::offsite::digest::md5_of;
-use crate::offsite::turns::{Cut, Paced, Turns};
-use crate::rules::fit::fnv1a;
-use crate::rules::offsite::{
+use crate::client::{Body, Client, Head, Part, S3Error};
+use crate::digest::md5_of;
+use crate::turns::{Cut, Paced, Turns};
+use rules::fit::fnv1a;
+use rules::offsite::{
     after_failed_resume, beside, grown_key, multipart_etag, same_part, single_etag, stored, versions, AfterResume,
     PartsAnswer, Stored, MAX_GROWN,
 };
@@ -423,5 +423,5 @@ fn write_state(file: &Path, pending: &Pending) -> io::Result<()> {
         std::fs::create_dir_all(dir)?;
     }
     let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("state.json");
-    crate::report::json_file::replace(file.parent().unwrap_or(Path::new(".")), name, pending)
+    report::json_file::replace(file.parent().unwrap_or(Path::new(".")), name, pending)
 }

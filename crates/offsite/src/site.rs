@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 
-use crate::offsite::client::{Client, S3Error};
+use crate::client::{Client, S3Error};
 
 /// The marker's name under the prefix.
 pub const MARKER: &str = ".cctv-mirror-site.json";

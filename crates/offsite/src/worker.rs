@@ -9,13 +9,13 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::offsite::backlog::{Backlog, Item};
-use crate::offsite::client::{Client, S3Error};
-use crate::offsite::gate::Gate;
-use crate::offsite::state::State;
-use crate::offsite::upload::{upload, Recording, Sent, UploadError};
-use crate::rules::names;
-use crate::store::manifest;
+use crate::backlog::{Backlog, Item};
+use crate::client::{Client, S3Error};
+use crate::gate::Gate;
+use crate::state::State;
+use crate::upload::{upload, Recording, Sent, UploadError};
+use rules::names;
+use store::manifest;
 
 const FIRST_PAUSE: Duration = Duration::from_secs(5);
 const LONGEST_PAUSE: Duration = Duration::from_secs(60);

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::offsite::turns::Turns;
+use crate::turns::Turns;
 
 /// How often a waiting upload looks again.
 const LOOK: Duration = Duration::from_millis(200);

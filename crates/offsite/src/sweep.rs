@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 
 use chrono::Local;
 
-use crate::offsite::backlog::Item;
-use crate::offsite::site::Site;
-use crate::offsite::worker::Shared;
-use crate::rules::listing::Recording;
-use crate::rules::offsite::{expiry, key_of, superseded, uploads, Object, Why};
-use crate::rules::window::Window;
-use crate::store::manifest;
+use crate::backlog::Item;
+use crate::site::Site;
+use crate::worker::Shared;
+use rules::listing::Recording;
+use rules::offsite::{expiry, key_of, superseded, uploads, Object, Why};
+use rules::window::Window;
+use store::manifest;
 
 /// What a sweep needs besides the shared parts.
 pub struct Rules {
@@ -92,7 +92,7 @@ fn tidy(shared: &Shared, local: &BTreeMap<PathBuf, Recording>, remote: &[Object]
 }
 
 /// Offers the backlog each wanted upload not already waiting, with its manifest hash.
-fn offer(shared: &Shared, local: &BTreeMap<PathBuf, Recording>, wanted: &[crate::rules::offsite::Upload]) {
+fn offer(shared: &Shared, local: &BTreeMap<PathBuf, Recording>, wanted: &[rules::offsite::Upload]) {
     let fresh: Vec<_> = wanted.iter().filter(|u| !shared.backlog.holds(&u.rel)).collect();
     if fresh.is_empty() {
         return;

@@ -10,8 +10,8 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Local};
 
-use crate::offsite::backlog::Snapshot;
-pub use crate::report::status::OffsiteStatus;
+use crate::backlog::Snapshot;
+pub use report::status::OffsiteStatus;
 
 #[derive(Debug, Default)]
 struct Facts {

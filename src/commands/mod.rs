@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use crate::cli::{Command, Opts};
 use crate::config::Config;
-use crate::engine::app::{self, Mode};
+use crate::engine::app;
+use crate::engine::mode::Mode;
 use crate::{engine::shutdown, exit, store::volume};
 
 pub mod check;

@@ -41,16 +41,12 @@ pub fn run(cfg: &Config, as_json: bool) -> ExitCode {
 /// What health needs of the status.
 fn seen(s: &Status) -> Seen {
     Seen {
-        mode: s.mode.clone(),
-        state: s.state.clone(),
+        mode: s.mode,
+        state: s.state,
         updated_at: s.updated_at,
         last_pass_at: s.last_pass.as_ref().and_then(|p| p.finished_at),
         last_copy_at: s.daemon.as_ref().and_then(|d| d.last_copy.as_ref()).map(|c| c.at),
-        alerts: s
-            .alerts
-            .iter()
-            .map(|a| (a.kind.to_string(), a.since, a.message.clone()))
-            .collect(),
+        alerts: s.alerts.clone(),
     }
 }
 

@@ -17,6 +17,7 @@ use crate::alert::notify::worker::Notifier;
 use crate::config::Config;
 use crate::engine::board::Board;
 use crate::engine::heap;
+use crate::engine::mode::Mode;
 use crate::engine::offsite;
 use crate::engine::pass;
 use crate::engine::pulse::{alive_while, beat_timer, next_beat, Pulse};
@@ -28,18 +29,10 @@ use crate::report::activity::{Activity, Totals};
 use crate::report::prune;
 use crate::report::runlog::{self, RunLog};
 use crate::rules::alert::Event;
+use crate::rules::run::RunState;
 use crate::store::copy::Mirror;
 use crate::supervisor::Supervisor;
 use crate::{exit, store::volume, watch};
-
-/// How the process runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// One pass, then exit (for a scheduler).
-    Once,
-    /// Passes on a tick until stopped; with `watch`, the real-time watcher too.
-    Daemon { watch: bool },
-}
 
 /// Problems that stop the program before it can do its job.
 #[derive(Debug, thiserror::Error)]
@@ -243,7 +236,7 @@ impl<'a> Told<'a> {
             .await;
         let (events, any_active) = self
             .board
-            .after_pass(result, if daemon { "running" } else { "finished" })
+            .after_pass(result, if daemon { RunState::Running } else { RunState::Finished })
             .await;
         let totals = self.activity.snapshot(0).since_start;
         let moved = summary::moved(&totals, last_totals);
@@ -320,7 +313,7 @@ async fn wind_down(
     };
     let _ = tokio::task::spawn_blocking(move || notifier.finish(wait)).await;
     if daemon {
-        board.write_with(|s| s.state = "stopped".into()).await;
+        board.write_with(|s| s.state = RunState::Stopped).await;
         tracing::info!("stopped");
         supervisor.stopped();
     } else {

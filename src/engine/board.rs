@@ -11,13 +11,14 @@ use chrono::Local;
 use crate::alert;
 use crate::alert::notify::summary;
 use crate::config::Config;
-use crate::engine::app::Mode;
+use crate::engine::mode::Mode;
 use crate::engine::pass::PassResult;
 use crate::engine::shutdown::Shutdown;
 use crate::report::activity::{Activity, Totals};
 use crate::report::status::ChannelState;
 use crate::report::status::{self, OffsiteStatus, Status};
 use crate::rules::alert::{lifecycle, Alert, Event};
+use crate::rules::run::RunState;
 
 /// After a copy, the status writer waits this long for more before writing, so a burst
 /// of copies costs one write a second, not one per file.
@@ -53,8 +54,8 @@ impl Board {
         let alerts: Vec<Alert> = alert::state::load(&cfg.log_dir);
         let status = Status {
             updated_at: Local::now(),
-            mode: if mode == Mode::Once { "once" } else { "daemon" }.into(),
-            state: "starting".into(),
+            mode: mode.run_mode(),
+            state: RunState::Starting,
             version: env!("CCTV_MIRROR_VERSION").into(),
             pid: std::process::id(),
             backup_available: false,
@@ -87,7 +88,7 @@ impl Board {
 
     /// Records the pass, steps the alert life cycle and keeps its state; returns the
     /// events to announce, and whether any alert is active.
-    pub async fn after_pass(&self, result: PassResult, state: &'static str) -> (Vec<Event>, bool) {
+    pub async fn after_pass(&self, result: PassResult, state: RunState) -> (Vec<Event>, bool) {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let (log_dir, remind) = (self.log_dir.clone(), self.remind);
         self.write_with(move |s| {
@@ -100,7 +101,7 @@ impl Board {
             }
             let _ = tx.send((events, !active.is_empty()));
             s.alerts = active;
-            s.state = state.into();
+            s.state = state;
             s.backup_available = result.backup_available;
             s.disk = result.disk;
             s.last_pass = Some(result.summary);

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod board;
 pub mod heap;
+pub mod mode;
 pub mod offsite;
 pub mod pass;
 pub mod pulse;

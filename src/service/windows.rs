@@ -26,7 +26,7 @@ use windows_service::{define_windows_service, service_dispatcher};
 use super::eventlog::{self, EventLog, Level};
 use super::{Account, Outcome};
 use crate::config::Config;
-use crate::engine::app::Mode;
+use crate::engine::mode::Mode;
 use crate::rules::alert::{Change, Event};
 use crate::supervisor::Supervisor;
 

@@ -477,8 +477,8 @@ mod tests {
                         prop_assert!(key.check(v.as_f64().unwrap()).is_none(), "{} = {v} taken", key.name);
                         let now = chrono::Local::now();
                         let seen = rules::health::Seen {
-                            mode: "daemon".into(),
-                            state: "running".into(),
+                            mode: rules::run::RunMode::Daemon,
+                            state: rules::run::RunState::Running,
                             updated_at: now,
                             last_pass_at: Some(now),
                             last_copy_at: None,

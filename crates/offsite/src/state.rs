@@ -12,6 +12,7 @@ use chrono::{DateTime, Local};
 
 use crate::backlog::Snapshot;
 pub use report::status::OffsiteStatus;
+use rules::run::OffsiteState;
 
 #[derive(Debug, Default)]
 struct Facts {
@@ -104,12 +105,11 @@ impl State {
     pub fn status(&self, pending: &Snapshot, now: SystemTime) -> OffsiteStatus {
         self.with(|f| OffsiteStatus {
             state: match (&f.unavailable, f.listed, pending.files) {
-                (Some(_), _, _) => "unavailable",
-                (None, false, 0) => "starting",
-                (None, _, 0) => "ok",
-                _ => "uploading",
-            }
-            .into(),
+                (Some(_), _, _) => OffsiteState::Unavailable,
+                (None, false, 0) => OffsiteState::Starting,
+                (None, _, 0) => OffsiteState::Ok,
+                _ => OffsiteState::Uploading,
+            },
             reason: f.unavailable.clone(),
             pending_files: pending.files,
             pending_bytes: pending.bytes,

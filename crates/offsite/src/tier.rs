@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
+
+use rules::run::OffsiteState;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -121,7 +123,7 @@ impl Tier {
         match &self.shared {
             Ok(s) => s.state.status(&s.backlog.snapshot(), SystemTime::now()),
             Err(why) => OffsiteStatus {
-                state: "unavailable".into(),
+                state: OffsiteState::Unavailable,
                 reason: Some(why.clone()),
                 ..OffsiteStatus::default()
             },

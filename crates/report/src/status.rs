@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::activity::Live;
 use rules::alert::Alert;
+use rules::run::{OffsiteState, RunMode, RunState};
 use store::volume::Disk;
 
 pub const FILE_NAME: &str = "status.json";
@@ -19,10 +20,8 @@ pub const FILE_NAME: &str = "status.json";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Status {
     pub updated_at: DateTime<Local>,
-    /// "once" or "daemon".
-    pub mode: String,
-    /// "running" between passes of a daemon, "stopped" after it exits, "finished" after `--once`.
-    pub state: String,
+    pub mode: RunMode,
+    pub state: RunState,
     pub version: String,
     pub pid: u32,
     pub backup_available: bool,
@@ -87,9 +86,7 @@ pub fn write(log_dir: &Path, status: &Status) -> io::Result<()> {
 /// The `offsite` object of `status.json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OffsiteStatus {
-    /// "starting" before the bucket was first read, "ok" when nothing waits,
-    /// "uploading" while recordings wait, "unavailable" while the bucket cannot be used.
-    pub state: String,
+    pub state: OffsiteState,
     /// Why it is unavailable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,

@@ -7,18 +7,19 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local, TimeDelta};
 
+use crate::alert::Alert;
+use crate::run::{RunMode, RunState};
+
 /// What `status.json` says, as far as health goes.
 #[derive(Debug, Clone)]
 pub struct Seen {
-    /// `once` or `daemon`.
-    pub mode: String,
-    /// `running`, `stopped` or `finished`.
-    pub state: String,
+    pub mode: RunMode,
+    pub state: RunState,
     pub updated_at: DateTime<Local>,
     pub last_pass_at: Option<DateTime<Local>>,
     pub last_copy_at: Option<DateTime<Local>>,
-    /// Each active alert: kind, since, message.
-    pub alerts: Vec<(String, DateTime<Local>, String)>,
+    /// The active alerts.
+    pub alerts: Vec<Alert>,
 }
 
 /// What is wrong, one sentence each; empty when healthy.
@@ -32,13 +33,13 @@ pub fn problems(status: Option<&Seen>, now: DateTime<Local>, interval: Duration)
         .unwrap_or(TimeDelta::MAX);
     let age = |t: DateTime<Local>| now.signed_duration_since(t);
     let mut out = Vec::new();
-    if s.mode == "daemon" && s.state != "running" {
+    if s.mode == RunMode::Daemon && s.state != RunState::Running {
         out.push(format!(
             "the daemon is not running (it {} at {})",
             s.state,
             s.updated_at.format("%Y-%m-%d %H:%M:%S")
         ));
-    } else if s.mode == "daemon" && age(s.updated_at) > limit {
+    } else if s.mode == RunMode::Daemon && age(s.updated_at) > limit {
         out.push(format!(
             "the daemon has said nothing since {} ({} ago): it is probably not running",
             s.updated_at.format("%Y-%m-%d %H:%M:%S"),
@@ -54,10 +55,12 @@ pub fn problems(status: Option<&Seen>, now: DateTime<Local>, interval: Duration)
         None if !busy => out.push("no pass has finished yet".into()),
         _ => {}
     }
-    for (kind, since, message) in &s.alerts {
+    for a in &s.alerts {
         out.push(format!(
-            "alert {kind} since {}: {message}",
-            since.format("%Y-%m-%d %H:%M")
+            "alert {} since {}: {}",
+            a.kind,
+            a.since.format("%Y-%m-%d %H:%M"),
+            a.message
         ));
     }
     out
@@ -79,10 +82,10 @@ pub fn ago(d: TimeDelta) -> String {
 mod tests {
     use super::*;
 
-    fn status(mode: &str, state: &str, updated: DateTime<Local>) -> Seen {
+    fn status(mode: RunMode, state: RunState, updated: DateTime<Local>) -> Seen {
         Seen {
-            mode: mode.into(),
-            state: state.into(),
+            mode,
+            state,
             updated_at: updated,
             last_pass_at: Some(updated),
             last_copy_at: None,
@@ -94,18 +97,18 @@ mod tests {
     fn a_fresh_running_daemon_without_alerts_is_healthy() {
         let now = Local::now();
         let interval = Duration::from_secs(600);
-        let s = status("daemon", "running", now - TimeDelta::seconds(700));
+        let s = status(RunMode::Daemon, RunState::Running, now - TimeDelta::seconds(700));
         assert!(problems(Some(&s), now, interval).is_empty());
-        let stale = status("daemon", "running", now - TimeDelta::seconds(1300));
+        let stale = status(RunMode::Daemon, RunState::Running, now - TimeDelta::seconds(1300));
         assert_eq!(
             problems(Some(&stale), now, interval).len(),
             2,
             "silent, and its pass is old"
         );
-        let stopped = status("daemon", "stopped", now);
+        let stopped = status(RunMode::Daemon, RunState::Stopped, now);
         assert!(problems(Some(&stopped), now, interval)[0].contains("not running"));
         assert_eq!(problems(None, now, interval).len(), 1);
-        let once = status("once", "finished", now - TimeDelta::seconds(60));
+        let once = status(RunMode::Once, RunState::Finished, now - TimeDelta::seconds(60));
         assert!(problems(Some(&once), now, interval).is_empty());
     }
 

@@ -21,6 +21,7 @@ pub mod offsite;
 pub mod paths;
 pub mod plan;
 pub mod retention;
+pub mod run;
 pub mod scrub;
 pub mod slice;
 pub mod span;

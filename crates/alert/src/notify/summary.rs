@@ -160,7 +160,7 @@ mod tests {
     #[test]
     fn the_offsite_sentence_says_what_waits_and_why() {
         let o = OffsiteStatus {
-            state: "unavailable".into(),
+            state: rules::run::OffsiteState::Unavailable,
             reason: Some("access denied".into()),
             pending_files: 12,
             lag_secs: 7 * 3600 + 5,

@@ -46,9 +46,8 @@ pub fn run(args: &InitConfigArgs) -> ExitCode {
     let logs = given(&args.log_dir).unwrap_or_else(|| folder.join("logs"));
     let retention = crate::config::keys::key("retention_days").number() as u32;
     let text = render(&source, &backup, &logs, args.retention_days.unwrap_or(retention));
-    if let Err((key, problem)) = Config::parse(&text, &folder) {
-        let key = key.map_or(String::new(), |k| format!("{k}: "));
-        eprintln!("error: no configuration written: {key}{problem}");
+    if let Err(invalid) = Config::parse(&text, &folder) {
+        eprintln!("error: no configuration written: {invalid}");
         return ExitCode::from(exit::BAD_CONFIG);
     }
     match write_new(&file, &text) {

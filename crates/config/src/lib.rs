@@ -138,15 +138,44 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigError {
     pub file: PathBuf,
-    pub key: Option<String>,
-    pub problem: String,
+    pub invalid: Invalid,
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file.display(), self.invalid)
+    }
+}
+
+/// What is wrong in the text of a configuration: the key at fault (none: the whole
+/// text) and why, never repeating a secret written there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub key: Option<String>,
+    pub problem: String,
+}
+
+impl Invalid {
+    pub fn at(key: impl Into<String>, problem: impl Into<String>) -> Invalid {
+        Invalid {
+            key: Some(key.into()),
+            problem: problem.into(),
+        }
+    }
+
+    pub fn whole(problem: impl Into<String>) -> Invalid {
+        Invalid {
+            key: None,
+            problem: problem.into(),
+        }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.key {
-            Some(key) => write!(f, "{}: {}: {}", self.file.display(), key, self.problem),
-            None => write!(f, "{}: {}", self.file.display(), self.problem),
+            Some(key) => write!(f, "{key}: {}", self.problem),
+            None => f.write_str(&self.problem),
         }
     }
 }
@@ -163,30 +192,28 @@ impl Config {
     /// from `C:\Windows\System32` finds the same folders as a console in the project.
     pub fn load(file: &Path) -> Result<Config, ConfigError> {
         let file = absolute(file);
-        let err = |key: Option<&str>, problem: String| ConfigError {
+        let err = |invalid: Invalid| ConfigError {
             file: file.clone(),
-            key: key.map(str::to_string),
-            problem,
+            invalid,
         };
         let text = std::fs::read_to_string(&file)
-            .map_err(|e| err(None, format!("cannot read the configuration file: {e}")))?;
+            .map_err(|e| err(Invalid::whole(format!("cannot read the configuration file: {e}"))))?;
         let base = file.parent().unwrap_or(Path::new("/")).to_path_buf();
         // Windows Notepad (before 2019) saves UTF-8 with a byte-order mark.
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let config = Config::parse(text, &base).map_err(|(key, problem)| err(key.as_deref(), problem))?;
+        let config = Config::parse(text, &base).map_err(err)?;
         Ok(Config { file, ..config })
     }
 
     /// Validates configuration text; `base` is the folder relative paths resolve against.
-    /// The error is (key, problem).
-    pub fn parse(text: &str, base: &Path) -> Result<Config, (Option<String>, String)> {
+    pub fn parse(text: &str, base: &Path) -> Result<Config, Invalid> {
         let de = &mut serde_json::Deserializer::from_str(text);
         let raw: RawConfig = serde_path_to_error::deserialize(de).map_err(describe_serde_error)?;
         validate(raw, base)
     }
 }
 
-fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, String)> {
+fn validate(raw: RawConfig, base: &Path) -> Result<Config, Invalid> {
     for (name, v) in [
         ("retention_days", raw.retention_days as f64),
         ("copy_workers", raw.copy_workers as f64),
@@ -239,12 +266,12 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, (Option<String>, Stri
     })
 }
 
-fn bad<T>(key: &str, problem: String) -> Result<T, (Option<String>, String)> {
-    Err((Some(key.to_string()), problem))
+fn bad<T>(key: &str, problem: String) -> Result<T, Invalid> {
+    Err(Invalid::at(key, problem))
 }
 
 /// `extensions`, lower-case, without the dot, each once; the reserved ones refused.
-fn extensions(raw: &[String]) -> Result<Vec<String>, (Option<String>, String)> {
+fn extensions(raw: &[String]) -> Result<Vec<String>, Invalid> {
     let mut extensions = Vec::new();
     for ext in raw {
         let e = ext.trim().trim_start_matches('.').to_lowercase();
@@ -271,7 +298,7 @@ fn extensions(raw: &[String]) -> Result<Vec<String>, (Option<String>, String)> {
 }
 
 /// `in_progress_suffixes`, or its default for `extensions`.
-fn suffixes(raw: Option<Vec<String>>, extensions: &[String]) -> Result<Vec<String>, (Option<String>, String)> {
+fn suffixes(raw: Option<Vec<String>>, extensions: &[String]) -> Result<Vec<String>, Invalid> {
     Ok(match raw {
         None => extensions
             .iter()
@@ -307,7 +334,7 @@ fn suffixes(raw: Option<Vec<String>>, extensions: &[String]) -> Result<Vec<Strin
 }
 
 /// The three folders, absolute, none inside another where that would do harm.
-fn folders(raw: &RawConfig, base: &Path) -> Result<(PathBuf, PathBuf, PathBuf), (Option<String>, String)> {
+fn folders(raw: &RawConfig, base: &Path) -> Result<(PathBuf, PathBuf, PathBuf), Invalid> {
     let mut dirs = Vec::new();
     for (key, p) in [
         ("source_dir", &raw.source_dir),
@@ -431,7 +458,7 @@ fn resolve(base: &Path, p: &Path) -> PathBuf {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<Config, (Option<String>, String)> {
+    fn parse(text: &str) -> Result<Config, Invalid> {
         Config::parse(text, Path::new("/base"))
     }
 
@@ -486,7 +513,7 @@ mod tests {
                         };
                         let _ = rules::health::problems(Some(&seen), now, c.reconcile_interval);
                     }
-                    Err((named, _)) => prop_assert_eq!(named.as_deref(), Some(key.name)),
+                    Err(named) => prop_assert_eq!(named.key.as_deref(), Some(key.name)),
                 }
             }
         }
@@ -594,7 +621,7 @@ mod tests {
             ),
         ];
         for (text, key) in cases {
-            let (got, problem) = parse(text).unwrap_err();
+            let Invalid { key: got, problem } = parse(text).unwrap_err();
             assert_eq!(got.as_deref(), Some(key), "{text} -> {problem}");
         }
     }
@@ -611,7 +638,7 @@ mod tests {
 
     #[test]
     fn syntax_error_gives_line_and_column() {
-        let (key, problem) = parse("{\n  \"source_dir\": \"s\",,\n}").unwrap_err();
+        let Invalid { key, problem } = parse("{\n  \"source_dir\": \"s\",,\n}").unwrap_err();
         assert_eq!(key, None);
         assert!(problem.contains("line 2"), "{problem}");
         assert!(problem.contains("column"), "{problem}");

@@ -11,6 +11,7 @@ use chrono::NaiveTime;
 use serde::Deserialize;
 
 use crate::secret::{Keys, Secret};
+use crate::Invalid;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,10 +124,10 @@ impl Notify {
     }
 }
 
-type Bad = (Option<String>, String);
+type Bad = Invalid;
 
 fn bad(key: &str, problem: impl Into<String>) -> Bad {
-    (Some(format!("notify.{key}")), problem.into())
+    Invalid::at(format!("notify.{key}"), problem)
 }
 
 /// Validates the section; errors name the key (`notify.webhooks[0].url`).
@@ -229,8 +230,7 @@ fn email(e: RawEmail, base: &std::path::Path) -> Result<Email, Bad> {
         Security::Tls => 465,
         Security::None => 25,
     });
-    let password = Secret::from_keys(PASSWORD_KEYS, e.password_env, e.password_file, base)
-        .map_err(|(key, why)| (Some(key.to_string()), why))?;
+    let password = Secret::from_keys(PASSWORD_KEYS, e.password_env, e.password_file, base)?;
     if password.is_some() && e.username.is_none() {
         return Err(bad("email.username", "is required when a password is given"));
     }
@@ -349,7 +349,7 @@ mod tests {
             ),
         ];
         for (json, key) in cases {
-            let (got, problem) = parse(json).unwrap_err();
+            let Invalid { key: got, problem } = parse(json).unwrap_err();
             assert_eq!(got.as_deref(), Some(key), "{json} -> {problem}");
         }
     }

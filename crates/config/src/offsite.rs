@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::secret::{Keys, Secret};
+use crate::Invalid;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,10 +69,10 @@ pub struct Offsite {
     pub max_lag: Duration,
 }
 
-type Bad = (Option<String>, String);
+type Bad = Invalid;
 
 fn bad(key: &str, problem: impl Into<String>) -> Bad {
-    (Some(format!("offsite.{key}")), problem.into())
+    Invalid::at(format!("offsite.{key}"), problem)
 }
 
 /// The keys the secret key is given by.
@@ -93,8 +94,7 @@ pub fn validate(
     };
     let endpoint = endpoint(&raw.endpoint)?;
     bucket_name(&raw.bucket)?;
-    let secret = Secret::from_keys(SECRET_KEYS, raw.secret_access_key_env, raw.secret_access_key_file, base)
-        .map_err(|(key, why)| (Some(key.to_string()), why))?
+    let secret = Secret::from_keys(SECRET_KEYS, raw.secret_access_key_env, raw.secret_access_key_file, base)?
         .ok_or_else(|| {
             bad(
                 "secret_access_key_env",
@@ -236,7 +236,7 @@ mod tests {
     use std::path::Path;
 
     fn parse(json: &str) -> Result<Option<Offsite>, Bad> {
-        let raw: RawOffsite = serde_json::from_str(json).map_err(|e| (None, e.to_string()))?;
+        let raw: RawOffsite = serde_json::from_str(json).map_err(|e| Invalid::whole(e.to_string()))?;
         validate(Some(raw), Path::new("/etc/cctv"), 31, "Loja Centro")
     }
 
@@ -287,7 +287,7 @@ mod tests {
 
     #[test]
     fn each_bad_key_is_named() {
-        let key = |extra: &str| parse(&format!("{{{BASE}, {extra}}}")).unwrap_err().0;
+        let key = |extra: &str| parse(&format!("{{{BASE}, {extra}}}")).unwrap_err().key;
         assert_eq!(key(r#""upload_workers": 0"#).as_deref(), Some("offsite.upload_workers"));
         assert_eq!(key(r#""part_size_mib": 4"#).as_deref(), Some("offsite.part_size_mib"));
         assert_eq!(key(r#""prefix": "/abs/""#).as_deref(), Some("offsite.prefix"));
@@ -299,11 +299,11 @@ mod tests {
         let bad_bucket = parse(
             r#"{"endpoint": "https://h", "bucket": "Bad_Name", "access_key_id": "A", "secret_access_key_env": "S"}"#,
         );
-        assert_eq!(bad_bucket.unwrap_err().0.as_deref(), Some("offsite.bucket"));
+        assert_eq!(bad_bucket.unwrap_err().key.as_deref(), Some("offsite.bucket"));
         let bad_url = parse(
             r#"{"endpoint": "s3.example.com", "bucket": "cctv", "access_key_id": "A", "secret_access_key_env": "S"}"#,
         );
-        assert_eq!(bad_url.unwrap_err().0.as_deref(), Some("offsite.endpoint"));
+        assert_eq!(bad_url.unwrap_err().key.as_deref(), Some("offsite.endpoint"));
         let inline = serde_json::from_str::<RawOffsite>(&format!(r#"{{{BASE}, "secret_access_key": "x"}}"#));
         assert!(inline.is_err(), "a secret in the file is an unknown key");
     }

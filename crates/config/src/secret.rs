@@ -10,6 +10,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::Invalid;
+
 /// Where a secret is read from, at use.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Secret {
@@ -37,12 +39,15 @@ impl Secret {
         env: Option<String>,
         file: Option<PathBuf>,
         base: &Path,
-    ) -> Result<Option<Secret>, (&'static str, String)> {
+    ) -> Result<Option<Secret>, Invalid> {
         match (env, file) {
-            (Some(_), Some(_)) => Err((keys.env, format!("give {} or {}, not both", keys.env, keys.file))),
+            (Some(_), Some(_)) => Err(Invalid::at(
+                keys.env,
+                format!("give {} or {}, not both", keys.env, keys.file),
+            )),
             (None, None) => Ok(None),
             (Some(name), None) if is_variable_name(&name) => Ok(Some(Secret::Env(name))),
-            (Some(_), None) => Err((
+            (Some(_), None) => Err(Invalid::at(
                 keys.env,
                 format!(
                     "must name an environment variable (letters, digits and _, at most {MAX_NAME}); \
@@ -51,7 +56,7 @@ impl Secret {
                 ),
             )),
             (None, Some(f)) if f.as_os_str().is_empty() || f.to_string_lossy().chars().any(char::is_control) => {
-                Err((keys.file, "must be the path of a file holding the secret".into()))
+                Err(Invalid::at(keys.file, "must be the path of a file holding the secret"))
             }
             (None, Some(f)) => Ok(Some(Secret::File(if f.is_absolute() { f } else { base.join(f) }))),
         }
@@ -116,7 +121,7 @@ mod tests {
         file: "offsite.secret_access_key_file",
     };
 
-    fn from(env: Option<&str>, file: Option<&str>) -> Result<Option<Secret>, (&'static str, String)> {
+    fn from(env: Option<&str>, file: Option<&str>) -> Result<Option<Secret>, Invalid> {
         Secret::from_keys(KEYS, env.map(Into::into), file.map(Into::into), Path::new("/etc/cctv"))
     }
 
@@ -129,9 +134,9 @@ mod tests {
         assert_eq!(from(Some("_x1"), None), Ok(Some(Secret::Env("_x1".into()))));
         let pasted = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
         for bad in [pasted, "", " ", "1ABC", "A-B", "A B", "ÄB", &"A".repeat(MAX_NAME + 1)] {
-            let (key, why) = from(Some(bad), None).unwrap_err();
-            assert_eq!(key, KEYS.env);
-            assert!(bad.trim().is_empty() || !why.contains(bad), "{why}");
+            let Invalid { key, problem } = from(Some(bad), None).unwrap_err();
+            assert_eq!(key.as_deref(), Some(KEYS.env));
+            assert!(bad.trim().is_empty() || !problem.contains(bad), "{problem}");
         }
         assert!(from(Some("A"), Some("f")).is_err());
         assert_eq!(from(None, None), Ok(None));
@@ -143,8 +148,8 @@ mod tests {
             from(None, Some("s3.secret")),
             Ok(Some(Secret::File("/etc/cctv/s3.secret".into())))
         );
-        assert_eq!(from(None, Some("")).unwrap_err().0, KEYS.file);
-        assert_eq!(from(None, Some("a\nb")).unwrap_err().0, KEYS.file);
+        assert_eq!(from(None, Some("")).unwrap_err().key.as_deref(), Some(KEYS.file));
+        assert_eq!(from(None, Some("a\nb")).unwrap_err().key.as_deref(), Some(KEYS.file));
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! the key to blame (`notify.email.smtp_hots`), and the line and column of bad JSON.
 
 use crate::keys;
+use crate::Invalid;
 
-/// Turns serde's message into (key, problem) in the operator's words.
-pub(super) fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> (Option<String>, String) {
+/// Turns serde's message into the key at fault and the problem, in the operator's words.
+pub(super) fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> Invalid {
     let path = e.path().to_string();
     let inner = e.into_inner();
     let (line, column) = (inner.line(), inner.column());
@@ -13,8 +14,10 @@ pub(super) fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Err
     let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
     use serde_json::error::Category;
     match inner.classify() {
-        Category::Syntax | Category::Eof => (None, format!("not valid JSON at line {line}, column {column}: {msg}")),
-        Category::Io => (None, format!("cannot read the configuration file: {msg}")),
+        Category::Syntax | Category::Eof => {
+            Invalid::whole(format!("not valid JSON at line {line}, column {column}: {msg}"))
+        }
+        Category::Io => Invalid::whole(format!("cannot read the configuration file: {msg}")),
         Category::Data => {
             if let Some(field) = msg
                 .strip_prefix("unknown field `")
@@ -27,16 +30,16 @@ pub(super) fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Err
                     .filter(|s| !s.is_empty() && *s != "?")
                 {
                     let known = msg.split(", expected ").nth(1).unwrap_or("");
-                    return (
-                        Some(format!("{section}.{field}")),
+                    return Invalid::at(
+                        format!("{section}.{field}"),
                         format!(
                             "unknown key (line {line}); the known keys there are {}",
                             known.trim_start_matches("one of ").replace('`', "")
                         ),
                     );
                 }
-                return (
-                    Some(field.to_string()),
+                return Invalid::at(
+                    field,
                     format!("unknown key (line {line}); the known keys are {}", keys::names()),
                 );
             }
@@ -44,10 +47,13 @@ pub(super) fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Err
                 .strip_prefix("missing field `")
                 .and_then(|rest| rest.split('`').next())
             {
-                return (Some(field.to_string()), "is required but missing".to_string());
+                return Invalid::at(field, "is required but missing");
             }
             let key = if path == "." { None } else { Some(path) };
-            (key, format!("{msg} (line {line}, column {column})"))
+            Invalid {
+                key,
+                problem: format!("{msg} (line {line}, column {column})"),
+            }
         }
     }
 }

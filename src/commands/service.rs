@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::cli::ServiceAction;
 use crate::exit;
-use crate::service::Account;
+use crate::service::{Account, Failed};
 
 pub fn dispatch(action: ServiceAction) -> ExitCode {
     let outcome = match action {
@@ -18,7 +18,7 @@ pub fn dispatch(action: ServiceAction) -> ExitCode {
             password_env,
         } => account_of(account, password_env).and_then(|account| {
             super::load(&config)
-                .ok_or((exit::BAD_CONFIG, String::new()))
+                .ok_or(Failed::bad_usage(String::new()))
                 .and_then(|cfg| ready(&cfg).map(|()| cfg))
                 .and_then(|cfg| os::install(&cfg, &name.name, &account))
         }),
@@ -33,7 +33,7 @@ pub fn dispatch(action: ServiceAction) -> ExitCode {
             println!("{done}");
             ExitCode::from(exit::OK)
         }
-        Err((code, why)) => {
+        Err(Failed { code, why }) => {
             // An empty reason was already said (a config error's own line).
             if !why.is_empty() {
                 eprintln!("error: {why}");
@@ -44,31 +44,26 @@ pub fn dispatch(action: ServiceAction) -> ExitCode {
 }
 
 /// The account to run as; its password from the named environment variable.
-fn account_of(name: Option<String>, password_env: Option<String>) -> Result<Account, (u8, String)> {
+fn account_of(name: Option<String>, password_env: Option<String>) -> Result<Account, Failed> {
     let password = match password_env {
         None => None,
-        Some(var) => Some(std::env::var(&var).map_err(|_| {
-            (
-                exit::BAD_CONFIG,
-                format!("--password-env: the environment variable {var} is not set"),
-            )
-        })?),
+        Some(var) => Some(
+            std::env::var(&var)
+                .map_err(|_| Failed::bad_usage(format!("--password-env: the environment variable {var} is not set")))?,
+        ),
     };
     Ok(Account { name, password })
 }
 
 /// Refuses to install what `check` would not pass, naming the first problem.
-fn ready(cfg: &crate::config::Config) -> Result<(), (u8, String)> {
+fn ready(cfg: &crate::config::Config) -> Result<(), Failed> {
     let problems = crate::commands::check::problems(cfg, false);
     match problems.first() {
         None => Ok(()),
-        Some(first) => Err((
-            exit::BAD_CONFIG,
-            format!(
-                "not ready to run as a service: {first} (`cctv-mirror check --config {}` shows everything)",
-                cfg.file.display()
-            ),
-        )),
+        Some(first) => Err(Failed::bad_usage(format!(
+            "not ready to run as a service: {first} (`cctv-mirror check --config {}` shows everything)",
+            cfg.file.display()
+        ))),
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::unit::{render, UnitFacts};
-use super::{Account, Outcome};
+use super::{Account, Failed, Outcome};
 use crate::config::Config;
 
 fn unit_path(name: &str) -> PathBuf {
@@ -35,12 +35,12 @@ fn systemctl(args: &[&str]) -> Result<String, String> {
 
 pub fn install(cfg: &Config, name: &str, account: &Account) -> Outcome {
     if account.password.is_some() {
-        return Err((
-            2,
-            "--password-env is for Windows; systemd runs the unit as its User= without a password".into(),
+        return Err(Failed::bad_usage(
+            "--password-env is for Windows; systemd runs the unit as its User= without a password",
         ));
     }
-    let exe = std::env::current_exe().map_err(|e| (1, format!("cannot find this program's path: {e}")))?;
+    let exe =
+        std::env::current_exe().map_err(|e| Failed::cannot_run(format!("cannot find this program's path: {e}")))?;
     let unit = render(&UnitFacts {
         exe: &exe,
         config: &cfg.file,
@@ -56,18 +56,15 @@ pub fn install(cfg: &Config, name: &str, account: &Account) -> Outcome {
         ));
     }
     if path.exists() {
-        return Err((
-            2,
-            format!(
-                "{} is already installed ({}); run `cctv-mirror service uninstall --name {name}` first",
-                name,
-                path.display()
-            ),
-        ));
+        return Err(Failed::bad_usage(format!(
+            "{} is already installed ({}); run `cctv-mirror service uninstall --name {name}` first",
+            name,
+            path.display()
+        )));
     }
-    std::fs::write(&path, unit).map_err(|e| (1, format!("cannot write {}: {e}", path.display())))?;
-    systemctl(&["daemon-reload"]).map_err(|e| (1, e))?;
-    systemctl(&["enable", "--now", name]).map_err(|e| (1, e))?;
+    std::fs::write(&path, unit).map_err(|e| Failed::cannot_run(format!("cannot write {}: {e}", path.display())))?;
+    systemctl(&["daemon-reload"]).map_err(Failed::cannot_run)?;
+    systemctl(&["enable", "--now", name]).map_err(Failed::cannot_run)?;
     Ok(format!(
         "installed and started {name} ({}); it starts at boot and restarts after a failure. Logs: journalctl -u {name}",
         path.display()
@@ -83,14 +80,14 @@ pub fn uninstall(name: &str) -> Outcome {
         ));
     }
     if !path.exists() {
-        return Err((
-            2,
-            format!("{name} is not installed ({} does not exist)", path.display()),
-        ));
+        return Err(Failed::bad_usage(format!(
+            "{name} is not installed ({} does not exist)",
+            path.display()
+        )));
     }
-    systemctl(&["disable", "--now", name]).map_err(|e| (1, e))?;
-    std::fs::remove_file(&path).map_err(|e| (1, format!("cannot remove {}: {e}", path.display())))?;
-    systemctl(&["daemon-reload"]).map_err(|e| (1, e))?;
+    systemctl(&["disable", "--now", name]).map_err(Failed::cannot_run)?;
+    std::fs::remove_file(&path).map_err(|e| Failed::cannot_run(format!("cannot remove {}: {e}", path.display())))?;
+    systemctl(&["daemon-reload"]).map_err(Failed::cannot_run)?;
     Ok(format!("stopped and removed {name}"))
 }
 
@@ -102,24 +99,25 @@ pub fn control(name: &str, verb: &str) -> Outcome {
         ));
     }
     if !unit_path(name).exists() {
-        return Err((2, format!("{name} is not installed")));
+        return Err(Failed::bad_usage(format!("{name} is not installed")));
     }
-    systemctl(&[verb, name]).map_err(|e| (1, e))?;
+    systemctl(&[verb, name]).map_err(Failed::cannot_run)?;
     Ok(format!("{name}: {verb} done"))
 }
 
 pub fn status(name: &str) -> Outcome {
     if !systemd_running() {
-        return Err((
-            3,
-            format!("systemd is not running here; {name} is not running as a service"),
-        ));
+        return Err(Failed::problems(format!(
+            "systemd is not running here; {name} is not running as a service"
+        )));
     }
     if !unit_path(name).exists() {
-        return Err((3, format!("{name} is not installed")));
+        return Err(Failed::problems(format!("{name} is not installed")));
     }
     match systemctl(&["is-active", name]) {
         Ok(state) => Ok(format!("{name}: {state}")),
-        Err(_) => Err((3, format!("{name}: not running (journalctl -u {name} says why)"))),
+        Err(_) => Err(Failed::problems(format!(
+            "{name}: not running (journalctl -u {name} says why)"
+        ))),
     }
 }

@@ -3,6 +3,7 @@
 //! protocol and `windows` the service control manager and the Event Log. `unit` writes
 //! the systemd unit, `linux` and `windows` install and drive the service.
 
+use crate::exit;
 use crate::supervisor::{Quiet, Supervisor};
 
 #[cfg(windows)]
@@ -15,9 +16,42 @@ pub mod unit;
 #[cfg(windows)]
 pub mod windows;
 
-/// What a service command did (a line for stdout), or its exit code and one line for
-/// stderr.
-pub type Outcome = Result<String, (u8, String)>;
+/// What a service command did (a line for stdout), or why it failed.
+pub type Outcome = Result<String, Failed>;
+
+/// Why a service command failed: its documented exit code and one line for stderr
+/// (empty when already said, as a configuration's error is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failed {
+    pub code: u8,
+    pub why: String,
+}
+
+impl Failed {
+    /// The OS or the service manager refused (`exit::CANNOT_RUN`).
+    pub fn cannot_run(why: impl Into<String>) -> Failed {
+        Failed {
+            code: exit::CANNOT_RUN,
+            why: why.into(),
+        }
+    }
+
+    /// The command or the configuration is wrong, or nothing is installed (`exit::BAD_CONFIG`).
+    pub fn bad_usage(why: impl Into<String>) -> Failed {
+        Failed {
+            code: exit::BAD_CONFIG,
+            why: why.into(),
+        }
+    }
+
+    /// The service is not running (`exit::PROBLEMS`).
+    pub fn problems(why: impl Into<String>) -> Failed {
+        Failed {
+            code: exit::PROBLEMS,
+            why: why.into(),
+        }
+    }
+}
 
 /// Who the service runs as, when not the default (LocalSystem, root).
 #[derive(Debug, Clone, Default)]

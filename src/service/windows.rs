@@ -24,7 +24,7 @@ use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
 use windows_service::{define_windows_service, service_dispatcher};
 
 use super::eventlog::{self, EventLog, Level};
-use super::{Account, Outcome};
+use super::{Account, Failed, Outcome};
 use crate::config::Config;
 use crate::engine::mode::Mode;
 use crate::rules::alert::{Change, Event};
@@ -50,17 +50,17 @@ fn os_code(e: &windows_service::Error) -> Option<i32> {
     }
 }
 
-fn manager(access: ServiceManagerAccess) -> Result<ServiceManager, (u8, String)> {
+fn manager(access: ServiceManagerAccess) -> Result<ServiceManager, Failed> {
     ServiceManager::local_computer(None::<&str>, access).map_err(|e| {
-        (
-            crate::exit::CANNOT_RUN,
-            format!("cannot reach the service manager: {e} (run the console as administrator)"),
-        )
+        Failed::cannot_run(format!(
+            "cannot reach the service manager: {e} (run the console as administrator)"
+        ))
     })
 }
 
 pub fn install(cfg: &Config, name: &str, account: &Account) -> Outcome {
-    let exe = std::env::current_exe().map_err(|e| (1, format!("cannot find this program's path: {e}")))?;
+    let exe =
+        std::env::current_exe().map_err(|e| Failed::cannot_run(format!("cannot find this program's path: {e}")))?;
     let mgr = manager(ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE)?;
     let info = ServiceInfo {
         name: name.into(),
@@ -87,11 +87,10 @@ pub fn install(cfg: &Config, name: &str, account: &Account) -> Outcome {
     };
     let access = ServiceAccess::CHANGE_CONFIG | ServiceAccess::QUERY_STATUS;
     let service = mgr.create_service(&info, access).map_err(|e| match os_code(&e) {
-        Some(SERVICE_EXISTS) => (
-            crate::exit::BAD_CONFIG,
-            format!("the service {name} is already installed; run `cctv-mirror service uninstall --name {name}` first"),
-        ),
-        _ => (1, format!("cannot create the service {name}: {}", describe(&e))),
+        Some(SERVICE_EXISTS) => Failed::bad_usage(format!(
+            "the service {name} is already installed; run `cctv-mirror service uninstall --name {name}` first"
+        )),
+        _ => Failed::cannot_run(format!("cannot create the service {name}: {}", describe(&e))),
     })?;
     let mut warnings = Vec::new();
     if let Err(e) = service.set_description(DESCRIPTION) {
@@ -184,29 +183,30 @@ fn describe(e: &windows_service::Error) -> String {
     }
 }
 
-fn open(name: &str, access: ServiceAccess) -> Result<windows_service::service::Service, (u8, String)> {
+fn open(name: &str, access: ServiceAccess) -> Result<windows_service::service::Service, Failed> {
     let mgr = manager(ServiceManagerAccess::CONNECT)?;
     mgr.open_service(name, access).map_err(|e| match os_code(&e) {
-        Some(SERVICE_DOES_NOT_EXIST) => (crate::exit::BAD_CONFIG, format!("the service {name} is not installed")),
-        _ => (1, format!("cannot open the service {name}: {}", describe(&e))),
+        Some(SERVICE_DOES_NOT_EXIST) => Failed::bad_usage(format!("the service {name} is not installed")),
+        _ => Failed::cannot_run(format!("cannot open the service {name}: {}", describe(&e))),
     })
 }
 
 /// Polls the service's state until `want`, for at most `secs`.
-fn wait_for(service: &windows_service::service::Service, want: ServiceState, secs: u64) -> Result<(), (u8, String)> {
+fn wait_for(service: &windows_service::service::Service, want: ServiceState, secs: u64) -> Result<(), Failed> {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let state = service.query_status().map(|s| s.current_state);
         match state {
             Ok(s) if s == want => return Ok(()),
             Ok(ServiceState::Stopped) if want == ServiceState::Running => {
-                return Err((
-                    1,
-                    "the service stopped at once; the Application event log and the log folder say why".into(),
+                return Err(Failed::cannot_run(
+                    "the service stopped at once; the Application event log and the log folder say why",
                 ))
             }
             _ if Instant::now() > deadline => {
-                return Err((1, format!("the service is still {state:?} after {secs} s")));
+                return Err(Failed::cannot_run(format!(
+                    "the service is still {state:?} after {secs} s"
+                )));
             }
             _ => std::thread::sleep(Duration::from_millis(200)),
         }
@@ -227,7 +227,7 @@ pub fn uninstall(name: &str) -> Outcome {
     }
     service
         .delete()
-        .map_err(|e| (1, format!("cannot delete the service {name}: {}", describe(&e))))?;
+        .map_err(|e| Failed::cannot_run(format!("cannot delete the service {name}: {}", describe(&e))))?;
     drop(service);
     if let Err(e) = eventlog::deregister(name) {
         eprintln!("warning: {e}");
@@ -248,7 +248,7 @@ pub fn control(name: &str, verb: &str) -> Outcome {
     if verb == "start" {
         match service.start::<OsString>(&[]) {
             Err(e) if os_code(&e) == Some(SERVICE_ALREADY_RUNNING) => return Ok(format!("{name} is already running")),
-            Err(e) => return Err((1, format!("cannot start {name}: {}", describe(&e)))),
+            Err(e) => return Err(Failed::cannot_run(format!("cannot start {name}: {}", describe(&e)))),
             Ok(()) => wait_for(&service, ServiceState::Running, 120)?,
         }
     } else {
@@ -259,7 +259,7 @@ pub fn control(name: &str, verb: &str) -> Outcome {
             Err(e) if os_code(&e) == Some(SERVICE_CANNOT_ACCEPT_CTRL) => {
                 wait_for(&service, ServiceState::Stopped, 180)?
             }
-            Err(e) => return Err((1, format!("cannot stop {name}: {}", describe(&e)))),
+            Err(e) => return Err(Failed::cannot_run(format!("cannot stop {name}: {}", describe(&e)))),
             Ok(_) => wait_for(&service, ServiceState::Stopped, 180)?,
         }
         if let Some(pid) = pid {
@@ -286,14 +286,14 @@ fn wait_for_exit(pid: u32, limit: Duration) {
 }
 
 pub fn status(name: &str) -> Outcome {
-    let service = open(name, ServiceAccess::QUERY_STATUS).map_err(|(_, why)| (3, why))?;
+    let service = open(name, ServiceAccess::QUERY_STATUS).map_err(|f| Failed::problems(f.why))?;
     let s = service
         .query_status()
-        .map_err(|e| (1, format!("cannot query {name}: {}", describe(&e))))?;
+        .map_err(|e| Failed::cannot_run(format!("cannot query {name}: {}", describe(&e))))?;
     let pid = s.process_id.map_or(String::new(), |p| format!(" (process {p})"));
     match s.current_state {
         ServiceState::Running => Ok(format!("{name}: running{pid}")),
-        other => Err((3, format!("{name}: {other:?}").to_lowercase())),
+        other => Err(Failed::problems(format!("{name}: {other:?}").to_lowercase())),
     }
 }
 

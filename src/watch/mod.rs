@@ -75,7 +75,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// newest recording they found (see `pass::pass`). Never waits: when the watcher
 /// is busy, a hint is dropped and the next pass gives it again.
 #[derive(Clone)]
-pub struct Hints(mpsc::Sender<Seen>, Newest);
+pub struct Hints {
+    /// Into the watcher's inbox, beside notify's events.
+    recordings: mpsc::Sender<Seen>,
+    newest: Newest,
+}
 
 /// The newest recording's day the last pass saw, which anchors the watcher's window
 /// as it anchors the pass's (`rules::window`).
@@ -83,11 +87,11 @@ type Newest = Arc<std::sync::Mutex<Option<chrono::NaiveDate>>>;
 
 impl Hints {
     pub fn recording(&self, path: PathBuf) {
-        let _ = self.0.try_send(Seen::Recording(path));
+        let _ = self.recordings.try_send(Seen::Recording(path));
     }
 
     pub fn newest(&self, day: Option<chrono::NaiveDate>) {
-        *self.1.lock().unwrap_or_else(|e| e.into_inner()) = day;
+        *self.newest.lock().unwrap_or_else(|e| e.into_inner()) = day;
     }
 }
 
@@ -104,7 +108,11 @@ pub struct Inbox {
 pub fn inbox() -> (Hints, Inbox) {
     let (tx, rx) = mpsc::channel(EVENT_CAPACITY);
     let newest = Newest::default();
-    (Hints(tx.clone(), newest.clone()), Inbox { tx, rx, newest })
+    let hints = Hints {
+        recordings: tx.clone(),
+        newest: newest.clone(),
+    };
+    (hints, Inbox { tx, rx, newest })
 }
 
 /// A recording that changed and is not known to be finished.

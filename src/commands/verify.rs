@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::exit;
 use crate::report::scrub;
 use crate::rules::slice::Slice;
-use crate::store::verify::{self, Outcome, Scope};
+use crate::store::verify::{self, Scope, Verification};
 use crate::store::volume::human;
 
 pub fn run(cfg: &Config, days: Option<u32>, slice: Option<&str>, as_json: bool) -> ExitCode {
@@ -66,7 +66,7 @@ pub fn run(cfg: &Config, days: Option<u32>, slice: Option<&str>, as_json: bool) 
 
 /// Files what was found in `scrub.json`, where the daemon's `backup_corrupt` alert
 /// reads it: problems found raise it, problems gone clear it.
-fn file_findings(cfg: &Config, scope: Scope, outcome: &Outcome) {
+fn file_findings(cfg: &Config, scope: Scope, outcome: &Verification) {
     let mut log = scrub::read(&cfg.log_dir);
     log.merge(scope, outcome, Local::now());
     if let Err(e) = std::fs::create_dir_all(&cfg.log_dir).and_then(|()| scrub::write(&cfg.log_dir, &log)) {
@@ -78,7 +78,7 @@ fn file_findings(cfg: &Config, scope: Scope, outcome: &Outcome) {
     }
 }
 
-fn print(o: &Outcome, scope: Scope, as_json: bool) {
+fn print(o: &Verification, scope: Scope, as_json: bool) {
     if as_json {
         let value = serde_json::json!({ "clean": o.problems.is_empty(), "slice": scope.slice.to_string(), "since": scope.since, "result": o });
         println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Local, NaiveDateTime, SubsecRound};
 
-use crate::demo::recorder::{retrying, Close, Recording};
+use crate::demo::recorder::{retrying, Close, LiveSegment};
 use crate::demo::schedule::{catch_up, segment_end};
 use crate::demo::write::{self, SOURCE};
 use crate::demo::{say, say_err, Failure};
@@ -50,7 +50,7 @@ async fn record(dir: &Path, settings: Settings, past_until: NaiveDateTime) -> Re
         settings.cameras,
         settings.segment_secs
     ));
-    let mut recordings: Vec<Recording> = Vec::new();
+    let mut recordings: Vec<LiveSegment> = Vec::new();
     let mut wiped = false;
     loop {
         if !wiped && wipe_at.is_some_and(|w| Instant::now() >= w) {
@@ -75,16 +75,16 @@ async fn record(dir: &Path, settings: Settings, past_until: NaiveDateTime) -> Re
 }
 
 /// One second: each camera's recording ends if its segment is over, then gets a frame.
-fn tick(source: &Path, recordings: &mut Vec<Recording>, t: NaiveDateTime, settings: Settings) -> Result<(), Failure> {
+fn tick(source: &Path, recordings: &mut Vec<LiveSegment>, t: NaiveDateTime, settings: Settings) -> Result<(), Failure> {
     if recordings.is_empty() {
         let end = segment_end(t, settings.segment_secs);
         *recordings = (1..=settings.cameras)
-            .map(|c| Recording::new(source, c, t, end))
+            .map(|c| LiveSegment::new(source, c, t, end))
             .collect();
     }
     for rec in recordings.iter_mut() {
         if rec.is_over_at(t) {
-            let next = Recording::new(source, rec.camera, t, segment_end(t, settings.segment_secs));
+            let next = LiveSegment::new(source, rec.camera, t, segment_end(t, settings.segment_secs));
             let done = std::mem::replace(rec, next);
             let (close, secs) = if t >= done.end {
                 (Close::Planned, (done.end - done.start).num_seconds())

@@ -29,7 +29,7 @@ pub enum Close {
 
 /// A camera's recording in progress.
 #[derive(Debug)]
-pub struct Recording {
+pub struct LiveSegment {
     pub camera: u32,
     pub start: NaiveDateTime,
     /// The end of its segment (not included), which its name says.
@@ -40,11 +40,11 @@ pub struct Recording {
     source: PathBuf,
 }
 
-impl Recording {
+impl LiveSegment {
     /// A recording of `camera` under `source` for `start` up to `end`; its file is
     /// made by the first frame.
-    pub fn new(source: &Path, camera: u32, start: NaiveDateTime, end: NaiveDateTime) -> Recording {
-        Recording {
+    pub fn new(source: &Path, camera: u32, start: NaiveDateTime, end: NaiveDateTime) -> LiveSegment {
+        LiveSegment {
             camera,
             start,
             end: end.max(start + TimeDelta::seconds(1)),
@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn a_recording_grows_as_dav_underscore_then_takes_its_name() {
         let dir = tempfile::tempdir().unwrap();
-        let mut rec = Recording::new(dir.path(), 1, at("2026-11-29 14:03:00"), at("2026-11-29 14:04:00"));
+        let mut rec = LiveSegment::new(dir.path(), 1, at("2026-11-29 14:03:00"), at("2026-11-29 14:04:00"));
         rec.append(at("2026-11-29 14:03:00")).unwrap();
         rec.append(at("2026-11-29 14:03:01")).unwrap();
         rec.append(at("2026-11-29 14:03:01")).unwrap();
@@ -167,7 +167,7 @@ mod tests {
     #[test]
     fn a_stopped_recording_is_named_after_what_it_holds() {
         let dir = tempfile::tempdir().unwrap();
-        let mut rec = Recording::new(dir.path(), 2, at("2026-11-29 14:03:00"), at("2026-11-29 14:04:00"));
+        let mut rec = LiveSegment::new(dir.path(), 2, at("2026-11-29 14:03:00"), at("2026-11-29 14:04:00"));
         for s in 0..5 {
             rec.append(at("2026-11-29 14:03:00") + TimeDelta::seconds(s)).unwrap();
         }
@@ -175,7 +175,7 @@ mod tests {
         let rel = rec.finish(Close::AsItIs).unwrap().unwrap();
         assert_eq!(rel, "2026/11/29/ch02/14.03.00-14.03.04[R][0@0][0].dav");
         check(dir.path(), &rel);
-        let empty = Recording::new(dir.path(), 3, at("2026-11-29 14:03:00"), at("2026-11-29 14:04:00"));
+        let empty = LiveSegment::new(dir.path(), 3, at("2026-11-29 14:03:00"), at("2026-11-29 14:04:00"));
         assert_eq!(empty.finish(Close::Planned).unwrap(), None);
     }
 }

@@ -96,14 +96,14 @@ impl GapKind {
 
 /// A planted gap: `camera` recorded nothing from `from` up to (not including) `to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Gap {
+pub struct PlantedGap {
     pub camera: u32,
     pub from: NaiveDateTime,
     pub to: NaiveDateTime,
     pub kind: GapKind,
 }
 
-impl Gap {
+impl PlantedGap {
     pub fn secs(&self) -> i64 {
         (self.to - self.from).num_seconds()
     }
@@ -114,7 +114,7 @@ impl Gap {
 pub struct Site {
     /// Camera by camera, in time order.
     pub segments: Vec<Segment>,
-    pub gaps: Vec<Gap>,
+    pub gaps: Vec<PlantedGap>,
     /// The first day's midnight.
     pub from: NaiveDateTime,
     /// The start of `now`'s hour: where the past ends.
@@ -192,14 +192,14 @@ fn place_gaps(slots: &[NaiveDateTime], cameras: u32) -> Vec<Place> {
 }
 
 /// The stretch a placed gap leaves uncovered.
-fn gap_of(p: &Place, slots: &[NaiveDateTime]) -> Gap {
+fn gap_of(p: &Place, slots: &[NaiveDateTime]) -> PlantedGap {
     let start = slots[p.slot];
     let hour_end = start + TimeDelta::seconds(HOUR_SECS * p.kind.slots() as i64);
     let from = match p.kind {
         GapKind::EndsEarly => hour_end - TimeDelta::seconds(EARLY_SECS),
         _ => start,
     };
-    Gap {
+    PlantedGap {
         camera: p.camera,
         from,
         to: hour_end,
@@ -223,7 +223,7 @@ struct Planted {
 }
 
 /// `planted-gaps.json`: the gaps in local naive times (`%Y-%m-%dT%H:%M:%S`).
-pub fn planted_json(gaps: &[Gap]) -> String {
+pub fn planted_json(gaps: &[PlantedGap]) -> String {
     let fmt = |t: NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%S").to_string();
     let planted: Vec<Planted> = gaps
         .iter()

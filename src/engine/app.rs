@@ -15,7 +15,6 @@ use crate::alert::notify::message::Message;
 use crate::alert::notify::summary;
 use crate::alert::notify::worker::Notifier;
 use crate::config::Config;
-use crate::engine::board::Board;
 use crate::engine::heap;
 use crate::engine::mode::Mode;
 use crate::engine::offsite;
@@ -23,6 +22,7 @@ use crate::engine::pass;
 use crate::engine::pulse::{alive_while, beat_timer, next_beat, Pulse};
 use crate::engine::queue::CopyQueue;
 use crate::engine::shutdown::Shutdown;
+use crate::engine::status_file::StatusFile;
 use crate::engine::upkeep::Upkeep;
 use crate::offsite::tier::Tier;
 use crate::report::activity::{Activity, Totals};
@@ -114,7 +114,7 @@ pub async fn run(
 
     let daemon = mode != Mode::Once;
     let notifier = Notifier::start(&cfg.notify, &cfg.log_dir);
-    let mut board = Board::new(
+    let mut status_file = StatusFile::new(
         &cfg,
         mode,
         activity.clone(),
@@ -122,11 +122,11 @@ pub async fn run(
         notifier.states_probe(),
     );
     if let Some(t) = tier.clone() {
-        board = board.with_offsite(move || t.status());
+        status_file = status_file.with_offsite(move || t.status());
     }
-    let writer = daemon.then(|| tokio::spawn(board.clone().write_after_copies(shutdown.clone())));
+    let writer = daemon.then(|| tokio::spawn(status_file.clone().write_after_copies(shutdown.clone())));
     if let Some(t) = tier.clone().filter(|_| daemon) {
-        tokio::spawn(offsite::keep_status(t, board.clone(), shutdown.clone()));
+        tokio::spawn(offsite::keep_status(t, status_file.clone(), shutdown.clone()));
     }
     let mut last_totals = Totals::default();
     let mut pulse = Pulse::new(Box::new(queue.length_probe()), mirror.progress.clone());
@@ -136,7 +136,7 @@ pub async fn run(
     let mut watcher = None;
     let mut announced = false;
     let upkeep = Upkeep::new(mirror.cancel.clone(), daemon);
-    let told = Told::new(&cfg, &notifier, &board, &activity, &*supervisor).with(upkeep, tier.clone());
+    let told = PassListeners::new(&cfg, &notifier, &status_file, &activity, &*supervisor).with(upkeep, tier.clone());
     loop {
         let log_file = open_pass_log(&log, &cfg);
         // Started once the first log file is open, so even its first lines are filed.
@@ -161,7 +161,7 @@ pub async fn run(
         if !daemon || shutdown.is_set() {
             break;
         }
-        let wake = Wake {
+        let wake = EarlyWake {
             volume_back,
             room_back,
             pass_now: &pass_now,
@@ -177,45 +177,45 @@ pub async fn run(
         writer,
         tier,
     };
-    wind_down(tasks, queue, notifier, &board, daemon, &*supervisor).await;
+    wind_down(tasks, queue, notifier, &status_file, daemon, &*supervisor).await;
     Ok(())
 }
 
 /// Who hears of a finished pass.
-struct Told<'a> {
+struct PassListeners<'a> {
     cfg: &'a Arc<Config>,
     /// The coverage report and the nightly verification.
     upkeep: Upkeep,
     /// The offsite tier, when there is one.
     offsite: Option<Arc<Tier>>,
     notifier: &'a Notifier,
-    board: &'a Board,
+    status_file: &'a StatusFile,
     activity: &'a Activity,
     supervisor: &'a dyn Supervisor,
 }
 
-impl<'a> Told<'a> {
+impl<'a> PassListeners<'a> {
     fn new(
         cfg: &'a Arc<Config>,
         notifier: &'a Notifier,
-        board: &'a Board,
+        status_file: &'a StatusFile,
         activity: &'a Activity,
         supervisor: &'a dyn Supervisor,
-    ) -> Told<'a> {
-        Told {
+    ) -> PassListeners<'a> {
+        PassListeners {
             cfg,
             upkeep: Upkeep::new(Arc::default(), false),
             offsite: None,
             notifier,
-            board,
+            status_file,
             activity,
             supervisor,
         }
     }
 
     /// The same, with this upkeep and offsite tier after each pass.
-    fn with(self, upkeep: Upkeep, offsite: Option<Arc<Tier>>) -> Told<'a> {
-        Told {
+    fn with(self, upkeep: Upkeep, offsite: Option<Arc<Tier>>) -> PassListeners<'a> {
+        PassListeners {
             upkeep,
             offsite,
             ..self
@@ -235,13 +235,13 @@ impl<'a> Told<'a> {
             .after_pass(self.cfg, (listings, bucket), &mut result.raised)
             .await;
         let (events, any_active) = self
-            .board
+            .status_file
             .after_pass(result, if daemon { RunState::Running } else { RunState::Finished })
             .await;
         let totals = self.activity.snapshot(0).since_start;
         let moved = summary::moved(&totals, last_totals);
         *last_totals = totals;
-        announce(self.cfg, self.notifier, self.board, (&events, any_active), moved).await;
+        announce(self.cfg, self.notifier, self.status_file, (&events, any_active), moved).await;
         self.supervisor.alerts_changed(&events);
         // Trimming walks every arena: blocking work, kept off the async workers.
         let _ = tokio::task::spawn_blocking(heap::give_back_freed).await;
@@ -293,7 +293,7 @@ async fn wind_down(
     tasks: Tasks,
     queue: CopyQueue,
     notifier: Notifier,
-    board: &Board,
+    status_file: &StatusFile,
     daemon: bool,
     supervisor: &dyn Supervisor,
 ) {
@@ -313,11 +313,11 @@ async fn wind_down(
     };
     let _ = tokio::task::spawn_blocking(move || notifier.finish(wait)).await;
     if daemon {
-        board.write_with(|s| s.state = RunState::Stopped).await;
+        status_file.write_with(|s| s.state = RunState::Stopped).await;
         tracing::info!("stopped");
         supervisor.stopped();
     } else {
-        board.write_with(|_| {}).await;
+        status_file.write_with(|_| {}).await;
     }
 }
 
@@ -327,7 +327,7 @@ async fn wind_down(
 async fn announce(
     cfg: &Config,
     notifier: &Notifier,
-    board: &Board,
+    status_file: &StatusFile,
     (events, any_active): (&[Event], bool),
     moved: Totals,
 ) {
@@ -345,7 +345,7 @@ async fn announce(
     if let Some(url) = url {
         notifier.ping(url);
     }
-    if let Some(text) = board.count_for_summary(moved, n.daily_summary_at).await {
+    if let Some(text) = status_file.count_for_summary(moved, n.daily_summary_at).await {
         notifier.send(Message::plain("summary", text, &cfg.site_name, &host, Local::now()));
     }
 }
@@ -385,7 +385,7 @@ async fn start_daemon(
 }
 
 /// What, besides the tick, ends the wait for the next pass.
-struct Wake<'a, V, R> {
+struct EarlyWake<'a, V, R> {
     /// Set while the backup volume is away: its marker is back.
     volume_back: Option<V>,
     /// Set after a copy that did not fit: there is room for it.
@@ -401,7 +401,7 @@ struct Wake<'a, V, R> {
 /// fit.
 async fn wait_for_next_pass<V, R>(
     cfg: &Config,
-    wake: Wake<'_, V, R>,
+    wake: EarlyWake<'_, V, R>,
     pulse: &mut Pulse,
     supervisor: &dyn Supervisor,
     shutdown: &mut Shutdown,

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::Config;
-use crate::engine::board::Board;
 use crate::engine::pass::Listings;
 use crate::engine::queue::CopyQueue;
 use crate::engine::shutdown::Shutdown;
+use crate::engine::status_file::StatusFile;
 use crate::offsite::tier::Tier;
 use crate::rules::alert::Raised;
 
@@ -55,7 +55,7 @@ const STATUS_LOOK: Duration = Duration::from_secs(2);
 
 /// Rewrites `status.json` when the tier's state changed (not for its lag alone), until
 /// shutdown.
-pub async fn keep_status(tier: Arc<Tier>, board: Board, mut shutdown: Shutdown) {
+pub async fn keep_status(tier: Arc<Tier>, status_file: StatusFile, mut shutdown: Shutdown) {
     let facts = |t: &Tier| {
         let s = t.status();
         (
@@ -76,7 +76,7 @@ pub async fn keep_status(tier: Arc<Tier>, board: Board, mut shutdown: Shutdown) 
         let now = facts(&tier);
         if now != shown {
             shown = now;
-            board.write_with(|_| {}).await;
+            status_file.write_with(|_| {}).await;
         }
     }
 }

@@ -18,7 +18,7 @@ use crate::rules::listing::{InProgress, Listing};
 use crate::rules::retention;
 use crate::rules::window::Window;
 use crate::rules::{batches, plan};
-use crate::store::copy::{CopyError, FileError, Outcome};
+use crate::store::copy::{CopyError, FileError, SyncOutcome};
 use crate::store::scan;
 use crate::store::volume::{self, Disk};
 use crate::store::{delete, manifest};
@@ -411,19 +411,19 @@ fn tally(out: &mut PassResult, report: Report) {
     let s = &mut out.summary;
     if let Ok(outcome) = &report.result {
         s.bytes_copied += outcome.bytes();
-        if outcome.wrote_final() || *outcome == Outcome::Current {
+        if outcome.wrote_final() || *outcome == SyncOutcome::Current {
             out.landed.push(report.rel.clone());
-        } else if matches!(outcome, Outcome::Following { .. }) {
+        } else if matches!(outcome, SyncOutcome::Following { .. }) {
             out.followed.push(report.rel.clone());
         }
     }
     match report.result {
-        Ok(Outcome::Copied { .. }) => s.copied += 1,
-        Ok(Outcome::Appended { .. }) => s.updated += 1,
-        Ok(Outcome::Following { .. }) => s.following += 1,
-        Ok(Outcome::Completed { .. }) => s.completed += 1,
-        Ok(Outcome::Current) => s.up_to_date += 1,
-        Ok(Outcome::Kept {
+        Ok(SyncOutcome::Copied { .. }) => s.copied += 1,
+        Ok(SyncOutcome::Appended { .. }) => s.updated += 1,
+        Ok(SyncOutcome::Following { .. }) => s.following += 1,
+        Ok(SyncOutcome::Completed { .. }) => s.completed += 1,
+        Ok(SyncOutcome::Current) => s.up_to_date += 1,
+        Ok(SyncOutcome::Kept {
             differs,
             beside,
             detail,

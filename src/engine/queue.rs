@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use crate::report::activity::Activity;
 use crate::rules::alert::AlertKind;
 use crate::rules::stage::Stage;
-use crate::store::copy::{CopyError, FileError, Mirror, Outcome, Synced, Verified};
+use crate::store::copy::{CopyError, FileError, Mirror, SyncOutcome, Synced, Verified};
 use crate::store::manifest;
 
 /// One finished job.
@@ -27,7 +27,7 @@ pub struct Report {
     /// The source as the job named it.
     pub rel: PathBuf,
     pub stage: Stage,
-    pub result: Result<Outcome, CopyError>,
+    pub result: Result<SyncOutcome, CopyError>,
 }
 
 /// A source file to sync, whether it is believed finished, why, and where to send the
@@ -59,7 +59,7 @@ impl Job {
 /// Room for this many waiting jobs; the pass waits when it is full.
 pub const CAPACITY: usize = 4096;
 
-/// Told of each copy that took its final name, with its manifest entry (the offsite
+/// PassListeners of each copy that took its final name, with its manifest entry (the offsite
 /// tier's way in).
 pub type Landed = Arc<dyn Fn(&Path, &manifest::Entry) + Send + Sync>;
 
@@ -263,25 +263,25 @@ impl Worker {
     }
 }
 
-fn log_result(job: &Job, result: &Result<Outcome, CopyError>) {
+fn log_result(job: &Job, result: &Result<SyncOutcome, CopyError>) {
     let path = job.rel.display();
     let reason = &job.reason;
     match result {
-        Ok(Outcome::Copied { bytes }) => tracing::info!(%path, bytes, ?reason, "copied"),
-        Ok(Outcome::Appended { bytes }) => {
+        Ok(SyncOutcome::Copied { bytes }) => tracing::info!(%path, bytes, ?reason, "copied"),
+        Ok(SyncOutcome::Appended { bytes }) => {
             tracing::info!(%path, bytes, ?reason, "updated: appended new bytes")
         }
-        Ok(Outcome::Following { bytes, started: true }) => {
+        Ok(SyncOutcome::Following { bytes, started: true }) => {
             tracing::info!(%path, bytes, ?reason, "recording in progress: in-progress copy started")
         }
-        Ok(Outcome::Following { bytes, started: false }) if *bytes > 0 => {
+        Ok(SyncOutcome::Following { bytes, started: false }) if *bytes > 0 => {
             tracing::info!(%path, bytes, ?reason, "recording in progress: in-progress copy followed")
         }
-        Ok(Outcome::Completed { bytes }) => {
+        Ok(SyncOutcome::Completed { bytes }) => {
             tracing::info!(%path, bytes, ?reason, "finished: in-progress copy completed and renamed")
         }
-        Ok(Outcome::Current | Outcome::Following { .. }) => tracing::debug!(%path, "already current"),
-        Ok(Outcome::Kept {
+        Ok(SyncOutcome::Current | SyncOutcome::Following { .. }) => tracing::debug!(%path, "already current"),
+        Ok(SyncOutcome::Kept {
             beside, bytes, detail, ..
         }) => {
             let beside = beside
@@ -338,7 +338,7 @@ mod tests {
             results
         });
         assert!(
-            matches!(results[0], Ok(Outcome::Copied { bytes: 300_000 })),
+            matches!(results[0], Ok(SyncOutcome::Copied { bytes: 300_000 })),
             "{:?}",
             results[0]
         );
@@ -375,7 +375,7 @@ mod tests {
         let report = Report {
             rel: merged.rel.clone(),
             stage: merged.stage,
-            result: Ok(Outcome::Current),
+            result: Ok(SyncOutcome::Current),
         };
         for r in &merged.reply {
             r.send(report.clone()).unwrap();

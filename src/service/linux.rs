@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::unit::{render, UnitFacts};
-use super::{Account, Failed, Outcome};
+use super::{Account, Failed, ServiceResult};
 use crate::config::Config;
 
 fn unit_path(name: &str) -> PathBuf {
@@ -33,7 +33,7 @@ fn systemctl(args: &[&str]) -> Result<String, String> {
     }
 }
 
-pub fn install(cfg: &Config, name: &str, account: &Account) -> Outcome {
+pub fn install(cfg: &Config, name: &str, account: &Account) -> ServiceResult {
     if account.password.is_some() {
         return Err(Failed::bad_usage(
             "--password-env is for Windows; systemd runs the unit as its User= without a password",
@@ -71,7 +71,7 @@ pub fn install(cfg: &Config, name: &str, account: &Account) -> Outcome {
     ))
 }
 
-pub fn uninstall(name: &str) -> Outcome {
+pub fn uninstall(name: &str) -> ServiceResult {
     let path = unit_path(name);
     if !systemd_running() {
         return Ok(format!(
@@ -92,7 +92,7 @@ pub fn uninstall(name: &str) -> Outcome {
 }
 
 /// `start` or `stop`.
-pub fn control(name: &str, verb: &str) -> Outcome {
+pub fn control(name: &str, verb: &str) -> ServiceResult {
     if !systemd_running() {
         return Ok(format!(
             "systemd is not running here; the command would be: systemctl {verb} {name}"
@@ -105,7 +105,7 @@ pub fn control(name: &str, verb: &str) -> Outcome {
     Ok(format!("{name}: {verb} done"))
 }
 
-pub fn status(name: &str) -> Outcome {
+pub fn status(name: &str) -> ServiceResult {
     if !systemd_running() {
         return Err(Failed::problems(format!(
             "systemd is not running here; {name} is not running as a service"

@@ -17,7 +17,7 @@ pub mod unit;
 pub mod windows;
 
 /// What a service command did (a line for stdout), or why it failed.
-pub type Outcome = Result<String, Failed>;
+pub type ServiceResult = Result<String, Failed>;
 
 /// Why a service command failed: its documented exit code and one line for stderr
 /// (empty when already said, as a configuration's error is).
@@ -68,7 +68,7 @@ pub const DEFAULT_NAME: &str = "cctv-mirror";
 /// `NOTIFY_SOCKET`), else nobody.
 pub fn of_run() -> std::sync::Arc<dyn Supervisor> {
     #[cfg(unix)]
-    if let Some(n) = systemd::Notifier::from_env() {
+    if let Some(n) = systemd::Systemd::from_env() {
         return std::sync::Arc::new(n);
     }
     std::sync::Arc::new(Quiet)

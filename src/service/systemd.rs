@@ -12,17 +12,17 @@ use std::time::Duration;
 use crate::supervisor::Supervisor;
 
 /// A datagram socket to systemd's notification address.
-pub struct Notifier {
+pub struct Systemd {
     sock: UnixDatagram,
     addr: std::os::unix::net::SocketAddr,
     watchdog: Option<Duration>,
     ready: AtomicBool,
 }
 
-impl Notifier {
+impl Systemd {
     /// From the environment systemd gives a service; None outside one. The watchdog
     /// applies when `WATCHDOG_USEC` is set and `WATCHDOG_PID`, if set, is this process.
-    pub fn from_env() -> Option<Notifier> {
+    pub fn from_env() -> Option<Systemd> {
         let path = std::env::var_os("NOTIFY_SOCKET")?;
         let addr = socket_addr(path.to_str()?)?;
         let sock = UnixDatagram::unbound().ok()?;
@@ -32,7 +32,7 @@ impl Notifier {
             .and_then(|u| u.trim().parse::<u64>().ok())
             .filter(|u| *u > 0 && pid_ok)
             .map(|u| Duration::from_micros(u / 2));
-        Some(Notifier {
+        Some(Systemd {
             sock,
             addr,
             watchdog,
@@ -63,7 +63,7 @@ fn socket_addr(s: &str) -> Option<std::os::unix::net::SocketAddr> {
     std::os::unix::net::SocketAddr::from_pathname(s).ok()
 }
 
-impl Supervisor for Notifier {
+impl Supervisor for Systemd {
     fn pass_finished(&self, line: &str) {
         let status = format!("STATUS={}", line.replace('\n', " "));
         if self.ready.swap(true, Ordering::SeqCst) {

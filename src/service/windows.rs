@@ -24,7 +24,7 @@ use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
 use windows_service::{define_windows_service, service_dispatcher};
 
 use super::eventlog::{self, EventLog, Level};
-use super::{Account, Failed, Outcome};
+use super::{Account, Failed, ServiceResult};
 use crate::config::Config;
 use crate::engine::mode::Mode;
 use crate::rules::alert::{Change, Event};
@@ -58,7 +58,7 @@ fn manager(access: ServiceManagerAccess) -> Result<ServiceManager, Failed> {
     })
 }
 
-pub fn install(cfg: &Config, name: &str, account: &Account) -> Outcome {
+pub fn install(cfg: &Config, name: &str, account: &Account) -> ServiceResult {
     let exe =
         std::env::current_exe().map_err(|e| Failed::cannot_run(format!("cannot find this program's path: {e}")))?;
     let mgr = manager(ServiceManagerAccess::CONNECT | ServiceManagerAccess::CREATE_SERVICE)?;
@@ -213,7 +213,7 @@ fn wait_for(service: &windows_service::service::Service, want: ServiceState, sec
     }
 }
 
-pub fn uninstall(name: &str) -> Outcome {
+pub fn uninstall(name: &str) -> ServiceResult {
     let service = open(
         name,
         ServiceAccess::QUERY_STATUS | ServiceAccess::STOP | ServiceAccess::DELETE,
@@ -239,7 +239,7 @@ pub fn uninstall(name: &str) -> Outcome {
 }
 
 /// `start` or `stop`, waiting until it is done.
-pub fn control(name: &str, verb: &str) -> Outcome {
+pub fn control(name: &str, verb: &str) -> ServiceResult {
     let service = open(
         name,
         ServiceAccess::QUERY_STATUS | ServiceAccess::START | ServiceAccess::STOP,
@@ -285,7 +285,7 @@ fn wait_for_exit(pid: u32, limit: Duration) {
     }
 }
 
-pub fn status(name: &str) -> Outcome {
+pub fn status(name: &str) -> ServiceResult {
     let service = open(name, ServiceAccess::QUERY_STATUS).map_err(|f| Failed::problems(f.why))?;
     let s = service
         .query_status()

@@ -1,4 +1,4 @@
-//! notify's raw events on `source_dir`, turned into `Seen` news for the watcher task.
+//! notify's raw events on `source_dir`, turned into `News` news for the watcher task.
 //! What is certain acts at once: a file closed after writing (Linux) or renamed into
 //! place is handed over the moment the OS says so. Only what repeats is thinned out
 //! (`Coalesce`): a file being written reports every write, and one note per
@@ -14,14 +14,14 @@ use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
 use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::{mpsc, Notify};
 
-use super::Seen;
+use super::News;
 use crate::config::Config;
 
 /// The running watch; dropping it stops it.
 pub(super) type Watcher = RecommendedWatcher;
 
 /// Starts watching `source_dir` (blocking: notify walks the tree to add its watches).
-pub(super) fn start(cfg: &Config, tx: mpsc::Sender<Seen>, pass_now: Arc<Notify>) -> notify::Result<Watcher> {
+pub(super) fn start(cfg: &Config, tx: mpsc::Sender<News>, pass_now: Arc<Notify>) -> notify::Result<Watcher> {
     if !cfg.source_dir.is_dir() {
         return Err(notify::Error::path_not_found().add_path(cfg.source_dir.clone()));
     }
@@ -73,27 +73,27 @@ impl Coalesce {
 }
 
 /// What one raw event says, before thinning.
-fn news(ev: &Event) -> Vec<Seen> {
-    let each = |f: fn(PathBuf) -> Seen| ev.paths.iter().cloned().map(f).collect();
+fn news(ev: &Event) -> Vec<News> {
+    let each = |f: fn(PathBuf) -> News| ev.paths.iter().cloned().map(f).collect();
     match ev.kind {
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => each(|p| Seen::Finished(p, "closed after writing")),
-        EventKind::Modify(ModifyKind::Name(RenameMode::To)) => each(|p| Seen::Finished(p, "renamed into place")),
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => each(|p| News::Finished(p, "closed after writing")),
+        EventKind::Modify(ModifyKind::Name(RenameMode::To)) => each(|p| News::Finished(p, "renamed into place")),
         // Some back ends report a rename once, with both names.
         EventKind::Modify(ModifyKind::Name(RenameMode::Both)) => ev
             .paths
             .last()
-            .map(|p| Seen::Finished(p.clone(), "renamed into place"))
+            .map(|p| News::Finished(p.clone(), "renamed into place"))
             .into_iter()
             .collect(),
-        EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From)) => each(Seen::Removed),
-        EventKind::Create(_) | EventKind::Modify(_) => each(Seen::Changed),
+        EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From)) => each(News::Removed),
+        EventKind::Create(_) | EventKind::Modify(_) => each(News::Changed),
         // Opens and reads (our own copies cause them) say nothing new.
         _ => Vec::new(),
     }
 }
 
 /// The notify callback, on notify's thread: classify, thin out, hand over, never wait.
-fn forward(result: notify::Result<Event>, coalesce: &mut Coalesce, tx: &mpsc::Sender<Seen>, pass_now: &Notify) {
+fn forward(result: notify::Result<Event>, coalesce: &mut Coalesce, tx: &mpsc::Sender<News>, pass_now: &Notify) {
     let ev = match result {
         Ok(ev) => ev,
         Err(e) => {
@@ -109,8 +109,8 @@ fn forward(result: notify::Result<Event>, coalesce: &mut Coalesce, tx: &mpsc::Se
     let now = Instant::now();
     for seen in news(&ev) {
         match &seen {
-            Seen::Changed(p) if !coalesce.admit(p, now) => continue,
-            Seen::Finished(p, _) | Seen::Removed(p) => coalesce.ended(p),
+            News::Changed(p) if !coalesce.admit(p, now) => continue,
+            News::Finished(p, _) | News::Removed(p) => coalesce.ended(p),
             _ => {}
         }
         if let Err(e) = tx.try_send(seen) {

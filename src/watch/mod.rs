@@ -41,7 +41,7 @@ use news::{act, triage};
 
 /// What reaches the watcher task: a path and what is known about it.
 #[derive(Debug)]
-enum Seen {
+enum News {
     /// Closed after writing, or renamed into place: finished.
     Finished(PathBuf, &'static str),
     /// Created or written, with no close event (yet).
@@ -77,7 +77,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(300);
 #[derive(Clone)]
 pub struct Hints {
     /// Into the watcher's inbox, beside notify's events.
-    recordings: mpsc::Sender<Seen>,
+    recordings: mpsc::Sender<News>,
     newest: Newest,
 }
 
@@ -87,7 +87,7 @@ type Newest = Arc<std::sync::Mutex<Option<chrono::NaiveDate>>>;
 
 impl Hints {
     pub fn recording(&self, path: PathBuf) {
-        let _ = self.recordings.try_send(Seen::Recording(path));
+        let _ = self.recordings.try_send(News::Recording(path));
     }
 
     pub fn newest(&self, day: Option<chrono::NaiveDate>) {
@@ -99,8 +99,8 @@ impl Hints {
 pub struct Inbox {
     /// Cloned into each notify callback (and into `Hints`); the channel never closes
     /// while the watcher task holds this.
-    tx: mpsc::Sender<Seen>,
-    rx: mpsc::Receiver<Seen>,
+    tx: mpsc::Sender<News>,
+    rx: mpsc::Receiver<News>,
     newest: Newest,
 }
 
@@ -237,7 +237,7 @@ pub async fn run(
 /// once it is on, asks for a pass when `pass_after` (the first pass covers the start).
 async fn try_watch(
     cfg: &Arc<Config>,
-    tx: &mpsc::Sender<Seen>,
+    tx: &mpsc::Sender<News>,
     pass_now: &Arc<Notify>,
     activity: &Activity,
     pass_after: bool,
@@ -386,7 +386,7 @@ impl Watch {
         now: Instant,
     ) -> bool {
         let cfg = &self.cfg;
-        // Seen to change between two looks: only then is it followed, so a
+        // News to change between two looks: only then is it followed, so a
         // file written once (a burst, a copy-in) is never given a .partial.
         a.growing = a.last.is_some_and(|l| l != meta);
         let still = a.last == Some(meta) && !a.touched;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::{Active, Seen, Watch};
+use super::{Active, News, Watch};
 use crate::config::Config;
 use crate::rules::listing::FileMeta;
 use crate::rules::stage::Stage;
@@ -53,19 +53,19 @@ pub(super) enum Action {
 
 /// Sorts a batch of news, with the file-system checks it needs (folder or file; a new
 /// folder's listing).
-pub(super) fn triage(cfg: &Config, batch: Vec<Seen>) -> Vec<Action> {
+pub(super) fn triage(cfg: &Config, batch: Vec<News>) -> Vec<Action> {
     let mut out = Vec::new();
     let followed = |p: &Path| p.starts_with(&cfg.source_dir) && cfg.names.final_rel(p).is_some();
     for seen in batch {
         let (path, finished, touched) = match seen {
-            Seen::Removed(path) => {
+            News::Removed(path) => {
                 let gone = path == cfg.source_dir || !cfg.source_dir.exists();
                 out.push(if gone { Action::SourceGone } else { Action::Forget(path) });
                 continue;
             }
-            Seen::Finished(path, why) => (path, Some(why), false),
-            Seen::Changed(path) => (path, None, true),
-            Seen::Recording(path) => (path, None, false),
+            News::Finished(path, why) => (path, Some(why), false),
+            News::Changed(path) => (path, None, true),
+            News::Recording(path) => (path, None, false),
         };
         let meta = match std::fs::metadata(&path) {
             Ok(m) => Some(m),

@@ -305,7 +305,7 @@ mod uploads {
     use std::cell::Cell;
     use std::path::PathBuf;
 
-    use cctv_mirror::offsite::upload::{upload, Recording, Sent};
+    use cctv_mirror::offsite::upload::{upload, ToUpload, Sent};
 
     use super::moto::Moto;
     use super::*;
@@ -456,8 +456,8 @@ mod uploads {
         Ok(())
     }
 
-    fn rec<'a>(path: &'a Path, blake3: &'a str) -> Recording<'a> {
-        Recording {
+    fn rec<'a>(path: &'a Path, blake3: &'a str) -> ToUpload<'a> {
+        ToUpload {
             path,
             size: std::fs::metadata(path).unwrap().len(),
             time: "2026-11-27T10:59:59-03:00",

@@ -124,14 +124,12 @@ impl Notify {
     }
 }
 
-type Bad = Invalid;
-
-fn bad(key: &str, problem: impl Into<String>) -> Bad {
+fn bad(key: &str, problem: impl Into<String>) -> Invalid {
     Invalid::at(format!("notify.{key}"), problem)
 }
 
 /// Validates the section; errors name the key (`notify.webhooks[0].url`).
-pub fn validate(raw: Option<RawNotify>, base: &std::path::Path) -> Result<Notify, Bad> {
+pub fn validate(raw: Option<RawNotify>, base: &std::path::Path) -> Result<Notify, Invalid> {
     let Some(raw) = raw else {
         return Ok(Notify {
             remind: Some(Duration::from_secs(24 * 3600)),
@@ -210,7 +208,7 @@ pub fn validate(raw: Option<RawNotify>, base: &std::path::Path) -> Result<Notify
     })
 }
 
-fn email(e: RawEmail, base: &std::path::Path) -> Result<Email, Bad> {
+fn email(e: RawEmail, base: &std::path::Path) -> Result<Email, Invalid> {
     if e.smtp_host.trim().is_empty() || e.smtp_host.contains(['/', ' ', ':']) {
         return Err(bad("email.smtp_host", format!("{:?} is not a host name", e.smtp_host)));
     }
@@ -288,7 +286,7 @@ fn check_address(a: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    fn parse(json: &str) -> Result<Notify, Bad> {
+    fn parse(json: &str) -> Result<Notify, Invalid> {
         validate(serde_json::from_str(json).unwrap(), std::path::Path::new("/base"))
     }
 

@@ -69,9 +69,7 @@ pub struct Offsite {
     pub max_lag: Duration,
 }
 
-type Bad = Invalid;
-
-fn bad(key: &str, problem: impl Into<String>) -> Bad {
+fn bad(key: &str, problem: impl Into<String>) -> Invalid {
     Invalid::at(format!("offsite.{key}"), problem)
 }
 
@@ -88,7 +86,7 @@ pub fn validate(
     base: &std::path::Path,
     main_retention: u32,
     site_name: &str,
-) -> Result<Option<Offsite>, Bad> {
+) -> Result<Option<Offsite>, Invalid> {
     let Some(raw) = raw else {
         return Ok(None);
     };
@@ -129,7 +127,7 @@ pub fn validate(
     }))
 }
 
-fn range(key: &str, v: f64, min: f64, max: f64) -> Result<(), Bad> {
+fn range(key: &str, v: f64, min: f64, max: f64) -> Result<(), Invalid> {
     if v.is_finite() && (min..=max).contains(&v) {
         Ok(())
     } else {
@@ -138,7 +136,7 @@ fn range(key: &str, v: f64, min: f64, max: f64) -> Result<(), Bad> {
 }
 
 /// `http://` or `https://` and a host, without a trailing slash.
-fn endpoint(s: &str) -> Result<String, Bad> {
+fn endpoint(s: &str) -> Result<String, Invalid> {
     let s = s.trim().trim_end_matches('/');
     let host = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://"));
     match host {
@@ -152,7 +150,7 @@ fn endpoint(s: &str) -> Result<String, Bad> {
 
 /// S3's rule: 3 to 63 lower-case letters, digits, dots and hyphens, starting and
 /// ending with a letter or digit.
-fn bucket_name(b: &str) -> Result<(), Bad> {
+fn bucket_name(b: &str) -> Result<(), Invalid> {
     let ok_chars = b
         .bytes()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'.' || c == b'-');
@@ -210,7 +208,7 @@ fn plain(c: char) -> Option<char> {
 }
 
 /// `cliente-x/` form: no leading slash, no `..`, no empty part; a slash added at the end.
-fn prefix(p: &str) -> Result<String, Bad> {
+fn prefix(p: &str) -> Result<String, Invalid> {
     let p = p.trim();
     if p.is_empty() {
         return Ok(String::new());
@@ -235,7 +233,7 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    fn parse(json: &str) -> Result<Option<Offsite>, Bad> {
+    fn parse(json: &str) -> Result<Option<Offsite>, Invalid> {
         let raw: RawOffsite = serde_json::from_str(json).map_err(|e| Invalid::whole(e.to_string()))?;
         validate(Some(raw), Path::new("/etc/cctv"), 31, "Loja Centro")
     }

@@ -27,7 +27,7 @@ use rules::offsite::{
 
 /// What is known of the recording to upload.
 #[derive(Debug, Clone)]
-pub struct Recording<'a> {
+pub struct ToUpload<'a> {
     /// The file in the backup.
     pub path: &'a Path,
     pub size: u64,
@@ -99,7 +99,7 @@ const TAKEN_TRIES: usize = 3;
 /// puts the key meanwhile, theirs is kept and this one goes beside it.
 pub fn upload(
     client: &Client,
-    rec: &Recording,
+    rec: &ToUpload,
     key: &str,
     part_size: u64,
     state: &Path,
@@ -135,7 +135,7 @@ pub fn upload(
 /// nowhere when one of them holds it; its own key when neither it nor a grown version
 /// is there; the next grown version when the current one is this recording's start;
 /// else beside it, the first free `NAME.offsite-N.dav`.
-fn place(client: &Client, key: &str, rec: &Recording) -> Result<Place, UploadError> {
+fn place(client: &Client, key: &str, rec: &ToUpload) -> Result<Place, UploadError> {
     let stem = key.rsplit_once('.').map_or(key, |(stem, _)| stem);
     let listed: Vec<(String, u64)> = client
         .list(&format!("{stem}."))?
@@ -164,7 +164,7 @@ fn place(client: &Client, key: &str, rec: &Recording) -> Result<Place, UploadErr
 
 /// Whether the object at `key`, of `size` bytes, is the start of this recording: the
 /// hash it carries is that of the recording's first `size` bytes.
-fn starts_with(client: &Client, key: &str, size: u64, rec: &Recording) -> Result<bool, UploadError> {
+fn starts_with(client: &Client, key: &str, size: u64, rec: &ToUpload) -> Result<bool, UploadError> {
     let Some(theirs) = client.head(key)?.and_then(|h| h.meta.get("blake3").cloned()) else {
         return Ok(false);
     };
@@ -195,7 +195,7 @@ fn delete_older(client: &Client, key: &str, older: &[String]) {
 /// Sends the recording to `key`, whole or in parts; with the ETag it should get.
 fn send(
     client: &Client,
-    rec: &Recording,
+    rec: &ToUpload,
     key: &str,
     (part_size, state): (u64, &Path),
     turns: &dyn Turns,
@@ -221,7 +221,7 @@ fn send(
 
 /// The upload, once the bucket shows the object with the recording's size and hash,
 /// and the ETag the bytes sent give (`rules::offsite::stored`: the server's own view).
-fn verified(client: &Client, rec: &Recording, sent: Sent, etag: &str) -> Result<Sent, UploadError> {
+fn verified(client: &Client, rec: &ToUpload, sent: Sent, etag: &str) -> Result<Sent, UploadError> {
     let (Sent::Uploaded { key, .. } | Sent::Newer { key, .. }) = &sent else {
         return Ok(sent);
     };
@@ -246,12 +246,12 @@ fn verified(client: &Client, rec: &Recording, sent: Sent, etag: &str) -> Result<
 }
 
 /// Whether an object is this very recording: same size, same hash (the metadata).
-fn holds(h: &Head, rec: &Recording) -> bool {
+fn holds(h: &Head, rec: &ToUpload) -> bool {
     h.size == rec.size && h.meta.get("blake3").map(String::as_str) == Some(rec.blake3)
 }
 
 /// The first key beside `key` that is free, or that already holds this very recording.
-fn free_key_beside(client: &Client, key: &str, rec: &Recording) -> Result<String, S3Error> {
+fn free_key_beside(client: &Client, key: &str, rec: &ToUpload) -> Result<String, S3Error> {
     let mut err = None;
     let found = beside(key, |k| match client.head(k) {
         Ok(None) => false,
@@ -266,7 +266,7 @@ fn free_key_beside(client: &Client, key: &str, rec: &Recording) -> Result<String
 
 fn multipart(
     client: &Client,
-    rec: &Recording,
+    rec: &ToUpload,
     key: &str,
     meta: &[(String, String)],
     (part_size, state): (u64, &Path),
@@ -359,7 +359,7 @@ fn resume(
     client: &Client,
     file: &Path,
     key: &str,
-    rec: &Recording,
+    rec: &ToUpload,
     part_size: u64,
 ) -> Result<Option<(String, Vec<Part>)>, S3Error> {
     let Some(pending) = std::fs::read(file)

@@ -13,7 +13,7 @@ use crate::backlog::{Backlog, Item};
 use crate::client::{Client, S3Error};
 use crate::gate::Gate;
 use crate::state::State;
-use crate::upload::{upload, Recording, Sent, UploadError};
+use crate::upload::{upload, Sent, ToUpload, UploadError};
 use rules::names;
 use store::manifest;
 
@@ -122,7 +122,7 @@ impl Shared {
             },
         };
         let time = names::local_time(mtime).map_or_else(|| "unknown".into(), |t| t.to_rfc3339());
-        let rec = Recording {
+        let rec = ToUpload {
             path: &path,
             size,
             time: &time,

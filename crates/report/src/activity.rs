@@ -11,7 +11,7 @@ use chrono::{DateTime, Local};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
-use store::copy::{CopyError, Outcome};
+use store::copy::{CopyError, SyncOutcome};
 
 /// What the real-time watcher is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -98,7 +98,7 @@ impl Activity {
     }
 
     /// Counts one finished copy job.
-    pub fn record(&self, rel: &Path, result: &Result<Outcome, CopyError>) {
+    pub fn record(&self, rel: &Path, result: &Result<SyncOutcome, CopyError>) {
         let written = match result {
             Ok(o) => o.wrote().map(|what| (what, o.bytes())),
             Err(_) => None,
@@ -110,10 +110,10 @@ impl Activity {
         self.update(|live| {
             let t = &mut live.since_start;
             match result {
-                Ok(Outcome::Copied { .. }) => t.copied += 1,
-                Ok(Outcome::Appended { .. }) => t.updated += 1,
-                Ok(Outcome::Following { .. }) => t.followed += 1,
-                Ok(Outcome::Completed { .. }) => t.completed += 1,
+                Ok(SyncOutcome::Copied { .. }) => t.copied += 1,
+                Ok(SyncOutcome::Appended { .. }) => t.updated += 1,
+                Ok(SyncOutcome::Following { .. }) => t.followed += 1,
+                Ok(SyncOutcome::Completed { .. }) => t.completed += 1,
                 _ => {}
             }
             if failed {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Local, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use rules::names::date_from_path;
-use store::verify::{Found, Outcome, Scope};
+use store::verify::{Found, Scope, Verification};
 
 pub const FILE_NAME: &str = "scrub.json";
 
@@ -37,7 +37,7 @@ pub struct Run {
 
 impl ScrubLog {
     /// Takes in a verification of `scope`: its problems replace those of the same scope.
-    pub fn merge(&mut self, scope: Scope, outcome: &Outcome, at: DateTime<Local>) {
+    pub fn merge(&mut self, scope: Scope, outcome: &Verification, at: DateTime<Local>) {
         self.problems.retain(|f| {
             let rel = Path::new(&f.path);
             !scope.contains(rel, date_from_path(rel))

@@ -11,14 +11,20 @@ use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use crate::chunks;
-use crate::copy::{ensure_space, is_locked, is_no_space, with_space, CopyError, Mirror, Sync, VERIFY_WINDOW};
+use crate::copy::{ensure_space, is_locked, is_no_space, with_space, CopyError, DestSync, Mirror, VERIFY_WINDOW};
 use crate::readback::{SourceHash, ATTEMPTS};
 use rules::listing;
 
 impl Mirror {
     /// Appends what the source has beyond the backup, once the bytes the backup already
     /// holds are known to match the source.
-    pub(super) fn extend(&self, src: &File, len: u64, mtime: SystemTime, dst_path: &Path) -> Result<Sync, CopyError> {
+    pub(super) fn extend(
+        &self,
+        src: &File,
+        len: u64,
+        mtime: SystemTime,
+        dst_path: &Path,
+    ) -> Result<DestSync, CopyError> {
         let ctx = |what: &str| format!("{what} {}", dst_path.display());
         let mut dst = OpenOptions::new()
             .read(true)
@@ -29,7 +35,7 @@ impl Mirror {
         let have = dmeta.len();
         let same_time = dmeta.modified().is_ok_and(|t| listing::same_mtime(t, mtime));
         if have == len && same_time {
-            return Ok(Sync::Current);
+            return Ok(DestSync::Current);
         }
         let prefix_ok = same_prefix(src, &dst, len.min(have)).map_err(|e| {
             if is_locked(&e) {
@@ -39,10 +45,10 @@ impl Mirror {
             }
         })?;
         if !prefix_ok {
-            return Ok(Sync::Incompatible { shorter: false });
+            return Ok(DestSync::Incompatible { shorter: false });
         }
         if len < have {
-            return Ok(Sync::Incompatible { shorter: true });
+            return Ok(DestSync::Incompatible { shorter: true });
         }
         let mut appended = 0;
         if len > have {
@@ -65,9 +71,9 @@ impl Mirror {
             .map_err(|e| CopyError::io(ctx("cannot set the time of"), e))?;
         dst.sync_all().map_err(|e| CopyError::io(ctx("cannot flush"), e))?;
         Ok(if appended > 0 {
-            Sync::Appended(appended)
+            DestSync::Appended(appended)
         } else {
-            Sync::Current
+            DestSync::Current
         })
     }
 

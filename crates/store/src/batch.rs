@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::copy::{is_file, settle, CopyError, Mirror, Outcome, Synced};
+use crate::copy::{is_file, settle, CopyError, Mirror, SyncOutcome, Synced};
 use crate::durable;
 use rules::stage::Stage;
 use rules::{batches, names};
@@ -107,7 +107,7 @@ impl Mirror {
                     folders.extend(w.dst.parent());
                     let verified = self.verified(&w.dst, w.len, &w.hash);
                     return Ok(Some(Synced {
-                        outcome: Outcome::Copied { bytes: w.len },
+                        outcome: SyncOutcome::Copied { bytes: w.len },
                         verified: Some(verified),
                     }));
                 }

@@ -18,7 +18,7 @@ use std::time::SystemTime;
 
 pub use crate::copy_error::{CopyError, FileError};
 use crate::durable::sync_dir;
-pub use crate::outcome::{Outcome, Synced, Verified};
+pub use crate::outcome::{SyncOutcome, Synced, Verified};
 use crate::readback::{Running, SourceHash, ATTEMPTS};
 use crate::volume;
 use rules::names::{self, Names};
@@ -69,8 +69,8 @@ pub(super) struct Source {
     pub mtime: SystemTime,
 }
 
-/// The state of one existing destination relative to the source.
-pub(super) enum Sync {
+/// How one existing destination was synced with its source.
+pub(super) enum DestSync {
     Appended(u64),
     Current,
     /// The destination cannot take this source: it is longer (`shorter`: the source is a
@@ -128,8 +128,8 @@ impl Mirror {
                 names::kept_beside(&final_rel, n)
             };
             let (done, verified) = match self.sync_one(&src, len, mtime, &name, stage)? {
-                Err(Sync::Incompatible { shorter: true }) if n == 0 => {
-                    return Ok(Synced::only(Outcome::Kept {
+                Err(DestSync::Incompatible { shorter: true }) if n == 0 => {
+                    return Ok(Synced::only(SyncOutcome::Kept {
                         differs: false,
                         beside: None,
                         bytes: 0,
@@ -141,11 +141,11 @@ impl Mirror {
             };
             if n == 0 {
                 let outcome = match done {
-                    Done::Copied(bytes) => Outcome::Copied { bytes },
-                    Done::Appended(bytes) => Outcome::Appended { bytes },
-                    Done::Following(bytes, started) => Outcome::Following { bytes, started },
-                    Done::Completed(bytes) => Outcome::Completed { bytes },
-                    Done::Current => Outcome::Current,
+                    Done::Copied(bytes) => SyncOutcome::Copied { bytes },
+                    Done::Appended(bytes) => SyncOutcome::Appended { bytes },
+                    Done::Following(bytes, started) => SyncOutcome::Following { bytes, started },
+                    Done::Completed(bytes) => SyncOutcome::Completed { bytes },
+                    Done::Current => SyncOutcome::Current,
                 };
                 return Ok(Synced { outcome, verified });
             }
@@ -155,7 +155,7 @@ impl Mirror {
                 Done::Copied(b) | Done::Appended(b) | Done::Completed(b) => (name, b),
                 Done::Current => (name, 0),
             };
-            let outcome = Outcome::Kept {
+            let outcome = SyncOutcome::Kept {
                 differs: true,
                 beside: Some(beside),
                 bytes,
@@ -163,7 +163,7 @@ impl Mirror {
             };
             return Ok(Synced { outcome, verified });
         }
-        Ok(Synced::only(Outcome::Kept {
+        Ok(Synced::only(SyncOutcome::Kept {
             differs: true,
             beside: None,
             bytes: 0,
@@ -215,7 +215,7 @@ impl Mirror {
 
     /// Brings the backup named `name` (finished, or in progress as `name.partial`) up to
     /// date, with the manifest entry of the final copy it wrote;
-    /// `Err(Sync::Incompatible)` when what it holds cannot take this source.
+    /// `Err(DestSync::Incompatible)` when what it holds cannot take this source.
     fn sync_one(
         &self,
         src: &File,
@@ -223,25 +223,25 @@ impl Mirror {
         mtime: SystemTime,
         name: &Path,
         stage: Stage,
-    ) -> Result<Result<(Done, Option<Verified>), Sync>, CopyError> {
+    ) -> Result<Result<(Done, Option<Verified>), DestSync>, CopyError> {
         let finished = self.backup_dir.join(name);
         let partial = self.backup_dir.join(names::partial_of(name));
         // A finished copy whose source grows again (the recorder reopened it, or a pass
         // took a pause for the end) grows in place: it is a true prefix throughout.
         if is_file(&finished)? {
             return Ok(match self.extend(src, len, mtime, &finished)? {
-                Sync::Appended(b) => {
+                DestSync::Appended(b) => {
                     let hash = self.check_whole(src, &finished, len)?;
                     Ok((Done::Appended(b), Some(self.verified(&finished, len, &hash))))
                 }
-                Sync::Current => Ok((Done::Current, None)),
+                DestSync::Current => Ok((Done::Current, None)),
                 other => Err(other),
             });
         }
         if is_file(&partial)? {
             let bytes = match self.extend(src, len, mtime, &partial)? {
-                Sync::Appended(b) => b,
-                Sync::Current => 0,
+                DestSync::Appended(b) => b,
+                DestSync::Current => 0,
                 other => return Ok(Err(other)),
             };
             if stage == Stage::Recording {
@@ -452,16 +452,16 @@ mod tests {
         fs::write(m.source_dir.join(rel), vec![7u8; 3 << 20]).unwrap();
         assert_eq!(
             m.sync(rel, Stage::Finished).unwrap().outcome,
-            Outcome::Copied { bytes: 3 << 20 }
+            SyncOutcome::Copied { bytes: 3 << 20 }
         );
         let mut f = OpenOptions::new().append(true).open(m.source_dir.join(rel)).unwrap();
         f.write_all(&[9u8; 1000]).unwrap();
         drop(f);
         assert_eq!(
             m.sync(rel, Stage::Finished).unwrap().outcome,
-            Outcome::Appended { bytes: 1000 }
+            SyncOutcome::Appended { bytes: 1000 }
         );
-        assert_eq!(m.sync(rel, Stage::Finished).unwrap().outcome, Outcome::Current);
+        assert_eq!(m.sync(rel, Stage::Finished).unwrap().outcome, SyncOutcome::Current);
         assert_eq!(
             fs::read(m.source_dir.join(rel)).unwrap(),
             fs::read(m.backup_dir.join(rel)).unwrap()
@@ -479,7 +479,7 @@ mod tests {
         assert!(
             matches!(
                 out,
-                Outcome::Kept {
+                SyncOutcome::Kept {
                     differs: false,
                     beside: None,
                     ..
@@ -500,7 +500,7 @@ mod tests {
         let out = m.sync(rel, Stage::Finished).unwrap().outcome;
         assert_eq!(
             out,
-            Outcome::Kept {
+            SyncOutcome::Kept {
                 differs: true,
                 beside: Some(PathBuf::from("a.changed-1.dav")),
                 bytes: 21,
@@ -515,7 +515,7 @@ mod tests {
         // The kept version is then current, not stored a second time.
         assert!(matches!(
             m.sync(rel, Stage::Finished).unwrap().outcome,
-            Outcome::Kept {
+            SyncOutcome::Kept {
                 beside: Some(_),
                 bytes: 0,
                 ..
@@ -537,7 +537,7 @@ mod tests {
         let out = m.sync(rel, Stage::Recording).unwrap().outcome;
         assert_eq!(
             out,
-            Outcome::Following {
+            SyncOutcome::Following {
                 bytes: 5000,
                 started: true
             }
@@ -547,7 +547,7 @@ mod tests {
         f.write_all(&[2u8; 300]).unwrap();
         assert_eq!(
             m.sync(rel, Stage::Recording).unwrap().outcome,
-            Outcome::Following {
+            SyncOutcome::Following {
                 bytes: 300,
                 started: false
             }
@@ -556,11 +556,11 @@ mod tests {
         drop(f);
         assert_eq!(
             m.sync(rel, Stage::Finished).unwrap().outcome,
-            Outcome::Completed { bytes: 7 }
+            SyncOutcome::Completed { bytes: 7 }
         );
         assert!(!part.exists(), "the in-progress copy is gone once finished");
         assert_eq!(fs::read(&fin).unwrap(), fs::read(&src).unwrap());
-        assert_eq!(m.sync(rel, Stage::Recording).unwrap().outcome, Outcome::Current);
+        assert_eq!(m.sync(rel, Stage::Recording).unwrap().outcome, SyncOutcome::Current);
     }
 
     #[test]
@@ -568,12 +568,12 @@ mod tests {
         let (_t, m) = setup();
         fs::write(m.source_dir.join("a.dav_"), b"abc").unwrap();
         let out = m.sync(Path::new("a.dav_"), Stage::Finished).unwrap().outcome;
-        assert!(matches!(out, Outcome::Following { bytes: 3, .. }), "{out:?}");
+        assert!(matches!(out, SyncOutcome::Following { bytes: 3, .. }), "{out:?}");
         assert_eq!(fs::read(m.backup_dir.join("a.dav.partial")).unwrap(), b"abc");
         fs::rename(m.source_dir.join("a.dav_"), m.source_dir.join("a.dav")).unwrap();
         assert_eq!(
             m.sync(Path::new("a.dav"), Stage::Finished).unwrap().outcome,
-            Outcome::Completed { bytes: 0 }
+            SyncOutcome::Completed { bytes: 0 }
         );
         assert_eq!(fs::read(m.backup_dir.join("a.dav")).unwrap(), b"abc");
     }
@@ -586,7 +586,7 @@ mod tests {
         fs::write(m.source_dir.join("a.dav"), b"new footage, longer").unwrap();
         let out = m.sync(Path::new("a.dav"), Stage::Recording).unwrap().outcome;
         assert!(
-            matches!(&out, Outcome::Kept { differs: true, beside: Some(b), .. } if b == Path::new("a.changed-1.dav.partial")),
+            matches!(&out, SyncOutcome::Kept { differs: true, beside: Some(b), .. } if b == Path::new("a.changed-1.dav.partial")),
             "{out:?}"
         );
         assert_eq!(fs::read(m.backup_dir.join("a.dav.partial")).unwrap(), b"old footage");

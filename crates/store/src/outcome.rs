@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// A sync's outcome, and the manifest entry of the final copy it wrote, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Synced {
-    pub outcome: Outcome,
+    pub outcome: SyncOutcome,
     pub verified: Option<Verified>,
 }
 
@@ -25,7 +25,7 @@ pub struct Verified {
 
 impl Synced {
     /// An outcome that wrote no final copy.
-    pub fn only(outcome: Outcome) -> Synced {
+    pub fn only(outcome: SyncOutcome) -> Synced {
         Synced {
             outcome,
             verified: None,
@@ -35,7 +35,7 @@ impl Synced {
 
 /// What a sync did to the backup.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum SyncOutcome {
     /// A new finished copy of `bytes` bytes.
     Copied { bytes: u64 },
     /// `bytes` new bytes appended to a finished copy the source had outgrown.
@@ -58,16 +58,16 @@ pub enum Outcome {
     },
 }
 
-impl Outcome {
+impl SyncOutcome {
     /// The bytes it wrote into the backup.
     pub fn bytes(&self) -> u64 {
         match self {
-            Outcome::Copied { bytes }
-            | Outcome::Appended { bytes }
-            | Outcome::Following { bytes, .. }
-            | Outcome::Completed { bytes }
-            | Outcome::Kept { bytes, .. } => *bytes,
-            Outcome::Current => 0,
+            SyncOutcome::Copied { bytes }
+            | SyncOutcome::Appended { bytes }
+            | SyncOutcome::Following { bytes, .. }
+            | SyncOutcome::Completed { bytes }
+            | SyncOutcome::Kept { bytes, .. } => *bytes,
+            SyncOutcome::Current => 0,
         }
     }
 
@@ -76,7 +76,7 @@ impl Outcome {
     pub fn wrote_final(&self) -> bool {
         matches!(
             self,
-            Outcome::Copied { .. } | Outcome::Appended { .. } | Outcome::Completed { .. }
+            SyncOutcome::Copied { .. } | SyncOutcome::Appended { .. } | SyncOutcome::Completed { .. }
         )
     }
 
@@ -84,11 +84,11 @@ impl Outcome {
     /// None when it wrote nothing there.
     pub fn wrote(&self) -> Option<&'static str> {
         match self {
-            Outcome::Copied { .. } => Some("copied"),
-            Outcome::Appended { .. } => Some("appended"),
-            Outcome::Completed { .. } => Some("completed"),
-            Outcome::Following { bytes, .. } if *bytes > 0 => Some("following"),
-            Outcome::Kept { bytes, .. } if *bytes > 0 => Some("kept_beside"),
+            SyncOutcome::Copied { .. } => Some("copied"),
+            SyncOutcome::Appended { .. } => Some("appended"),
+            SyncOutcome::Completed { .. } => Some("completed"),
+            SyncOutcome::Following { bytes, .. } if *bytes > 0 => Some("following"),
+            SyncOutcome::Kept { bytes, .. } if *bytes > 0 => Some("kept_beside"),
             _ => None,
         }
     }

@@ -216,7 +216,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::copy::{FileError, Outcome};
+    use crate::copy::{FileError, SyncOutcome};
     use crate::testing::setup;
     use rules::stage::Stage;
 
@@ -248,7 +248,7 @@ mod tests {
         fs::write(m.source_dir.join("a.dav"), &data).unwrap();
         m.faults.arm(1);
         let synced = m.sync(Path::new("a.dav"), Stage::Finished).unwrap();
-        assert_eq!(synced.outcome, Outcome::Copied { bytes: 3 << 20 });
+        assert_eq!(synced.outcome, SyncOutcome::Copied { bytes: 3 << 20 });
         let v = synced.verified.expect("a final copy has its entry");
         assert_eq!((v.rel.as_path(), v.size), (Path::new("a.dav"), 3 << 20));
         assert_eq!(v.blake3, hex(&data), "the source's hash, not the damaged backup's");
@@ -266,7 +266,7 @@ mod tests {
         assert!(leftovers(&m.backup_dir).is_empty(), "{:?}", leftovers(&m.backup_dir));
         // The next sync, undamaged, copies it.
         let synced = m.sync(Path::new("a.dav"), Stage::Finished).unwrap();
-        assert_eq!(synced.outcome, Outcome::Copied { bytes: 1 << 20 });
+        assert_eq!(synced.outcome, SyncOutcome::Copied { bytes: 1 << 20 });
     }
 
     /// A copy of 2 MiB of `a.dav` made at `stage`, then its source grown to 3 MiB and
@@ -288,7 +288,7 @@ mod tests {
         let (_t, m) = setup();
         let (data, out) = grown(&m, Stage::Finished, 1);
         let synced = out.unwrap();
-        assert_eq!(synced.outcome, Outcome::Appended { bytes: 1 << 20 });
+        assert_eq!(synced.outcome, SyncOutcome::Appended { bytes: 1 << 20 });
         assert_eq!(synced.verified.unwrap().blake3, hex(&data));
         assert_eq!(fs::read(m.backup_dir.join("a.dav")).unwrap(), data);
     }
@@ -302,7 +302,7 @@ mod tests {
         assert_eq!(fs::read(&partial).unwrap(), &data[..2 << 20]);
         // Undamaged, it follows and completes with the source's hash.
         let synced = m.sync(Path::new("a.dav"), Stage::Finished).unwrap();
-        assert_eq!(synced.outcome, Outcome::Completed { bytes: 1 << 20 });
+        assert_eq!(synced.outcome, SyncOutcome::Completed { bytes: 1 << 20 });
         assert_eq!(synced.verified.unwrap().blake3, hex(&data));
     }
 
@@ -318,7 +318,7 @@ mod tests {
         assert_eq!(m.faults.read_back(), [(0, 2 << 20), (2 << 20, 3 << 20)]);
         fs::write(&src, &data).unwrap();
         let synced = m.sync(Path::new("a.dav"), Stage::Finished).unwrap();
-        assert_eq!(synced.outcome, Outcome::Completed { bytes: 1 << 20 });
+        assert_eq!(synced.outcome, SyncOutcome::Completed { bytes: 1 << 20 });
         assert_eq!(synced.verified.unwrap().blake3, hex(&data));
         assert_eq!(m.faults.read_back(), [(3 << 20, 4 << 20)], "each byte read back once");
         assert_eq!(fs::read(m.backup_dir.join("a.dav")).unwrap(), data);
@@ -341,7 +341,7 @@ mod tests {
         let m = Mirror::new(m.source_dir.clone(), m.backup_dir.clone(), m.names.clone());
         fs::write(&src, &data).unwrap();
         let synced = m.sync(Path::new("a.dav"), Stage::Finished).unwrap();
-        assert_eq!(synced.outcome, Outcome::Completed { bytes: 4 << 20 });
+        assert_eq!(synced.outcome, SyncOutcome::Completed { bytes: 4 << 20 });
         assert_eq!(synced.verified.unwrap().blake3, hex(&data));
         assert_eq!(fs::read(m.backup_dir.join("a.dav")).unwrap(), data);
         assert_eq!(leftovers(&m.backup_dir), ["a.dav"], "the damaged copy is gone");
@@ -354,7 +354,7 @@ mod tests {
         m.sync(Path::new("a.dav"), Stage::Finished).unwrap();
         fs::write(m.source_dir.join("a.dav"), b"other version, longer").unwrap();
         let synced = m.sync(Path::new("a.dav"), Stage::Finished).unwrap();
-        assert!(matches!(synced.outcome, Outcome::Kept { .. }), "{synced:?}");
+        assert!(matches!(synced.outcome, SyncOutcome::Kept { .. }), "{synced:?}");
         let v = synced.verified.expect("the kept version has its entry");
         assert_eq!(v.rel, Path::new("a.changed-1.dav"));
         assert_eq!(v.blake3, hex(b"other version, longer"));

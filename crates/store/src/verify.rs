@@ -64,7 +64,7 @@ pub struct Found {
 
 /// What a verification read and found.
 #[derive(Debug, Default, Serialize)]
-pub struct Outcome {
+pub struct Verification {
     pub files: u64,
     pub bytes: u64,
     pub secs: f64,
@@ -90,7 +90,7 @@ pub fn verify(
     names: &Names,
     scope: Scope,
     progress: &mut dyn FnMut(u64, u64) -> bool,
-) -> Result<Outcome, String> {
+) -> Result<Verification, String> {
     let listing = scan::scan(root, names).map_err(|e| format!("cannot list {}: {e}", root.display()))?;
     let (known, _) = manifest::load(root).map_err(|e| format!("cannot read the manifest: {e}"))?;
     let chosen = |rel: &Path, date: Option<NaiveDate>| scope.contains(rel, date);
@@ -106,7 +106,7 @@ pub fn verify(
         .map(|r| r.meta.size)
         .sum();
     let started = Instant::now();
-    let mut out = Outcome::default();
+    let mut out = Verification::default();
     let mut adopted = Vec::new();
     for rel in &files {
         let key = manifest::key(rel);

@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use crate::coverage::{Day, Document};
+use crate::coverage::{DayEntry, Document};
 use rules::coverage::human_secs;
 
 const STYLE: &str = "
@@ -127,7 +127,7 @@ fn offsite_map(out: &mut String, doc: &Document) {
 }
 
 /// The cell's colour class and the share of the day covered.
-fn shade(d: &Day) -> (&'static str, f64) {
+fn shade(d: &DayEntry) -> (&'static str, f64) {
     if d.before_first_recording {
         return ("cbf", 100.0);
     }
@@ -145,7 +145,7 @@ fn shade(d: &Day) -> (&'static str, f64) {
     (class, share)
 }
 
-fn hover(camera: &str, d: &Day, share: f64) -> String {
+fn hover(camera: &str, d: &DayEntry, share: f64) -> String {
     if d.before_first_recording {
         return format!("{camera} {}: before the first recording", d.date);
     }

@@ -39,34 +39,34 @@ pub struct Document {
     pub gap_tolerance_secs: i64,
     /// Whether the source could be listed (else `source_only` is 0 for want of it).
     pub source_listed: bool,
-    pub verdict: Verdict,
-    pub cameras: Vec<Camera>,
+    pub verdict: VerdictEntry,
+    pub cameras: Vec<CameraEntry>,
 }
 
 /// The verdict: a sentence, and the counts it is made of (`rules::coverage::Verdict`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Verdict {
+pub struct VerdictEntry {
     pub sentence: String,
     #[serde(flatten)]
     pub counts: coverage::Verdict,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Camera {
+pub struct CameraEntry {
     pub camera: String,
     /// Where its history begins in the range: its first recording in either tree, or
     /// the range's start.
     pub since: NaiveDateTime,
-    pub days: Vec<Day>,
+    pub days: Vec<DayEntry>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Day {
+pub struct DayEntry {
     pub date: NaiveDate,
     pub covered_secs: i64,
     pub expected_secs: i64,
     pub complete: bool,
-    pub gaps: Vec<Gap>,
+    pub gaps: Vec<GapEntry>,
     pub recordings: u32,
     pub bytes: u64,
     /// Copies of growing recordings still being made.
@@ -83,7 +83,7 @@ pub struct Day {
     pub before_first_recording: bool,
 }
 
-impl Day {
+impl DayEntry {
     /// The day's finished backup copies (what the bucket should hold).
     pub fn finished(&self) -> u32 {
         self.recordings - self.in_progress
@@ -106,7 +106,7 @@ impl Bucket {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Gap {
+pub struct GapEntry {
     pub from: NaiveDateTime,
     pub to: NaiveDateTime,
     pub secs: i64,
@@ -145,8 +145,8 @@ impl Document {
     }
 
     /// All the gaps, camera by camera, a gap across midnight once.
-    pub fn gaps(&self) -> Vec<(&str, Gap)> {
-        let mut out: Vec<(&str, Gap)> = Vec::new();
+    pub fn gaps(&self) -> Vec<(&str, GapEntry)> {
+        let mut out: Vec<(&str, GapEntry)> = Vec::new();
         for c in &self.cameras {
             for g in c.days.iter().flat_map(|d| &d.gaps) {
                 match out.last_mut() {
@@ -162,7 +162,7 @@ impl Document {
     }
 }
 
-fn verdict(c: &Coverage) -> Verdict {
+fn verdict(c: &Coverage) -> VerdictEntry {
     let v = &c.verdict;
     let mut sentence = if v.complete {
         format!(
@@ -184,20 +184,20 @@ fn verdict(c: &Coverage) -> Verdict {
         let days = (c.to - c.from).num_days() + 1;
         sentence.push_str(&format!(" {days} days of history on {on}."));
     }
-    Verdict {
+    VerdictEntry {
         sentence,
         counts: v.clone(),
     }
 }
 
-fn camera(c: &coverage::Camera) -> Camera {
-    Camera {
+fn camera(c: &coverage::Camera) -> CameraEntry {
+    CameraEntry {
         camera: c.camera.clone(),
         since: c.since,
         days: c
             .days
             .iter()
-            .map(|d| Day {
+            .map(|d| DayEntry {
                 date: d.date,
                 covered_secs: d.covered_secs,
                 expected_secs: d.expected_secs,
@@ -205,7 +205,7 @@ fn camera(c: &coverage::Camera) -> Camera {
                 gaps: d
                     .gaps
                     .iter()
-                    .map(|g| Gap {
+                    .map(|g| GapEntry {
                         from: g.from,
                         to: g.to,
                         secs: g.secs(),

@@ -28,7 +28,7 @@ const STATUS_BATCH: Duration = Duration::from_secs(1);
 /// each pass) and the status writer task (after copies); the lock also keeps their
 /// writes from crossing.
 #[derive(Clone)]
-pub struct Board {
+pub struct StatusFile {
     status: Arc<Mutex<Status>>,
     log_dir: Arc<std::path::Path>,
     activity: Activity,
@@ -41,14 +41,14 @@ pub struct Board {
     offsite: Option<Arc<dyn Fn() -> OffsiteStatus + Send + Sync>>,
 }
 
-impl Board {
+impl StatusFile {
     pub fn new(
         cfg: &Config,
         mode: Mode,
         activity: Activity,
         queue_length: impl Fn() -> usize + Send + Sync + 'static,
         notify_states: impl Fn() -> Vec<ChannelState> + Send + Sync + 'static,
-    ) -> Board {
+    ) -> StatusFile {
         // Alerts carry over from the last run, so `since` survives restarts and an
         // alert is announced once however the program is run.
         let alerts: Vec<Alert> = alert::state::load(&cfg.log_dir);
@@ -66,7 +66,7 @@ impl Board {
             notify: Vec::new(),
             offsite: None,
         };
-        Board {
+        StatusFile {
             status: Arc::new(Mutex::new(status)),
             log_dir: cfg.log_dir.clone().into(),
             activity,
@@ -79,8 +79,8 @@ impl Board {
     }
 
     /// The same, showing the offsite tier's state too.
-    pub fn with_offsite(self, state: impl Fn() -> OffsiteStatus + Send + Sync + 'static) -> Board {
-        Board {
+    pub fn with_offsite(self, state: impl Fn() -> OffsiteStatus + Send + Sync + 'static) -> StatusFile {
+        StatusFile {
             offsite: Some(Arc::new(state)),
             ..self
         }
@@ -114,11 +114,11 @@ impl Board {
     /// summary's counters; when the summary is due, its text (the counters restart).
     pub async fn count_for_summary(&self, moved: Totals, at: Option<chrono::NaiveTime>) -> Option<String> {
         at?;
-        let board = self.clone();
+        let status_file = self.clone();
         let job = move || {
-            let s = board.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let s = status_file.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
             let now = Local::now();
-            let mut counts = summary::load(&board.log_dir);
+            let mut counts = summary::load(&status_file.log_dir);
             if let Some(pass) = &s.last_pass {
                 counts.add(pass, &moved, now);
             }
@@ -134,7 +134,7 @@ impl Board {
                     ..Default::default()
                 };
             }
-            if let Err(e) = summary::save(&board.log_dir, &counts) {
+            if let Err(e) = summary::save(&status_file.log_dir, &counts) {
                 tracing::warn!("cannot keep the daily summary's counts: {e}");
             }
             text
@@ -144,8 +144,8 @@ impl Board {
 
     /// `update` on the blocking pool: the write ends in an fsync.
     pub async fn write_with(&self, change: impl FnOnce(&mut Status) + Send + 'static) {
-        let board = self.clone();
-        let _ = tokio::task::spawn_blocking(move || board.update(change)).await;
+        let status_file = self.clone();
+        let _ = tokio::task::spawn_blocking(move || status_file.update(change)).await;
     }
 
     /// Applies `change` and replaces the file (small, and fsynced: a moment's blocking).

@@ -4,12 +4,12 @@
 //! in a daemon, after each batch of copies.
 
 use std::future::Future;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Local;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::alert::notify::message::Message;
 use crate::alert::notify::summary;
@@ -21,7 +21,6 @@ use crate::engine::offsite;
 use crate::engine::pass;
 use crate::engine::pulse::{alive_while, beat_timer, next_beat, Pulse};
 use crate::engine::queue::CopyQueue;
-use crate::engine::shutdown::Shutdown;
 use crate::engine::status_file::StatusFile;
 use crate::engine::upkeep::Upkeep;
 use crate::offsite::tier::Tier;
@@ -104,13 +103,13 @@ pub async fn run(
     ));
     let activity = Activity::new();
     let (queue, workers) = CopyQueue::start(mirror.clone(), cfg.copy_workers, activity.clone());
-    let tier = offsite::start(&cfg, &queue, mirror.cancel.clone());
+    let tier = offsite::start(&cfg, &queue, &mirror.stop);
     let cfg = Arc::new(cfg);
     // Notified by the watcher when only a full pass can be sure nothing was missed
     // (overflow, watcher error, source folder gone or back); the tick loop waits on it.
     let pass_now = Arc::new(Notify::new());
 
-    let mut shutdown = forward_stop(stop, supervisor.clone(), mirror.cancel.clone());
+    let shutdown = forward_stop(stop, supervisor.clone(), mirror.stop.clone());
 
     let daemon = mode != Mode::Once;
     let notifier = Notifier::start(&cfg.notify, &cfg.log_dir);
@@ -135,7 +134,7 @@ pub async fn run(
     let watching = matches!(mode, Mode::Daemon { watch: true });
     let mut watcher = None;
     let mut announced = false;
-    let upkeep = Upkeep::new(mirror.cancel.clone(), daemon);
+    let upkeep = Upkeep::new(mirror.stop.clone(), daemon);
     let told = PassListeners::new(&cfg, &notifier, &status_file, &activity, &*supervisor).with(upkeep, tier.clone());
     loop {
         let log_file = open_pass_log(&log, &cfg);
@@ -158,7 +157,7 @@ pub async fn run(
             .filter(|_| result.backup_available)
             .map(|wanted| move |dir: &std::path::Path| volume::disk_of(dir).is_ok_and(|d| d.free_bytes >= wanted));
         told.pass(result, &line, &mut last_totals, daemon).await;
-        if !daemon || shutdown.is_set() {
+        if !daemon || shutdown.is_cancelled() {
             break;
         }
         let wake = EarlyWake {
@@ -166,8 +165,8 @@ pub async fn run(
             room_back,
             pass_now: &pass_now,
         };
-        wait_for_next_pass(&cfg, wake, &mut pulse, &*supervisor, &mut shutdown).await;
-        if shutdown.is_set() {
+        wait_for_next_pass(&cfg, wake, &mut pulse, &*supervisor, &shutdown).await;
+        if shutdown.is_cancelled() {
             break;
         }
     }
@@ -204,7 +203,7 @@ impl<'a> PassListeners<'a> {
     ) -> PassListeners<'a> {
         PassListeners {
             cfg,
-            upkeep: Upkeep::new(Arc::default(), false),
+            upkeep: Upkeep::new(CancellationToken::new(), false),
             offsite: None,
             notifier,
             status_file,
@@ -249,20 +248,20 @@ impl<'a> PassListeners<'a> {
     }
 }
 
-/// Resolves `stop` into the shutdown every task waits on: tells the supervisor, and
-/// has copies in flight stop within one chunk and discard their temporaries.
+/// Cancels `shutdown`, the stop every task and copy heeds, once `stop` resolves, and
+/// tells the supervisor: copies in flight stop within one chunk and discard their
+/// temporaries.
 fn forward_stop(
     stop: impl Future<Output = ()> + Send + 'static,
     supervisor: Arc<dyn Supervisor>,
-    cancel: Arc<std::sync::atomic::AtomicBool>,
-) -> Shutdown {
-    let (stop_tx, shutdown) = Shutdown::new();
+    shutdown: CancellationToken,
+) -> CancellationToken {
+    let cancel = shutdown.clone();
     tokio::spawn(async move {
         stop.await;
         tracing::info!("stop requested: finishing up");
         supervisor.stopping();
-        cancel.store(true, Ordering::Relaxed);
-        let _ = stop_tx.send(true);
+        cancel.cancel();
     });
     shutdown
 }
@@ -357,7 +356,7 @@ async fn start_daemon(
     cfg: &Arc<Config>,
     inbox: Option<watch::Inbox>,
     (queue, pass_now, activity): (CopyQueue, Arc<Notify>, Activity),
-    mut shutdown: Shutdown,
+    shutdown: CancellationToken,
 ) -> Option<tokio::task::JoinHandle<()>> {
     tracing::info!(
         interval_secs = cfg.reconcile_interval.as_secs(),
@@ -379,7 +378,7 @@ async fn start_daemon(
     let handle = tokio::spawn(task);
     tokio::select! {
         _ = watch_tried => {}
-        _ = shutdown.wait() => {}
+        _ = shutdown.cancelled() => {}
     }
     Some(handle)
 }
@@ -404,7 +403,7 @@ async fn wait_for_next_pass<V, R>(
     wake: EarlyWake<'_, V, R>,
     pulse: &mut Pulse,
     supervisor: &dyn Supervisor,
-    shutdown: &mut Shutdown,
+    shutdown: &CancellationToken,
 ) where
     V: Fn(&std::path::Path) -> bool + Clone + Send + 'static,
     R: Fn(&std::path::Path) -> bool + Clone + Send + 'static,
@@ -431,7 +430,7 @@ async fn wait_for_next_pass<V, R>(
                 }
                 continue;
             }
-            _ = shutdown.wait() => {}
+            _ = shutdown.cancelled() => {}
         }
         return;
     }

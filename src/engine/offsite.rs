@@ -4,20 +4,20 @@
 //! to the pass's, its state kept in `status.json` between passes, and in `run --once`
 //! waited for until nothing is left to upload.
 
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::engine::pass::Listings;
 use crate::engine::queue::CopyQueue;
-use crate::engine::shutdown::Shutdown;
 use crate::engine::status_file::StatusFile;
 use crate::offsite::tier::Tier;
 use crate::rules::alert::Raised;
 
 /// Starts the tier when the config has an `offsite` section.
-pub fn start(cfg: &Config, queue: &CopyQueue, stop: Arc<AtomicBool>) -> Option<Arc<Tier>> {
+pub fn start(cfg: &Config, queue: &CopyQueue, stop: &CancellationToken) -> Option<Arc<Tier>> {
     let length = queue.length_probe();
     let workers = cfg.copy_workers;
     let local_busy = Box::new(move || length() > workers);
@@ -55,7 +55,7 @@ const STATUS_LOOK: Duration = Duration::from_secs(2);
 
 /// Rewrites `status.json` when the tier's state changed (not for its lag alone), until
 /// shutdown.
-pub async fn keep_status(tier: Arc<Tier>, status_file: StatusFile, mut shutdown: Shutdown) {
+pub async fn keep_status(tier: Arc<Tier>, status_file: StatusFile, stop: CancellationToken) {
     let facts = |t: &Tier| {
         let s = t.status();
         (
@@ -71,7 +71,7 @@ pub async fn keep_status(tier: Arc<Tier>, status_file: StatusFile, mut shutdown:
     loop {
         tokio::select! {
             _ = tokio::time::sleep(STATUS_LOOK) => {}
-            _ = shutdown.wait() => return,
+            _ = stop.cancelled() => return,
         }
         let now = facts(&tier);
         if now != shown {

@@ -8,10 +8,10 @@ use std::time::{Instant, SystemTime};
 
 use chrono::Local;
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::engine::queue::{self, CopyQueue, Job, Report};
-use crate::engine::shutdown::Shutdown;
 use crate::report::status::PassSummary;
 use crate::rules::alert::{AlertKind, Raised};
 use crate::rules::listing::{InProgress, Listing};
@@ -90,7 +90,7 @@ pub async fn pass(
     cfg: &Config,
     queue: &CopyQueue,
     hints: Option<&watch::Hints>,
-    mut shutdown: Shutdown,
+    stop: CancellationToken,
     log_file: Option<PathBuf>,
 ) -> PassResult {
     let clock = Instant::now();
@@ -129,7 +129,7 @@ pub async fn pass(
             );
         }
         (Ok(source), Ok(backup)) => {
-            let backup = reconcile(cfg, queue, hints, &mut shutdown, &source, backup, &mut out).await;
+            let backup = reconcile(cfg, queue, hints, &stop, &source, backup, &mut out).await;
             out.listings = Some(Listings { source, backup });
         }
     }
@@ -224,7 +224,7 @@ async fn reconcile(
     cfg: &Config,
     queue: &CopyQueue,
     hints: Option<&watch::Hints>,
-    shutdown: &mut Shutdown,
+    stop: &CancellationToken,
     source: &Listing,
     mut backup: Listing,
     out: &mut PassResult,
@@ -262,7 +262,7 @@ async fn reconcile(
     for gone in prune(cfg, queue, &backup, &window, out).await {
         backup.recordings.remove(&gone);
     }
-    copy(queue, shutdown, copies.jobs, out).await;
+    copy(queue, stop, copies.jobs, out).await;
     for rel in out.landed.drain(..) {
         if let Some(rec) = source.recordings.get(&rel) {
             backup.in_progress.remove(&rel);
@@ -361,14 +361,14 @@ async fn forget(cfg: &Config, gone: &[PathBuf]) {
 }
 
 /// Queues every planned copy (small new ones in batches) and counts each report.
-async fn copy(queue: &CopyQueue, shutdown: &mut Shutdown, jobs: Vec<plan::CopyJob>, out: &mut PassResult) {
+async fn copy(queue: &CopyQueue, stop: &CancellationToken, jobs: Vec<plan::CopyJob>, out: &mut PassResult) {
     let (reply, mut reports) = mpsc::unbounded_channel();
     let mut waiting = 0usize;
     for batch in batches::batches(jobs) {
         // At most `queue::CAPACITY` of the pass's jobs wait or run at once: a first
         // backfill of 100,000 recordings does not hold them all in memory.
         while waiting >= queue::CAPACITY {
-            let Some(report) = next_report(&mut reports, shutdown).await else {
+            let Some(report) = next_report(&mut reports, stop).await else {
                 return;
             };
             waiting -= 1;
@@ -385,12 +385,12 @@ async fn copy(queue: &CopyQueue, shutdown: &mut Shutdown, jobs: Vec<plan::CopyJo
             .collect();
         tokio::select! {
             queued = queue.submit_batch(batch) => waiting += queued,
-            _ = shutdown.wait() => return,
+            _ = stop.cancelled() => return,
         }
     }
     drop(reply);
     while waiting > 0 {
-        let Some(report) = next_report(&mut reports, shutdown).await else {
+        let Some(report) = next_report(&mut reports, stop).await else {
             return;
         };
         waiting -= 1;
@@ -399,10 +399,10 @@ async fn copy(queue: &CopyQueue, shutdown: &mut Shutdown, jobs: Vec<plan::CopyJo
 }
 
 /// The next report of the pass's jobs; None at shutdown, or if every sender is gone.
-async fn next_report(reports: &mut mpsc::UnboundedReceiver<Report>, shutdown: &mut Shutdown) -> Option<Report> {
+async fn next_report(reports: &mut mpsc::UnboundedReceiver<Report>, stop: &CancellationToken) -> Option<Report> {
     tokio::select! {
         r = reports.recv() => r,
-        _ = shutdown.wait() => None,
+        _ = stop.cancelled() => None,
     }
 }
 

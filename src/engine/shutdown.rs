@@ -1,31 +1,6 @@
-//! The stop request: the OS signals that end the daemon, and the handle every task
-//! holds to learn that a stop was asked for.
-
-use tokio::sync::watch;
-
-/// A clonable view of the stop request.
-#[derive(Clone)]
-pub struct Shutdown {
-    /// Set to true once, by the task that awaits the stop future (see `app::run`);
-    /// never closed before that task ends.
-    rx: watch::Receiver<bool>,
-}
-
-impl Shutdown {
-    pub fn new() -> (watch::Sender<bool>, Shutdown) {
-        let (tx, rx) = watch::channel(false);
-        (tx, Shutdown { rx })
-    }
-
-    pub fn is_set(&self) -> bool {
-        *self.rx.borrow()
-    }
-
-    /// Resolves once a stop is asked for (or the sender is gone, which means the same).
-    pub async fn wait(&mut self) {
-        let _ = self.rx.wait_for(|stop| *stop).await;
-    }
-}
+//! The OS signals that end the daemon. The stop itself is one `CancellationToken`,
+//! cancelled once by the task that awaits them (`app::forward_stop`): tasks await
+//! `cancelled()`, copies and uploads check `is_cancelled()` between chunks.
 
 /// Resolves on Ctrl-C or SIGTERM (Unix), or on Ctrl-C, Ctrl-Break, console close,
 /// logoff or system shutdown (Windows). Fails only when the handlers cannot be installed.

@@ -7,13 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Local;
+use tokio_util::sync::CancellationToken;
 
 use crate::alert;
 use crate::alert::notify::summary;
 use crate::config::Config;
 use crate::engine::mode::Mode;
 use crate::engine::pass::PassResult;
-use crate::engine::shutdown::Shutdown;
 use crate::report::activity::{Activity, Totals};
 use crate::report::status::ChannelState;
 use crate::report::status::{self, OffsiteStatus, Status};
@@ -169,15 +169,15 @@ impl StatusFile {
 
     /// The daemon's status writer: after copies (and watcher state changes), waits a
     /// moment for more, then writes once. Ends at shutdown.
-    pub async fn write_after_copies(self, mut shutdown: Shutdown) {
+    pub async fn write_after_copies(self, stop: CancellationToken) {
         loop {
             tokio::select! {
                 _ = self.activity.changed() => {}
-                _ = shutdown.wait() => return,
+                _ = stop.cancelled() => return,
             }
             tokio::select! {
                 _ = tokio::time::sleep(STATUS_BATCH) => {}
-                _ = shutdown.wait() => return,
+                _ = stop.cancelled() => return,
             }
             self.write_with(|_| {}).await;
         }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::Local;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::engine::pass::Listings;
@@ -26,14 +27,14 @@ pub struct Upkeep {
     spans: Arc<Mutex<SpanCache>>,
     /// A verification is running.
     scrubbing: Arc<AtomicBool>,
-    /// Set when the daemon stops: a running verification stops after its file.
-    stop: Arc<AtomicBool>,
+    /// The daemon's stop: a running verification stops after its file.
+    stop: CancellationToken,
     /// A daemon verifies beside its passes; `run --once` waits for it before exiting.
     beside: bool,
 }
 
 impl Upkeep {
-    pub fn new(stop: Arc<AtomicBool>, daemon: bool) -> Upkeep {
+    pub fn new(stop: CancellationToken, daemon: bool) -> Upkeep {
         Upkeep {
             spans: Arc::default(),
             scrubbing: Arc::default(),
@@ -124,10 +125,10 @@ async fn read_log(cfg: &Arc<Config>) -> scrub::ScrubLog {
 }
 
 /// Verifies one slice and files what it found in `scrub.json`.
-fn scrub_slice(cfg: &Config, slice: Slice, stop: &AtomicBool) {
+fn scrub_slice(cfg: &Config, slice: Slice, stop: &CancellationToken) {
     tracing::info!(slice = %slice, "nightly verification started");
     let scope = Scope { since: None, slice };
-    let go_on = &mut |_: u64, _: u64| !stop.load(Ordering::Relaxed);
+    let go_on = &mut |_: u64, _: u64| !stop.is_cancelled();
     let outcome = match verify::verify(&cfg.backup_dir, &cfg.names, scope, go_on) {
         Ok(o) => o,
         Err(why) => {

@@ -21,10 +21,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, Notify};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::engine::queue::{CopyQueue, Job, Report};
-use crate::engine::shutdown::Shutdown;
 use crate::report::activity::{Activity, WatcherState};
 use crate::rules::listing::FileMeta;
 use crate::rules::names;
@@ -165,7 +165,7 @@ pub async fn run(
     pass_now: Arc<Notify>,
     activity: Activity,
     first_try: oneshot::Sender<()>,
-    mut shutdown: Shutdown,
+    stop: CancellationToken,
 ) {
     let mut first_try = Some(first_try);
     let Inbox { tx, mut rx, newest } = inbox;
@@ -227,7 +227,7 @@ pub async fn run(
             _ = sleep_until(wake) => {
                 w.look(&mut active).await;
             }
-            _ = shutdown.wait() => break,
+            _ = stop.cancelled() => break,
         }
     }
     activity.set_watcher(WatcherState::Off);

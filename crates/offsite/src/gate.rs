@@ -3,9 +3,10 @@
 //! as its bytes go, their turn under `max_mbps` (one budget shared by all upload
 //! workers). Stop ends the wait; the rest is then not sent.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
 
 use crate::turns::Turns;
 
@@ -13,10 +14,8 @@ use crate::turns::Turns;
 const LOOK: Duration = Duration::from_millis(200);
 
 pub struct Gate {
-    /// The daemon's stop request.
-    stop: Arc<AtomicBool>,
-    /// The tier's own end.
-    ended: AtomicBool,
+    /// The tier's end: a child of the daemon's stop, also cancelled by `end`.
+    stop: CancellationToken,
     /// True while local copies have a backlog.
     local_busy: Box<dyn Fn() -> bool + Send + Sync>,
     /// Bytes per second for all workers together; None: unlimited.
@@ -26,10 +25,13 @@ pub struct Gate {
 }
 
 impl Gate {
-    pub fn new(stop: Arc<AtomicBool>, max_mbps: Option<f64>, local_busy: Box<dyn Fn() -> bool + Send + Sync>) -> Gate {
+    pub fn new(
+        stop: &CancellationToken,
+        max_mbps: Option<f64>,
+        local_busy: Box<dyn Fn() -> bool + Send + Sync>,
+    ) -> Gate {
         Gate {
-            stop,
-            ended: AtomicBool::new(false),
+            stop: stop.child_token(),
             local_busy,
             rate: max_mbps.map(|m| m * 1_000_000.0 / 8.0),
             next: Mutex::new(Instant::now()),
@@ -37,12 +39,12 @@ impl Gate {
     }
 
     pub fn stopped(&self) -> bool {
-        self.stop.load(Ordering::Relaxed) || self.ended.load(Ordering::Relaxed)
+        self.stop.is_cancelled()
     }
 
     /// Stops every wait, as a stop request does.
     pub fn end(&self) {
-        self.ended.store(true, Ordering::Relaxed);
+        self.stop.cancel();
     }
 
     /// Waits until the local copies have no backlog; false when stopped meanwhile.
@@ -100,11 +102,13 @@ impl Turns for Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
 
     #[test]
     fn the_budget_is_shared_and_spent_in_order() {
         // 8 Mbit/s: one megabyte a second.
-        let gate = Gate::new(Arc::default(), Some(8.0), Box::new(|| false));
+        let gate = Gate::new(&CancellationToken::new(), Some(8.0), Box::new(|| false));
         let started = Instant::now();
         assert!(gate.bytes(500_000));
         assert!(gate.bytes(500_000));
@@ -118,12 +122,12 @@ mod tests {
 
     #[test]
     fn stop_ends_a_wait_for_the_local_copies() {
-        let stop = Arc::new(AtomicBool::new(false));
-        let gate = Arc::new(Gate::new(stop.clone(), None, Box::new(|| true)));
+        let stop = CancellationToken::new();
+        let gate = Arc::new(Gate::new(&stop, None, Box::new(|| true)));
         let g = gate.clone();
         let waiting = std::thread::spawn(move || g.part(1));
         std::thread::sleep(Duration::from_millis(300));
-        stop.store(true, Ordering::Relaxed);
+        stop.cancel();
         assert!(!waiting.join().unwrap(), "stopped: not sent");
     }
 
@@ -132,7 +136,7 @@ mod tests {
         let busy = Arc::new(AtomicBool::new(true));
         let b = busy.clone();
         let gate = Arc::new(Gate::new(
-            Arc::default(),
+            &CancellationToken::new(),
             None,
             Box::new(move || b.load(Ordering::Relaxed)),
         ));

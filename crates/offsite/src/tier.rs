@@ -7,13 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
 use rules::run::OffsiteState;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
+use tokio_util::sync::CancellationToken;
 
 use crate::background;
 use crate::backlog::Item;
@@ -44,8 +44,12 @@ pub struct Tier {
 
 impl Tier {
     /// Starts the tier for `cfg.offsite` (None without one). `local_busy` says when
-    /// local copies have a backlog; `stop` is the daemon's stop flag.
-    pub fn start(cfg: &Config, local_busy: Box<dyn Fn() -> bool + Send + Sync>, stop: Arc<AtomicBool>) -> Option<Tier> {
+    /// local copies have a backlog; `stop` is the daemon's stop.
+    pub fn start(
+        cfg: &Config,
+        local_busy: Box<dyn Fn() -> bool + Send + Sync>,
+        stop: &CancellationToken,
+    ) -> Option<Tier> {
         let o = cfg.offsite.as_ref()?;
         let rules = Rules {
             retention_days: o.retention_days,

@@ -12,7 +12,7 @@
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -23,6 +23,7 @@ use crate::readback::{Running, SourceHash, ATTEMPTS};
 use crate::volume;
 use rules::names::{self, Names};
 use rules::stage::Stage;
+use tokio_util::sync::CancellationToken;
 
 /// Bytes compared at the start and at the end of what the backup already holds before
 /// new bytes are appended. A replaced recording differs in its first frames (DHAV
@@ -36,7 +37,7 @@ pub struct Mirror {
     pub source_dir: PathBuf,
     pub backup_dir: PathBuf,
     pub names: Names,
-    pub cancel: Arc<AtomicBool>,
+    pub stop: CancellationToken,
     /// Bytes moved by all copies since start: a copy that makes progress moves it at
     /// least every chunk (the daemon's proof of life to a service manager).
     pub progress: Arc<AtomicU64>,
@@ -95,7 +96,7 @@ impl Mirror {
             source_dir,
             backup_dir,
             names,
-            cancel: Arc::new(AtomicBool::new(false)),
+            stop: CancellationToken::new(),
             progress: Arc::new(AtomicU64::new(0)),
             running: Running::default(),
             #[cfg(any(test, feature = "testing"))]
@@ -104,7 +105,7 @@ impl Mirror {
     }
 
     pub(super) fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.stop.is_cancelled()
     }
 
     /// Brings the backup of the source recording `rel` (relative to the source folder;
@@ -626,7 +627,7 @@ mod tests {
     fn cancelled_copy_leaves_nothing() {
         let (_t, m) = setup();
         fs::write(m.source_dir.join("a.dav"), b"data").unwrap();
-        m.cancel.store(true, Ordering::Relaxed);
+        m.stop.cancel();
         assert!(matches!(
             m.sync(Path::new("a.dav"), Stage::Finished),
             Err(CopyError::Cancelled)

@@ -3,7 +3,6 @@
 //! the next `--once` run reads it, so an alert is announced once however the program
 //! is run. Before it exists (an upgrade), the alerts in `status.json` are taken.
 
-use std::fs;
 use std::io;
 use std::path::Path;
 
@@ -20,12 +19,10 @@ struct Saved {
 
 /// The alerts active after the last pass; none when nothing was kept.
 pub fn load(log_dir: &Path) -> Vec<Alert> {
-    if let Ok(text) = fs::read_to_string(log_dir.join(FILE_NAME)) {
-        if let Ok(saved) = serde_json::from_str::<Saved>(&text) {
-            return saved.active;
-        }
+    match report::json_file::read::<Saved>(&log_dir.join(FILE_NAME)) {
+        Some(saved) => saved.active,
+        None => report::status::read(log_dir).map(|s| s.alerts).unwrap_or_default(),
     }
-    report::status::read(log_dir).map(|s| s.alerts).unwrap_or_default()
 }
 
 pub fn save(log_dir: &Path, active: &[Alert]) -> io::Result<()> {

@@ -1,13 +1,18 @@
-//! Replacing a small JSON file in `log_dir` so a reader never sees half of it: write a
-//! hidden temporary beside it, fsync, rename. `status.json`, `alerts.json` and the
-//! notification outbox are written this way, and the coverage report's
-//! `coverage.json` and `coverage.html`.
+//! The small JSON files in `log_dir` (`status.json`, `alerts.json`, the notification
+//! outbox, `scrub.json`, `coverage.json`): read, or replaced so a reader never sees half
+//! of one (a hidden temporary beside it, fsync, rename).
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
+use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+/// The value in the file; None when it is missing or holds no such value.
+pub fn read<T: DeserializeOwned>(path: &Path) -> Option<T> {
+    serde_json::from_slice(&fs::read(path).ok()?).ok()
+}
 
 pub fn replace(dir: &Path, name: &str, value: &impl Serialize) -> io::Result<()> {
     let mut text = serde_json::to_vec_pretty(value)?;

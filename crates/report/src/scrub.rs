@@ -67,10 +67,7 @@ impl ScrubLog {
 }
 
 pub fn read(log_dir: &Path) -> ScrubLog {
-    std::fs::read(log_dir.join(FILE_NAME))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
+    crate::json_file::read(&log_dir.join(FILE_NAME)).unwrap_or_default()
 }
 
 pub fn write(log_dir: &Path, log: &ScrubLog) -> std::io::Result<()> {

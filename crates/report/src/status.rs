@@ -3,7 +3,6 @@
 //! alerts across runs, so `since` tells when a condition first appeared even under
 //! `--once`.
 
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -75,8 +74,7 @@ pub struct PassSummary {
 }
 
 pub fn read(log_dir: &Path) -> Option<Status> {
-    let text = fs::read_to_string(log_dir.join(FILE_NAME)).ok()?;
-    serde_json::from_str(&text).ok()
+    crate::json_file::read(&log_dir.join(FILE_NAME))
 }
 
 pub fn write(log_dir: &Path, status: &Status) -> io::Result<()> {

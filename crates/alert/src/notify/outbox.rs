@@ -40,10 +40,7 @@ pub fn retry_after(attempts: u32, age: Duration) -> Option<Duration> {
 }
 
 pub fn load(log_dir: &Path) -> Vec<Pending> {
-    fs::read_to_string(log_dir.join(FILE_NAME))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
+    report::json_file::read(&log_dir.join(FILE_NAME)).unwrap_or_default()
 }
 
 pub fn save(log_dir: &Path, pending: &[Pending]) -> io::Result<()> {

@@ -140,7 +140,7 @@ impl Document {
 
     /// Reads a document written by `write_json`, if it is one this version understands.
     pub fn read(path: &Path) -> Option<Document> {
-        let doc: Document = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        let doc: Document = crate::json_file::read(path)?;
         (doc.schema == SCHEMA && doc.version == VERSION).then_some(doc)
     }
 

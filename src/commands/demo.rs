@@ -19,7 +19,7 @@ pub use crate::cli::DemoArgs as Options;
 /// line on stderr); 1 when a file could not be written.
 pub fn run(opts: &Options) -> ExitCode {
     match demo(opts) {
-        Ok(()) => ExitCode::from(crate::exit::OK),
+        Ok(()) => ExitCode::from(crate::engine::exit::OK),
         Err(failure) => {
             say_err(format_args!("error: {failure}"));
             failure.exit_code()

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use crate::cli::InitConfigArgs;
 
 use crate::config::{absolute, Config};
-use crate::exit;
+use crate::engine::exit;
 
 /// Exit 0 written or already there; 2 a value missing or refused (nothing written);
 /// 1 the file cannot be written.

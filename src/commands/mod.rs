@@ -8,7 +8,8 @@ use crate::cli::{Command, Opts};
 use crate::config::Config;
 use crate::engine::app;
 use crate::engine::mode::Mode;
-use crate::{engine::shutdown, exit, store::volume};
+use crate::engine::{exit, shutdown};
+use crate::store::volume;
 
 pub mod check;
 pub mod demo;

@@ -10,7 +10,7 @@ use chrono::Local;
 use crate::alert::notify::channel::{self, Channel};
 use crate::alert::notify::message::Message;
 use crate::config::Config;
-use crate::exit;
+use crate::engine::exit;
 
 pub fn run(cfg: &Config) -> ExitCode {
     let channels = Channel::all(&cfg.notify);
@@ -20,7 +20,7 @@ pub fn run(cfg: &Config) -> ExitCode {
     }
     let text = format!(
         "A test from cctv-mirror {} at {}: if you read this, alerts reach you.",
-        env!("CCTV_MIRROR_VERSION"),
+        crate::engine::version::VERSION,
         cfg.site_name
     );
     let m = Message::plain("test", text, &cfg.site_name, &crate::config::host_name(), Local::now());

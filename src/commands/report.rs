@@ -9,7 +9,7 @@ use chrono::Local;
 
 use crate::cli::ReportFormat;
 use crate::config::Config;
-use crate::exit;
+use crate::engine::exit;
 use crate::report::coverage::{self, html, text, Bucket, Document};
 use crate::rules::listing::Listing;
 use crate::store::scan;

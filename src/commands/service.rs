@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use crate::cli::ServiceAction;
-use crate::exit;
+use crate::engine::exit;
 use crate::service::{Account, Failed};
 
 pub fn dispatch(action: ServiceAction) -> ExitCode {
@@ -73,7 +73,7 @@ mod os {
 
     pub fn run(_config: &std::path::Path, _name: &str, _verbose: bool) -> std::process::ExitCode {
         eprintln!("error: `service run` is for the Windows service manager; systemd starts `cctv-mirror run --config PATH` (see `cctv-mirror service install`)");
-        std::process::ExitCode::from(crate::exit::BAD_CONFIG)
+        std::process::ExitCode::from(crate::engine::exit::BAD_CONFIG)
     }
 }
 

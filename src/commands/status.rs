@@ -10,7 +10,7 @@ use chrono::{DateTime, Local};
 use serde_json::json;
 
 use crate::config::Config;
-use crate::exit;
+use crate::engine::exit;
 use crate::report::coverage::{self, Document};
 use crate::report::status::{self, Status};
 use crate::rules::health::{ago, problems, Seen};

@@ -11,7 +11,7 @@ use chrono::{Days, Local};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Config;
-use crate::exit;
+use crate::engine::exit;
 use crate::report::scrub;
 use crate::rules::slice::Slice;
 use crate::store::verify::{self, Scope, Verification};

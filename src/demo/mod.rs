@@ -38,8 +38,8 @@ pub enum Failure {
 impl Failure {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Failure::Refused(_) => ExitCode::from(crate::exit::BAD_CONFIG),
-            Failure::Io(_) => ExitCode::from(crate::exit::CANNOT_RUN),
+            Failure::Refused(_) => ExitCode::from(crate::engine::exit::BAD_CONFIG),
+            Failure::Io(_) => ExitCode::from(crate::engine::exit::CANNOT_RUN),
         }
     }
 

@@ -1,10 +1,10 @@
 //! Running under a service manager: the OS glue. The daemon loop tells a `Supervisor`
-//! (`crate::supervisor`) what a manager cares about; here `systemd` speaks the sd_notify
+//! (`crate::engine::supervisor`) what a manager cares about; here `systemd` speaks the sd_notify
 //! protocol and `windows` the service control manager and the Event Log. `unit` writes
 //! the systemd unit, `linux` and `windows` install and drive the service.
 
-use crate::exit;
-use crate::supervisor::{Quiet, Supervisor};
+use crate::engine::exit;
+use crate::engine::supervisor::{Quiet, Supervisor};
 
 #[cfg(windows)]
 pub mod eventlog;

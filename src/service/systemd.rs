@@ -9,7 +9,7 @@ use std::os::unix::net::UnixDatagram;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::supervisor::Supervisor;
+use crate::engine::supervisor::Supervisor;
 
 /// A datagram socket to systemd's notification address.
 pub struct Systemd {

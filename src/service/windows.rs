@@ -27,8 +27,8 @@ use super::eventlog::{self, EventLog, Level};
 use super::{Account, Failed, ServiceResult};
 use crate::config::Config;
 use crate::engine::mode::Mode;
+use crate::engine::supervisor::Supervisor;
 use crate::rules::alert::{Change, Event};
-use crate::supervisor::Supervisor;
 
 const DISPLAY_NAME: &str = "cctv-mirror (CCTV recordings backup)";
 const DESCRIPTION: &str =
@@ -312,11 +312,11 @@ pub fn run(config: &Path, name: &str, verbose: bool) -> ExitCode {
             eprintln!(
                 "error: `service run` is what the Windows service manager starts; in a console, use `cctv-mirror run`"
             );
-            ExitCode::from(crate::exit::BAD_CONFIG)
+            ExitCode::from(crate::engine::exit::BAD_CONFIG)
         }
         Err(e) => {
             eprintln!("error: cannot run as a service: {}", describe(&e));
-            ExitCode::from(crate::exit::CANNOT_RUN)
+            ExitCode::from(crate::engine::exit::CANNOT_RUN)
         }
     }
 }
@@ -367,7 +367,7 @@ fn service_main(_args: Vec<OsString>) {
                  check it with `cctv-mirror check --config {0}`, then `cctv-mirror service start --name {name}`.",
                 config.display()
             ));
-            crate::exit::BAD_CONFIG
+            crate::engine::exit::BAD_CONFIG
         }
     };
     EXIT.store(code, Ordering::SeqCst);
@@ -448,7 +448,7 @@ impl Supervisor for Manager {
         self.set(ServiceState::Running, Duration::ZERO);
         self.event(
             Level::Info,
-            &format!("cctv-mirror {} started", env!("CCTV_MIRROR_VERSION")),
+            &format!("cctv-mirror {} started", crate::engine::version::VERSION),
         );
     }
 

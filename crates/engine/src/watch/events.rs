@@ -15,7 +15,7 @@ use notify::{Event, RecommendedWatcher, RecursiveMode, Watcher as _};
 use tokio::sync::{mpsc, Notify};
 
 use super::News;
-use crate::config::Config;
+use config::Config;
 
 /// The running watch; dropping it stops it.
 pub(super) type Watcher = RecommendedWatcher;

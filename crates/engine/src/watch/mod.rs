@@ -23,16 +23,16 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
-use crate::engine::queue::{CopyQueue, Job, Report};
-use crate::report::activity::{Activity, WatcherState};
-use crate::rules::listing::FileMeta;
-use crate::rules::names;
-use crate::rules::stage::Stage;
-use crate::rules::window::Window;
-use crate::store::copy::{CopyError, FileError};
-use crate::store::probe;
+use crate::queue::{CopyQueue, Job, Report};
+use config::Config;
 use events::{start, Watcher};
+use report::activity::{Activity, WatcherState};
+use rules::listing::FileMeta;
+use rules::names;
+use rules::stage::Stage;
+use rules::window::Window;
+use store::copy::{CopyError, FileError};
+use store::probe;
 
 mod events;
 mod news;
@@ -505,7 +505,7 @@ impl Watch {
         let date = match names::date_from_path(rel) {
             Some(d) => d,
             None => match std::fs::metadata(path).and_then(|m| m.modified()) {
-                Ok(mtime) => names::recording_date(rel, mtime).unwrap_or_else(|| crate::store::scan::unknown_time(rel)),
+                Ok(mtime) => names::recording_date(rel, mtime).unwrap_or_else(|| store::scan::unknown_time(rel)),
                 Err(_) => return,
             },
         };

@@ -11,15 +11,15 @@ use std::sync::{Arc, Mutex};
 use chrono::Local;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
-use crate::engine::pass::Listings;
-use crate::report::coverage::Bucket;
-use crate::report::{coverage, scrub};
-use crate::rules::alert::{AlertKind, Raised};
-use crate::rules::scrub::due;
-use crate::rules::slice::Slice;
-use crate::store::spans::SpanCache;
-use crate::store::verify::{self, Scope};
+use crate::pass::Listings;
+use config::Config;
+use report::coverage::Bucket;
+use report::{coverage, scrub};
+use rules::alert::{AlertKind, Raised};
+use rules::scrub::due;
+use rules::slice::Slice;
+use store::spans::SpanCache;
+use store::verify::{self, Scope};
 
 /// What upkeep keeps between passes.
 pub struct Upkeep {

@@ -1,6 +1,6 @@
 //! How the process runs: one pass, or a daemon with or without the watcher.
 
-use crate::rules::run::RunMode;
+use rules::run::RunMode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::{Active, News, Watch};
-use crate::config::Config;
-use crate::rules::listing::FileMeta;
-use crate::rules::stage::Stage;
-use crate::store::scan;
+use config::Config;
+use rules::listing::FileMeta;
+use rules::stage::Stage;
+use store::scan;
 
 /// Carries out one piece of news on the active map and the queue; true when it says
 /// the source folder itself is gone (the caller drops the watch).

@@ -9,16 +9,15 @@ use std::time::Duration;
 use chrono::Local;
 use tokio_util::sync::CancellationToken;
 
-use crate::alert;
-use crate::alert::notify::summary;
-use crate::config::Config;
-use crate::engine::mode::Mode;
-use crate::engine::pass::PassResult;
-use crate::report::activity::{Activity, Totals};
-use crate::report::status::ChannelState;
-use crate::report::status::{self, OffsiteStatus, Status};
-use crate::rules::alert::{lifecycle, Alert, Event};
-use crate::rules::run::RunState;
+use crate::mode::Mode;
+use crate::pass::PassResult;
+use alert::notify::summary;
+use config::Config;
+use report::activity::{Activity, Totals};
+use report::status::ChannelState;
+use report::status::{self, OffsiteStatus, Status};
+use rules::alert::{lifecycle, Alert, Event};
+use rules::run::RunState;
 
 /// After a copy, the status writer waits this long for more before writing, so a burst
 /// of copies costs one write a second, not one per file.
@@ -56,7 +55,7 @@ impl StatusFile {
             updated_at: Local::now(),
             mode: mode.run_mode(),
             state: RunState::Starting,
-            version: env!("CCTV_MIRROR_VERSION").into(),
+            version: crate::version::VERSION.into(),
             pid: std::process::id(),
             backup_available: false,
             disk: None,

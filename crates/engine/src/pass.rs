@@ -10,19 +10,19 @@ use chrono::Local;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
-use crate::engine::queue::{self, CopyQueue, Job, Report};
-use crate::report::status::PassSummary;
-use crate::rules::alert::{AlertKind, Raised};
-use crate::rules::listing::{InProgress, Listing};
-use crate::rules::retention;
-use crate::rules::window::Window;
-use crate::rules::{batches, plan};
-use crate::store::copy::{CopyError, FileError, SyncOutcome};
-use crate::store::scan;
-use crate::store::volume::{self, Disk};
-use crate::store::{delete, manifest};
+use crate::queue::{self, CopyQueue, Job, Report};
 use crate::watch;
+use config::Config;
+use report::status::PassSummary;
+use rules::alert::{AlertKind, Raised};
+use rules::listing::{InProgress, Listing};
+use rules::retention;
+use rules::window::Window;
+use rules::{batches, plan};
+use store::copy::{CopyError, FileError, SyncOutcome};
+use store::scan;
+use store::volume::{self, Disk};
+use store::{delete, manifest};
 
 /// What a pass found and did.
 #[derive(Debug, Default)]
@@ -276,7 +276,7 @@ async fn reconcile(
             .or(source.in_progress.get(&rel).map(|p| &p.rec));
         if let Some(rec) = rec {
             let partial = InProgress {
-                rel: crate::rules::names::partial_of(&rel),
+                rel: rules::names::partial_of(&rel),
                 rec: *rec,
             };
             backup.in_progress.insert(rel, partial);

@@ -11,27 +11,28 @@ use chrono::Local;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::alert::notify::message::Message;
-use crate::alert::notify::summary;
-use crate::alert::notify::worker::Notifier;
-use crate::config::Config;
-use crate::engine::heap;
-use crate::engine::mode::Mode;
-use crate::engine::offsite;
-use crate::engine::pass;
-use crate::engine::pulse::{alive_while, beat_timer, next_beat, Pulse};
-use crate::engine::queue::CopyQueue;
-use crate::engine::status_file::StatusFile;
-use crate::engine::upkeep::Upkeep;
-use crate::offsite::tier::Tier;
-use crate::report::activity::{Activity, Totals};
-use crate::report::prune;
-use crate::report::runlog::{self, RunLog};
-use crate::rules::alert::Event;
-use crate::rules::run::RunState;
-use crate::store::copy::Mirror;
+use crate::heap;
+use crate::mode::Mode;
+use crate::offsite;
+use crate::pass;
+use crate::pulse::{alive_while, beat_timer, next_beat, Pulse};
+use crate::queue::CopyQueue;
+use crate::status_file::StatusFile;
 use crate::supervisor::Supervisor;
-use crate::{exit, store::volume, watch};
+use crate::upkeep::Upkeep;
+use crate::{exit, watch};
+use ::offsite::tier::Tier;
+use alert::notify::message::Message;
+use alert::notify::summary;
+use alert::notify::worker::Notifier;
+use config::Config;
+use report::activity::{Activity, Totals};
+use report::prune;
+use report::runlog::{self, RunLog};
+use rules::alert::Event;
+use rules::run::RunState;
+use store::copy::Mirror;
+use store::volume;
 
 /// Problems that stop the program before it can do its job.
 #[derive(Debug, thiserror::Error)]
@@ -330,7 +331,7 @@ async fn announce(
     (events, any_active): (&[Event], bool),
     moved: Totals,
 ) {
-    let host = crate::config::host_name();
+    let host = config::host_name();
     for e in events {
         tracing::info!(alert = %e.alert.kind, since = %e.alert.since.to_rfc3339(), "alert {}", e.change.as_str());
         notifier.send(Message::of_event(e, &cfg.site_name, &host));
@@ -362,7 +363,7 @@ async fn start_daemon(
         interval_secs = cfg.reconcile_interval.as_secs(),
         watch = inbox.is_some(),
         "cctv-mirror {} started as a daemon",
-        env!("CCTV_MIRROR_VERSION")
+        crate::version::VERSION
     );
     let inbox = inbox?;
     let (first_try, watch_tried) = tokio::sync::oneshot::channel();

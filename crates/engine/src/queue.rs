@@ -15,11 +15,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::report::activity::Activity;
-use crate::rules::alert::AlertKind;
-use crate::rules::stage::Stage;
-use crate::store::copy::{CopyError, FileError, Mirror, SyncOutcome, Synced, Verified};
-use crate::store::manifest;
+use report::activity::Activity;
+use rules::alert::AlertKind;
+use rules::stage::Stage;
+use store::copy::{CopyError, FileError, Mirror, SyncOutcome, Synced, Verified};
+use store::manifest;
 
 /// One finished job.
 #[derive(Debug, Clone)]
@@ -306,13 +306,13 @@ fn log_result(job: &Job, result: &Result<SyncOutcome, CopyError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::readback::ATTEMPTS;
+    use store::readback::ATTEMPTS;
 
     /// The manifest entry of a copy damaged once before its read-back holds the
     /// source's hash; a copy damaged at every try is an error and has none.
     #[test]
     fn the_manifest_holds_the_sources_hash_and_nothing_for_a_damaged_copy() {
-        let (_t, m) = crate::store::testing::setup();
+        let (_t, m) = store::testing::setup();
         let a = vec![7u8; 300_000];
         std::fs::write(m.source_dir.join("a.dav"), &a).unwrap();
         std::fs::write(m.source_dir.join("b.dav"), b"never whole").unwrap();

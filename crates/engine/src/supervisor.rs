@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::rules::alert::Event;
+use rules::alert::Event;
 
 /// What a service manager hears from the daemon. Every method has a do-nothing default.
 pub trait Supervisor: Send + Sync {

@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
-use crate::engine::pass::Listings;
-use crate::engine::queue::CopyQueue;
-use crate::engine::status_file::StatusFile;
-use crate::offsite::tier::Tier;
-use crate::rules::alert::Raised;
+use crate::pass::Listings;
+use crate::queue::CopyQueue;
+use crate::status_file::StatusFile;
+use config::Config;
+use offsite::tier::Tier;
+use rules::alert::Raised;
 
 /// Starts the tier when the config has an `offsite` section.
 pub fn start(cfg: &Config, queue: &CopyQueue, stop: &CancellationToken) -> Option<Arc<Tier>> {

@@ -306,7 +306,7 @@ fn log_result(job: &Job, result: &Result<SyncOutcome, CopyError>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use store::readback::ATTEMPTS;
+    use store::copy::ATTEMPTS;
 
     /// The manifest entry of a copy damaged once before its read-back holds the
     /// source's hash; a copy damaged at every try is an error and has none.

@@ -11,8 +11,9 @@ use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 use crate::chunks;
-use crate::copy::{ensure_space, is_locked, is_no_space, with_space, CopyError, DestSync, Mirror, VERIFY_WINDOW};
-use crate::readback::{SourceHash, ATTEMPTS};
+use crate::copy::{ensure_space, with_space, CopyError, DestSync, Mirror, ATTEMPTS, VERIFY_WINDOW};
+use crate::copy_error::{is_locked, is_no_space};
+use crate::running::SourceHash;
 use rules::listing;
 
 impl Mirror {

@@ -16,10 +16,11 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::copy_error::is_locked;
 pub use crate::copy_error::{CopyError, FileError};
 use crate::durable::sync_dir;
 pub use crate::outcome::{SyncOutcome, Synced, Verified};
-use crate::readback::{Running, SourceHash, ATTEMPTS};
+use crate::running::{Running, SourceHash};
 use crate::volume;
 use rules::names::{self, Names};
 use rules::stage::Stage;
@@ -45,19 +46,11 @@ pub struct Mirror {
     pub(super) running: Running,
     /// Damage injected before read-backs (tests only).
     #[cfg(any(test, feature = "testing"))]
-    pub faults: crate::readback::Faults,
+    pub faults: crate::faults::Faults,
 }
 
-pub(super) fn is_no_space(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::StorageFull || e.kind() == io::ErrorKind::QuotaExceeded
-}
-
-/// Errors that mean "someone else has this file open in a way that excludes us": the
-/// Windows sharing and lock violations (32, 33), EACCES, EBUSY.
-pub(super) fn is_locked(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::PermissionDenied | io::ErrorKind::ResourceBusy)
-        || (cfg!(windows) && matches!(e.raw_os_error(), Some(32) | Some(33)))
-}
+/// Tries at writing a copy (or an append) before its damage is this file's error.
+pub const ATTEMPTS: u32 = 3;
 
 /// A source opened for a sync.
 pub(super) struct Source {

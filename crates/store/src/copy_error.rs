@@ -4,7 +4,6 @@
 
 use std::io;
 
-use crate::copy::is_no_space;
 use crate::volume;
 
 /// Why a sync did not finish.
@@ -98,4 +97,16 @@ impl CopyError {
     pub fn no_space(needed: u64, available: u64) -> CopyError {
         FileError::NoSpace { needed, available }.into()
     }
+}
+
+/// No room left on the disk, or the quota spent.
+pub(super) fn is_no_space(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::StorageFull || e.kind() == io::ErrorKind::QuotaExceeded
+}
+
+/// Errors that mean "someone else has this file open in a way that excludes us": the
+/// Windows sharing and lock violations (32, 33), EACCES, EBUSY.
+pub(super) fn is_locked(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::PermissionDenied | io::ErrorKind::ResourceBusy)
+        || (cfg!(windows) && matches!(e.raw_os_error(), Some(32) | Some(33)))
 }

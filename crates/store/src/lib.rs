@@ -16,11 +16,14 @@ pub mod copy_error;
 pub mod delete;
 pub mod durable;
 pub mod emptied;
+#[cfg(any(test, feature = "testing"))]
+pub mod faults;
 pub mod manifest;
 pub mod outcome;
 pub mod probe;
 pub mod readback;
 pub mod rename;
+pub mod running;
 pub mod scan;
 pub mod spans;
 #[cfg(any(test, feature = "testing"))]

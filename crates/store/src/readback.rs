@@ -2,81 +2,18 @@
 //! they are copied; once flushed, the backup's bytes are read again and must hash the
 //! same, or the write is redone. On Linux the flushed pages are dropped from the cache
 //! first, so the read-back comes from the disk; elsewhere it may come from the cache,
-//! and catches what was damaged on the way there. Also the source-derived hash of a
-//! copy in progress, kept between its appends (`Running`), and whether this process has
-//! read back every byte it covers: then finishing the copy reads back only its last
-//! bytes, not the whole recording again.
+//! and catches what was damaged on the way there. A copy in progress whose every byte this
+//! process read back (`running::SourceHash::read_back`) reads back only its last bytes
+//! when it is finished, not the whole recording again.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
 use crate::chunks;
 use crate::copy::{CopyError, Mirror};
 use crate::outcome::Verified;
-
-/// Tries at writing a copy (or an append) before its damage is this file's error.
-pub const ATTEMPTS: u32 = 3;
-
-/// For each copy being grown (by its absolute backup path), the hash of the source's
-/// bytes it holds so far; `Hasher::count` is how many. Lost at a restart: then built
-/// again from the source. At most `KEPT` are held (a site has one recording in
-/// progress per camera); beyond, the one kept longest ago is dropped, so copies whose
-/// source vanished never pile up.
-#[derive(Debug, Default)]
-pub struct Running(Mutex<Held>);
-
-/// The running hashes, each with the number of the `keep` that stored it.
-#[derive(Debug, Default)]
-struct Held {
-    hashes: HashMap<PathBuf, (u64, SourceHash)>,
-    kept: u64,
-}
-
-/// The hash of the source's first bytes that a copy holds, and whether each of those
-/// bytes was read back from the copy, equal, after the flush that wrote it.
-#[derive(Debug, Clone)]
-pub(super) struct SourceHash {
-    pub hasher: blake3::Hasher,
-    /// True only when this process wrote and read back every byte: a hash built again
-    /// from the source after a restart proves nothing of the copy.
-    pub read_back: bool,
-}
-
-/// How many running hashes are held, about 2 KB each.
-const KEPT: usize = 1024;
-
-impl Running {
-    /// The hash of the first `len` source bytes of the copy at `path`, if held.
-    fn take(&self, path: &Path, len: u64) -> Option<SourceHash> {
-        let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        held.hashes
-            .remove(path)
-            .map(|(_, h)| h)
-            .filter(|h| h.hasher.count() == len)
-    }
-
-    pub(super) fn keep(&self, path: &Path, hash: SourceHash) {
-        let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let map = &mut held.hashes;
-        if map.len() >= KEPT && !map.contains_key(path) {
-            let oldest = map.iter().min_by_key(|(_, (n, _))| *n).map(|(p, _)| p.clone());
-            if let Some(p) = oldest {
-                map.remove(&p);
-            }
-        }
-        held.kept += 1;
-        let n = held.kept;
-        held.hashes.insert(path.to_path_buf(), (n, hash));
-    }
-
-    #[cfg(test)]
-    fn held(&self) -> usize {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).hashes.len()
-    }
-}
+use crate::running::SourceHash;
 
 impl Mirror {
     /// The hash of the source's first `len` bytes, which the copy at `path` holds: kept
@@ -167,48 +104,6 @@ fn forget_cached(f: &File) {
     let _ = f;
 }
 
-/// Damage for tests: each of the next `armed` read-backs first finds one byte of the
-/// range it reads flipped on the disk, as a copy damaged between its read and its
-/// write. Also the ranges read back, in order.
-#[cfg(any(test, feature = "testing"))]
-#[derive(Debug, Default)]
-pub struct Faults {
-    armed: std::sync::atomic::AtomicU32,
-    ranges: Mutex<Vec<(u64, u64)>>,
-}
-
-#[cfg(any(test, feature = "testing"))]
-impl Faults {
-    pub fn arm(&self, n: u32) {
-        self.armed.store(n, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// The ranges read back since the last call.
-    pub fn read_back(&self) -> Vec<(u64, u64)> {
-        std::mem::take(&mut *self.ranges.lock().unwrap())
-    }
-
-    fn strike(&self, path: &Path, from: u64, to: u64) {
-        use std::io::Write;
-        use std::sync::atomic::Ordering;
-        self.ranges.lock().unwrap().push((from, to));
-        let armed = self
-            .armed
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
-        if armed.is_err() || from == to {
-            return;
-        }
-        let at = from + (to - from) / 2;
-        let mut f = std::fs::OpenOptions::new().read(true).write(true).open(path).unwrap();
-        let mut byte = [0u8];
-        f.seek(SeekFrom::Start(at)).unwrap();
-        f.read_exact(&mut byte).unwrap();
-        f.seek(SeekFrom::Start(at)).unwrap();
-        f.write_all(&[byte[0] ^ 0x5a]).unwrap();
-        f.sync_all().unwrap();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::fs::{self, OpenOptions};
@@ -216,7 +111,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::copy::{FileError, SyncOutcome};
+    use crate::copy::{FileError, SyncOutcome, ATTEMPTS};
     use crate::testing::setup;
     use rules::stage::Stage;
 
@@ -394,27 +289,5 @@ mod tests {
             assert_eq!(fs::read(m.backup_dir.join(rel)).unwrap(), data);
         }
         assert_eq!(leftovers(&m.backup_dir), ["0.dav", "1.dav", "2.dav"]);
-    }
-
-    #[test]
-    fn running_hashes_are_bounded_and_the_oldest_goes_first() {
-        let running = Running::default();
-        for n in 0..KEPT + 10 {
-            running.keep(
-                Path::new(&format!("/b/{n}.dav.partial")),
-                SourceHash {
-                    hasher: blake3::Hasher::new(),
-                    read_back: false,
-                },
-            );
-        }
-        assert_eq!(running.held(), KEPT);
-        assert!(
-            running.take(Path::new("/b/0.dav.partial"), 0).is_none(),
-            "the oldest dropped"
-        );
-        assert!(running
-            .take(Path::new(&format!("/b/{}.dav.partial", KEPT + 9)), 0)
-            .is_some());
     }
 }

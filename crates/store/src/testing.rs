@@ -1,5 +1,5 @@
 //! What tests above the store need of it: a mirror between two fresh folders, and
-//! (`readback::Faults`) damage injected before read-backs. Built with the `testing`
+//! (`faults::Faults`) damage injected before read-backs. Built with the `testing`
 //! feature, which only dev-dependencies turn on.
 
 use std::fs;

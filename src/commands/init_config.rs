@@ -44,7 +44,7 @@ pub fn run(args: &InitConfigArgs) -> ExitCode {
     }
     let folder = file.parent().unwrap_or(Path::new("/")).to_path_buf();
     let logs = given(&args.log_dir).unwrap_or_else(|| folder.join("logs"));
-    let retention = crate::config::keys::key("retention_days").number() as u32;
+    let retention = crate::config::default_retention_days();
     let text = render(&source, &backup, &logs, args.retention_days.unwrap_or(retention));
     if let Err(invalid) = Config::parse(&text, &folder) {
         eprintln!("error: no configuration written: {invalid}");

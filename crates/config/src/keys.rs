@@ -1,7 +1,13 @@
-//! The one table of `config.json`'s keys: name, type, default, range and a one-line
-//! doc. Validation checks numbers against it, serde takes its defaults from it, `check`
-//! prints the keys in its order, the unknown-key message lists it, and a test holds
-//! docs/configuration.md to it.
+//! `config.json`'s keys, each declared once (`config_keys!`): name, type, default, range
+//! and a one-line doc. Serde reads the file into the fields it declares, with their
+//! defaults; validation checks the numbers against the ranges; `check` prints the keys
+//! in its order; the unknown-key message lists them; a test holds
+//! docs/configuration.md to them.
+
+use std::path::PathBuf;
+
+use crate::notify::RawNotify;
+use crate::offsite::RawOffsite;
 
 /// What a key holds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,48 +46,151 @@ const fn int(min: i64, max: i64) -> Kind {
     Kind::Integer { min, max }
 }
 
-/// Every top-level key, in the order the docs and `check` list them.
-pub const KEYS: &[Key] = &[
-    Key { name: "source_dir", kind: Kind::Path, default: "required", zero: None,
-        doc: "The recorder's folder, e.g. `E:\\Intelbras\\LocalRecording`." },
-    Key { name: "backup_dir", kind: Kind::Path, default: "required", zero: None,
-        doc: "Where the copies go, e.g. `D:\\cctv-backup`." },
-    Key { name: "log_dir", kind: Kind::Path, default: "required", zero: None,
-        doc: "Per-pass logs (`YYYY/MM/DD/HH-MM-SS.log`) and `status.json`." },
-    Key { name: "retention_days", kind: int(1, 36_500), default: "`31`", zero: None,
-        doc: "How many days the backup keeps." },
-    Key { name: "extensions", kind: Kind::Strings, default: "`[\"dav\"]`", zero: None,
-        doc: "Which files are recordings, by extension, case-insensitive, with or without the dot." },
-    Key { name: "reconcile_interval_secs", kind: int(1, 86_400), default: "`600`", zero: None,
-        doc: "In the long-running mode, the time between the end of a pass and the start of the next." },
-    Key { name: "min_free_percent", kind: Kind::Number { min: 0.0, max: 100.0 }, default: "`10.0`", zero: None,
-        doc: "Below this share of free space on the backup disk, each pass raises `low_disk_space`." },
-    Key { name: "copy_workers", kind: int(1, 64), default: "`2`", zero: None,
-        doc: "How many files are copied at once." },
-    Key { name: "debounce_ms", kind: int(50, 60_000), default: "`1000`", zero: None,
-        doc: "A file being written reports every write; the watcher takes note of it at most once per `debounce_ms`." },
-    Key { name: "settle_secs", kind: int(1, 3600), default: "`5`", zero: None,
-        doc: "Where the OS reports no close (Windows) and cannot say whether a writer still holds a recording, it counts as finished once its size and time have not changed for this long and it opens for reading." },
-    Key { name: "live_sync_secs", kind: int(0, 86_400), default: "`60`",
-        zero: Some("in-progress copies updated by passes only"),
-        doc: "While a recording is being written, the watcher brings its in-progress copy (`NAME.dav.partial` in the backup) up to date at least this often, appending only the new bytes: a platform wipe then loses at most this many seconds of that recording." },
-    Key { name: "log_retention_days", kind: int(0, 36_500), default: "`90`",
-        zero: Some("pass logs kept forever"),
-        doc: "How many days of pass logs (`log_dir/YYYY/MM/DD/HH-MM-SS.log`) to keep." },
-    Key { name: "gap_tolerance_secs", kind: int(0, 86_400), default: "`60`", zero: None,
-        doc: "In the coverage report, a stretch of a camera's time no recording covers counts as a gap only when longer than this." },
-    Key { name: "scrub_days", kind: int(0, 366), default: "`7`",
-        zero: Some("no nightly verification"),
-        doc: "The daemon re-reads one of this many slices of the backup each night, so the whole backup is verified every `scrub_days` days (`verify --slice K/N`)." },
-    Key { name: "site_name", kind: Kind::Text, default: "the host name", zero: None,
-        doc: "The site's name in every notification (`\"Cliente X - servidor CFTV\"`)." },
-    Key { name: "notify", kind: Kind::Object, default: "none", zero: None,
-        doc: "Where alerts go besides the logs: webhooks, e-mail, a command, heartbeat URLs, reminders and a daily summary." },
-    Key { name: "offsite", kind: Kind::Object, default: "none", zero: None,
-        doc: "Also keep every finished recording in S3-compatible object storage, with its own retention." },
-    Key { name: "in_progress_suffixes", kind: Kind::Strings, default: "`[\".dav_\"]`", zero: None,
-        doc: "Names a recorder gives a recording while it writes it, renaming it at the end: `NAME.dav_` becomes `NAME.dav`." },
-];
+/// Declares each top-level key once: its field in `RawConfig` (what serde reads, with
+/// the key's default when left out), its row in `KEYS` (type, default as the docs show
+/// it, what 0 means, the docs' first sentence), and its number for the range check.
+///
+/// A default is JSON (`31`, `["dav"]`), parsed into the field's type; `required` and
+/// `none("as the docs say it")` leave the field `None` for `validate` to decide.
+macro_rules! config_keys {
+    ($( $(#[$attr:meta])* $name:ident: $raw:ty = $default:tt $(($shown:literal))?, $kind:expr,
+        zero $zero:expr, $doc:literal; )*) => {
+        /// What the file says, before any check beyond JSON types.
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields, default)]
+        pub(crate) struct RawConfig {
+            $( $(#[$attr])* pub $name: $raw, )*
+        }
+
+        impl Default for RawConfig {
+            fn default() -> Self {
+                RawConfig { $( $name: default_of!($default), )* }
+            }
+        }
+
+        impl RawConfig {
+            /// Each numeric key's value, to hold to its range.
+            pub(crate) fn numbers(&self) -> Vec<(&'static str, f64)> {
+                let mut out = Vec::new();
+                $( if let Some(v) = AsNumber::as_number(&self.$name) {
+                    out.push((stringify!($name), v));
+                } )*
+                out
+            }
+        }
+
+        /// Every top-level key, in the order the docs and `check` list them.
+        pub const KEYS: &[Key] = &[
+            $( Key {
+                name: stringify!($name),
+                kind: $kind,
+                default: shown_default!($default $(($shown))?),
+                zero: $zero,
+                doc: $doc,
+            }, )*
+        ];
+    };
+}
+
+macro_rules! default_of {
+    (required) => {
+        None
+    };
+    (none) => {
+        None
+    };
+    ($json:tt) => {
+        serde_json::from_str(stringify!($json)).expect("a key's default is JSON of its type")
+    };
+}
+
+macro_rules! shown_default {
+    (required) => {
+        "required"
+    };
+    (none($shown:literal)) => {
+        $shown
+    };
+    ($json:tt) => {
+        concat!("`", stringify!($json), "`")
+    };
+}
+
+/// A key's value as a number, for the range check; None for what is not a number.
+pub(crate) trait AsNumber {
+    fn as_number(&self) -> Option<f64>;
+}
+
+impl AsNumber for i64 {
+    fn as_number(&self) -> Option<f64> {
+        Some(*self as f64)
+    }
+}
+
+impl AsNumber for f64 {
+    fn as_number(&self) -> Option<f64> {
+        Some(*self)
+    }
+}
+
+macro_rules! not_numbers {
+    ($($t:ty),*) => {$(
+        impl AsNumber for $t {
+            fn as_number(&self) -> Option<f64> {
+                None
+            }
+        }
+    )*};
+}
+not_numbers!(
+    Option<PathBuf>,
+    Vec<String>,
+    Option<Vec<String>>,
+    Option<String>,
+    Option<RawNotify>,
+    Option<RawOffsite>
+);
+
+config_keys! {
+    source_dir: Option<PathBuf> = required, Kind::Path, zero None,
+        "The recorder's folder, e.g. `E:\\Intelbras\\LocalRecording`.";
+    backup_dir: Option<PathBuf> = required, Kind::Path, zero None,
+        "Where the copies go, e.g. `D:\\cctv-backup`.";
+    log_dir: Option<PathBuf> = required, Kind::Path, zero None,
+        "Per-pass logs (`YYYY/MM/DD/HH-MM-SS.log`) and `status.json`.";
+    retention_days: i64 = 31, int(1, 36_500), zero None,
+        "How many days the backup keeps.";
+    extensions: Vec<String> = ["dav"], Kind::Strings, zero None,
+        "Which files are recordings, by extension, case-insensitive, with or without the dot.";
+    reconcile_interval_secs: i64 = 600, int(1, 86_400), zero None,
+        "In the long-running mode, the time between the end of a pass and the start of the next.";
+    min_free_percent: f64 = 10.0, Kind::Number { min: 0.0, max: 100.0 }, zero None,
+        "Below this share of free space on the backup disk, each pass raises `low_disk_space`.";
+    copy_workers: i64 = 2, int(1, 64), zero None,
+        "How many files are copied at once.";
+    debounce_ms: i64 = 1000, int(50, 60_000), zero None,
+        "A file being written reports every write; the watcher takes note of it at most once per `debounce_ms`.";
+    settle_secs: i64 = 5, int(1, 3600), zero None,
+        "Where the OS reports no close (Windows) and cannot say whether a writer still holds a recording, it counts as finished once its size and time have not changed for this long and it opens for reading.";
+    live_sync_secs: i64 = 60, int(0, 86_400), zero Some("in-progress copies updated by passes only"),
+        "While a recording is being written, the watcher brings its in-progress copy (`NAME.dav.partial` in the backup) up to date at least this often, appending only the new bytes: a platform wipe then loses at most this many seconds of that recording.";
+    log_retention_days: i64 = 90, int(0, 36_500), zero Some("pass logs kept forever"),
+        "How many days of pass logs (`log_dir/YYYY/MM/DD/HH-MM-SS.log`) to keep.";
+    gap_tolerance_secs: i64 = 60, int(0, 86_400), zero None,
+        "In the coverage report, a stretch of a camera's time no recording covers counts as a gap only when longer than this.";
+    scrub_days: i64 = 7, int(0, 366), zero Some("no nightly verification"),
+        "The daemon re-reads one of this many slices of the backup each night, so the whole backup is verified every `scrub_days` days (`verify --slice K/N`).";
+    /// None: this machine's name.
+    site_name: Option<String> = none("the host name"), Kind::Text, zero None,
+        "The site's name in every notification (`\"Cliente X - servidor CFTV\"`).";
+    notify: Option<RawNotify> = none("none"), Kind::Object, zero None,
+        "Where alerts go besides the logs: webhooks, e-mail, a command, heartbeat URLs, reminders and a daily summary.";
+    offsite: Option<RawOffsite> = none("none"), Kind::Object, zero None,
+        "Also keep every finished recording in S3-compatible object storage, with its own retention.";
+    /// None: `.dav_` where `dav` is an extension.
+    in_progress_suffixes: Option<Vec<String>> = none("`[\".dav_\"]`"), Kind::Strings, zero None,
+        "Names a recorder gives a recording while it writes it, renaming it at the end: `NAME.dav_` becomes `NAME.dav`.";
+}
 
 /// The key called `name`; a name missing from the table is a bug, caught by the tests.
 pub fn key(name: &str) -> &'static Key {
@@ -106,18 +215,6 @@ impl Key {
             Kind::Text => "string".into(),
             Kind::Object => "object".into(),
         }
-    }
-
-    /// The default as JSON text (`31`, `["dav"]`); None when it is words.
-    pub fn default_json(&self) -> Option<&'static str> {
-        self.default.strip_prefix('`')?.strip_suffix('`')
-    }
-
-    /// The default of an integer or number key.
-    pub fn number(&self) -> f64 {
-        self.default_json()
-            .and_then(|d| d.parse().ok())
-            .unwrap_or_else(|| panic!("{} has no number as default", self.name))
     }
 
     /// None when `v` is inside the key's range, else the problem in the operator's
@@ -160,7 +257,11 @@ mod tests {
             key("min_free_percent").check(100.5).unwrap(),
             "must be between 0 and 100 (got 100.5)"
         );
-        assert_eq!(key("retention_days").number(), 31.0);
+        assert_eq!(key("retention_days").default, "`31`");
+        let d = RawConfig::default();
+        assert_eq!((d.retention_days, d.min_free_percent), (31, 10.0));
+        assert_eq!(d.extensions, ["dav"]);
+        assert_eq!(d.source_dir, None);
     }
 
     /// docs/configuration.md lists every key of the table, and only those, with the

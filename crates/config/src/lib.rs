@@ -7,10 +7,8 @@ use std::fmt;
 use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
-
-use crate::notify::{self as settings, Notify, RawNotify};
-use crate::offsite::RawOffsite;
+use crate::keys::RawConfig;
+use crate::notify::{self as settings, Notify};
 
 pub mod keys;
 pub mod notify;
@@ -21,79 +19,6 @@ mod serde_error;
 use rules::names::Names;
 use serde_error::describe_serde_error;
 use store::whereis::really_within;
-
-/// What the file says, before any check beyond JSON types.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    source_dir: PathBuf,
-    backup_dir: PathBuf,
-    log_dir: PathBuf,
-    #[serde(default = "default_retention_days")]
-    retention_days: i64,
-    #[serde(default = "default_extensions")]
-    extensions: Vec<String>,
-    #[serde(default = "default_reconcile_interval_secs")]
-    reconcile_interval_secs: i64,
-    #[serde(default = "default_min_free_percent")]
-    min_free_percent: f64,
-    #[serde(default = "default_copy_workers")]
-    copy_workers: i64,
-    #[serde(default = "default_debounce_ms")]
-    debounce_ms: i64,
-    #[serde(default = "default_settle_secs")]
-    settle_secs: i64,
-    #[serde(default = "default_live_sync_secs")]
-    live_sync_secs: i64,
-    #[serde(default = "default_log_retention_days")]
-    log_retention_days: i64,
-    #[serde(default = "default_gap_tolerance_secs")]
-    gap_tolerance_secs: i64,
-    #[serde(default = "default_scrub_days")]
-    scrub_days: i64,
-    /// None: the default, `.dav_` where `dav` is an extension.
-    #[serde(default)]
-    in_progress_suffixes: Option<Vec<String>>,
-    /// None: this machine's name.
-    site_name: Option<String>,
-    notify: Option<RawNotify>,
-    offsite: Option<RawOffsite>,
-}
-
-fn default_retention_days() -> i64 {
-    keys::key("retention_days").number() as i64
-}
-fn default_extensions() -> Vec<String> {
-    let json = keys::key("extensions").default_json().unwrap_or("[]");
-    serde_json::from_str(json).expect("the key table's default is JSON")
-}
-fn default_reconcile_interval_secs() -> i64 {
-    keys::key("reconcile_interval_secs").number() as i64
-}
-fn default_min_free_percent() -> f64 {
-    keys::key("min_free_percent").number()
-}
-fn default_copy_workers() -> i64 {
-    keys::key("copy_workers").number() as i64
-}
-fn default_debounce_ms() -> i64 {
-    keys::key("debounce_ms").number() as i64
-}
-fn default_settle_secs() -> i64 {
-    keys::key("settle_secs").number() as i64
-}
-fn default_live_sync_secs() -> i64 {
-    keys::key("live_sync_secs").number() as i64
-}
-fn default_log_retention_days() -> i64 {
-    keys::key("log_retention_days").number() as i64
-}
-fn default_gap_tolerance_secs() -> i64 {
-    keys::key("gap_tolerance_secs").number() as i64
-}
-fn default_scrub_days() -> i64 {
-    keys::key("scrub_days").number() as i64
-}
 
 /// The validated settings.
 #[derive(Debug, Clone)]
@@ -132,6 +57,8 @@ pub struct Config {
     /// From the command line, never the file: this run may delete more than half of
     /// the backup at once (`retention::mass_delete`).
     pub allow_mass_delete: bool,
+    /// Each numeric key as the file gave it (or its default), for `check` to show.
+    pub numbers: Vec<(&'static str, f64)>,
 }
 
 /// A configuration problem: which key (if one is to blame) and what is wrong with it.
@@ -214,18 +141,8 @@ impl Config {
 }
 
 fn validate(raw: RawConfig, base: &Path) -> Result<Config, Invalid> {
-    for (name, v) in [
-        ("retention_days", raw.retention_days as f64),
-        ("copy_workers", raw.copy_workers as f64),
-        ("reconcile_interval_secs", raw.reconcile_interval_secs as f64),
-        ("debounce_ms", raw.debounce_ms as f64),
-        ("settle_secs", raw.settle_secs as f64),
-        ("live_sync_secs", raw.live_sync_secs as f64),
-        ("log_retention_days", raw.log_retention_days as f64),
-        ("gap_tolerance_secs", raw.gap_tolerance_secs as f64),
-        ("scrub_days", raw.scrub_days as f64),
-        ("min_free_percent", raw.min_free_percent),
-    ] {
+    let numbers = raw.numbers();
+    for &(name, v) in &numbers {
         if let Some(problem) = keys::key(name).check(v) {
             return bad(name, problem);
         }
@@ -263,6 +180,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, Invalid> {
         notify,
         offsite,
         allow_mass_delete: false,
+        numbers,
     })
 }
 
@@ -341,6 +259,9 @@ fn folders(raw: &RawConfig, base: &Path) -> Result<(PathBuf, PathBuf, PathBuf), 
         ("backup_dir", &raw.backup_dir),
         ("log_dir", &raw.log_dir),
     ] {
+        let Some(p) = p else {
+            return bad(key, "is required but missing".to_string());
+        };
         if p.as_os_str().is_empty() {
             return bad(key, "must not be empty".to_string());
         }
@@ -381,12 +302,14 @@ fn folders(raw: &RawConfig, base: &Path) -> Result<(PathBuf, PathBuf, PathBuf), 
 
 impl Config {
     /// The value of the plain key `name` as `check` shows it; None for the folders and
-    /// `notify`, which `check` shows with what it finds there.
+    /// the sections, which `check` shows with what it finds there.
     pub fn shown(&self, name: &str) -> Option<String> {
-        let n = |v: u64| match (v, keys::key(name).zero) {
-            (0, Some(means)) => format!("0 ({means})"),
-            _ => v.to_string(),
-        };
+        if let Some(&(_, v)) = self.numbers.iter().find(|(n, _)| *n == name) {
+            return Some(match (v == 0.0, keys::key(name).zero) {
+                (true, Some(means)) => format!("0 ({means})"),
+                _ => v.to_string(),
+            });
+        }
         let list = |l: &[String]| {
             if l.is_empty() {
                 "(none)".to_string()
@@ -395,22 +318,17 @@ impl Config {
             }
         };
         Some(match name {
-            "retention_days" => n(self.retention_days.into()),
             "extensions" => list(&self.names.extensions),
-            "reconcile_interval_secs" => n(self.reconcile_interval.as_secs()),
-            "min_free_percent" => self.min_free_percent.to_string(),
-            "copy_workers" => n(self.copy_workers as u64),
-            "debounce_ms" => n(self.debounce.as_millis() as u64),
-            "settle_secs" => n(self.settle.as_secs()),
-            "live_sync_secs" => n(self.live_sync.map_or(0, |d| d.as_secs())),
-            "log_retention_days" => n(self.log_retention_days.into()),
-            "gap_tolerance_secs" => n(self.gap_tolerance_secs.into()),
-            "scrub_days" => n(self.scrub_days.into()),
-            "site_name" => self.site_name.clone(),
             "in_progress_suffixes" => list(&self.names.in_progress_suffixes),
+            "site_name" => self.site_name.clone(),
             _ => return None,
         })
     }
+}
+
+/// How many days the backup keeps when `retention_days` is left out.
+pub fn default_retention_days() -> u32 {
+    RawConfig::default().retention_days as u32
 }
 
 /// This machine's name, for `site_name`'s default and every notification; looked up

@@ -14,10 +14,10 @@ tests![
 ];
 
 /// A tmpfs mounted at a path, unmounted when dropped.
-struct Tmpfs(std::path::PathBuf);
+pub struct Tmpfs(std::path::PathBuf);
 
 impl Tmpfs {
-    fn mount(at: &std::path::Path, size: &str) -> Result<Tmpfs, Skip> {
+    pub fn mount(at: &std::path::Path, size: &str) -> Result<Tmpfs, Skip> {
         fs::create_dir_all(at).unwrap();
         let out = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -45,7 +45,7 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        let _ = Command::new("umount").arg("-l").arg(&self.0).output();
     }
 }
 

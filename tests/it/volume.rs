@@ -17,6 +17,7 @@ tests![
     an_empty_folder_without_a_marker_is_not_taken_for_the_backup,
     an_unmounted_backup_volume_gets_nothing_and_is_caught_up_when_back,
     check_refuses_an_empty_unmarked_backup_folder_as_the_pass_does,
+    a_volume_gone_after_the_check_gets_nothing,
 ];
 
 fn a_backup_written_by_the_old_scripts_is_adopted_and_kept() {
@@ -196,4 +197,38 @@ fn check_refuses_an_empty_unmarked_backup_folder_as_the_pass_does() {
     env.adopt_backup();
     let out = env.command(&["check"]).output().unwrap();
     assert!(out.status.success(), "{}", show(&out));
+}
+
+/// The volume goes away after a copy checked its marker and before it created its
+/// first file (the soak found this under load): nothing appears at the bare mount
+/// point, and the copy says the backup is gone.
+fn a_volume_gone_after_the_check_gets_nothing() -> Outcome {
+    use cctv_mirror::rules::names::Names;
+    use cctv_mirror::rules::stage::Stage;
+    use cctv_mirror::store::copy::{CopyError, Mirror};
+    use cctv_mirror::store::volume;
+    if cfg!(windows) {
+        return not_applicable("a Linux mount taken away under a copy");
+    }
+    let t = tempfile::tempdir().unwrap();
+    let (source, backup) = (t.path().join("source"), t.path().join("backup"));
+    let rel = dated(today(), "ch01/08.00.00-08.59.59[R][0@0][0].dav");
+    write_file(&source.join(&rel), &payload(100_000, 7));
+    let _disk = crate::disk::Tmpfs::mount(&backup, "4m")?;
+    volume::mark(&backup, &t.path().join("logs")).unwrap();
+    let names = Names {
+        extensions: vec!["dav".into()],
+        in_progress_suffixes: vec![".dav_".into()],
+    };
+    let m = Mirror::new(source, backup.clone(), names);
+    let mount_point = backup.clone();
+    m.faults.before_create(move || {
+        let st = Command::new("umount").arg("-l").arg(&mount_point).status().unwrap();
+        assert!(st.success(), "umount");
+    });
+    let out = m.sync(Path::new(&rel), Stage::Finished);
+    assert!(matches!(out, Err(CopyError::BackupGone(_))), "{out:?}");
+    let left: Vec<_> = fs::read_dir(&backup).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "written at the bare mount point: {left:?}");
+    Ok(())
 }

@@ -345,13 +345,24 @@ impl Mirror {
         dst_path: &Path,
     ) -> Result<(File, PathBuf, blake3::Hasher), CopyError> {
         let dir = dst_path.parent().expect("a backup path has a folder");
-        fs::create_dir_all(dir).map_err(|e| CopyError::io(format!("cannot create {}", dir.display()), e))?;
-        ensure_space(dir, len)?;
         let tmp = dir.join(names::temp_name(
             dst_path.file_name().expect("a backup path has a name"),
         ));
+        let rel = tmp
+            .strip_prefix(&self.backup_dir)
+            .expect("a backup path is inside the backup");
+        #[cfg(any(test, feature = "testing"))]
+        self.faults.creating();
+        let mut out = crate::create::new_file(&self.backup_dir, rel).map_err(|e| match e {
+            crate::create::Refused::Gone => CopyError::BackupGone(format!(
+                "{} has no {} marker",
+                self.backup_dir.display(),
+                volume::MARKER
+            )),
+            crate::create::Refused::Io(e) => CopyError::io("cannot create the temporary", e),
+        })?;
         let result = (|| {
-            let mut out = File::create(&tmp).map_err(|e| CopyError::io("cannot create the temporary", e))?;
+            ensure_space(dir, len)?;
             let mut hasher = blake3::Hasher::new();
             let copied = self.copy_range(src, 0, len, &mut out, &mut |b| {
                 hasher.update(b);

@@ -1,5 +1,6 @@
-//! Damage for tests, injected before read-backs. Built with the `testing` feature,
-//! which only dev-dependencies turn on.
+//! Faults for tests: damage injected before read-backs, and a step run just before a
+//! copy creates its first file (to take the volume away there). Built with the
+//! `testing` feature, which only dev-dependencies turn on.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -12,9 +13,33 @@ use std::sync::Mutex;
 pub struct Faults {
     armed: std::sync::atomic::AtomicU32,
     ranges: Mutex<Vec<(u64, u64)>>,
+    before_create: Step,
+}
+
+/// A step to run once.
+#[derive(Default)]
+struct Step(Mutex<Option<Box<dyn FnOnce() + Send>>>);
+
+impl std::fmt::Debug for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Step")
+    }
 }
 
 impl Faults {
+    /// Runs `step` once, the next time a copy is about to create its first file in the
+    /// backup (after its check of the volume's marker).
+    pub fn before_create(&self, step: impl FnOnce() + Send + 'static) {
+        *self.before_create.0.lock().unwrap() = Some(Box::new(step));
+    }
+
+    pub(super) fn creating(&self) {
+        let step = self.before_create.0.lock().unwrap().take();
+        if let Some(step) = step {
+            step();
+        }
+    }
+
     pub fn arm(&self, n: u32) {
         self.armed.store(n, std::sync::atomic::Ordering::SeqCst);
     }

@@ -13,6 +13,7 @@ pub mod batch;
 pub mod chunks;
 pub mod copy;
 pub mod copy_error;
+pub mod create;
 pub mod delete;
 pub mod durable;
 pub mod emptied;

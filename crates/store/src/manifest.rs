@@ -7,7 +7,7 @@
 //! when most of its lines are stale. Never created where the backup's marker is missing.
 
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
 use std::sync::Mutex;
@@ -98,19 +98,16 @@ pub fn append(root: &Path, entries: &[Entry]) -> io::Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
-    if !volume::marked(root) {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            "the backup's marker is missing",
-        ));
-    }
     let mut text = Vec::new();
     for e in entries {
         serde_json::to_writer(&mut text, e)?;
         text.push(b'\n');
     }
     let _one = APPENDING.lock().unwrap_or_else(|p| p.into_inner());
-    let mut f = OpenOptions::new().create(true).append(true).open(root.join(FILE))?;
+    let mut f = crate::create::append_to(root, Path::new(FILE)).map_err(|e| match e {
+        crate::create::Refused::Gone => io::Error::new(io::ErrorKind::NotFound, "the backup's marker is missing"),
+        crate::create::Refused::Io(e) => e,
+    })?;
     f.write_all(&text)
 }
 

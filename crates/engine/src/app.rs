@@ -54,6 +54,15 @@ impl Fatal {
 /// on a backup disk that was full.
 const VOLUME_RETRY: Duration = Duration::from_secs(5);
 
+/// Blocking threads beside the copy workers: the watcher's looks, the passes' walks,
+/// retention, the status writes, the nightly verification. A bound, so a burst cannot
+/// grow the pool without limit.
+const BLOCKING_BESIDE_COPIES: usize = 32;
+
+/// How long an idle blocking thread is kept: long enough that the pool holds steady
+/// between a site's bursts instead of starting threads again (tokio's default is 10 s).
+const BLOCKING_KEEP_ALIVE: Duration = Duration::from_secs(60);
+
 /// The daemon or a single pass, with its logging, until done or `stop` resolves; the
 /// exit code.
 pub fn run_to_end(
@@ -67,6 +76,8 @@ pub fn run_to_end(
     let log = runlog::init(verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .max_blocking_threads(cfg.copy_workers + BLOCKING_BESIDE_COPIES)
+        .thread_keep_alive(BLOCKING_KEEP_ALIVE)
         .enable_all()
         .build()
     {

@@ -163,7 +163,8 @@ fn write_config(o: &Options, p: &Paths, s3: &S3, receiver: &Receiver) -> Result<
         "offsite": {
             "endpoint": s3.endpoint, "region": "us-east-1", "bucket": proxy::BUCKET,
             "prefix": bucket::PREFIX, "path_style": true, "access_key_id": "soak",
-            "secret_access_key_env": "SOAK_S3_SECRET", "max_lag_hours": 6
+            "secret_access_key_env": "SOAK_S3_SECRET", "max_lag_hours": 6,
+            "upload_workers": o.upload_workers
         }
     });
     std::fs::write(&p.config, serde_json::to_vec_pretty(&cfg).unwrap()).map_err(|e| e.to_string())

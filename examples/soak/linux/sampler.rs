@@ -46,7 +46,7 @@ fn runtime_threads(pid: i32) -> u64 {
     };
     tasks
         .flatten()
-        .filter(|t| fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.starts_with("tokio-runtime")))
+        .filter(|t| fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.starts_with("tokio-r")))
         .count() as u64
 }
 

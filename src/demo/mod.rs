@@ -1,9 +1,6 @@
-//! `cctv-mirror demo`'s simulated recorder: a site of `.dav` recordings made of valid DHAV
-//! frames, with a few planted gaps, to try cctv-mirror without a recorder. What to
-//! record is decided by pure functions of `now` (`site`: the past segments and their
-//! gaps; `schedule`: when live segments end; `frames`: a segment's bytes); `write` lays
-//! the site on disk, `recorder` grows one camera's file, `live` keeps recording until a
-//! stop is asked for. `commands::demo` wires them to the command line.
+//! `cctv-mirror demo`'s simulated recorder: a site of `.dav` recordings made of valid
+//! DHAV frames, with a few planted gaps, to try cctv-mirror without a recorder. What to
+//! record is a pure function of `now`; `commands::demo` wires it to the command line.
 
 pub mod frames;
 pub mod live;

@@ -1,7 +1,5 @@
-//! Running under a service manager: the OS glue. The daemon loop tells a `Supervisor`
-//! (`crate::engine::supervisor`) what a manager cares about; here `systemd` speaks the sd_notify
-//! protocol and `windows` the service control manager and the Event Log. `unit` writes
-//! the systemd unit, `linux` and `windows` install and drive the service.
+//! Running under a service manager: the OS glue behind the daemon's `Supervisor`
+//! (`engine::supervisor`), and installing and driving the service.
 
 use crate::engine::exit;
 use crate::engine::supervisor::{Quiet, Supervisor};

@@ -1,7 +1,4 @@
-//! What cctv-mirror tells people and keeps about itself in `log_dir`: the console and
-//! per-pass logs, `status.json`, the daemon's live activity, the pruning of old pass
-//! logs, the atomic JSON file writer they share, the coverage report, and what
-//! verifications found (`scrub`).
+//! What cctv-mirror tells people and keeps about itself in `log_dir`.
 
 pub mod activity;
 pub mod coverage;

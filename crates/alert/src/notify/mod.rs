@@ -1,8 +1,6 @@
-//! Getting alerts to a person: `message` (the one body every channel is built from), `format` (each webhook
-//! service's shape), the channels (`webhook`, `email`, `command`, `heartbeat`), and
-//! `outbox` + `worker`: delivery on a thread of its own with a bounded queue, retried
-//! with back-off and kept in `log_dir` across runs, so a slow or dead channel never
-//! costs a copy.
+//! Getting alerts to a person: one message shaped for each channel, delivered on a
+//! thread of its own with a bounded queue, retried with back-off and kept in `log_dir`
+//! across runs, so a slow or dead channel never costs a copy.
 
 pub mod channel;
 pub mod format;

@@ -1,5 +1,5 @@
-//! Alerts as the rules see them: the kinds of condition that need a person (`kind`)
-//! and their life cycle (`lifecycle`).
+//! Alerts as the rules see them: the kinds of condition that need a person, and their
+//! life cycle.
 
 pub mod kind;
 pub mod lifecycle;

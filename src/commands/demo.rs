@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use chrono::{Local, SubsecRound};
 
 use crate::demo::site::{self, Site};
-use crate::demo::write::{self, Written};
+use crate::demo::write::{self, WrittenTotals};
 use crate::demo::{live, say, say_err, Failure};
 use crate::store::volume::human;
 
@@ -71,7 +71,7 @@ fn check(opts: &Options) -> Result<(), Failure> {
 }
 
 /// What was written and the planted gaps.
-fn print_site(opts: &Options, site: &Site, written: Written) {
+fn print_site(opts: &Options, site: &Site, written: WrittenTotals) {
     say(format_args!(
         "wrote a demo site to {}: {} cameras, {} to {}, {} recordings ({})",
         opts.dir.display(),

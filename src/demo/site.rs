@@ -123,7 +123,7 @@ pub struct Site {
 
 /// A planted gap's place: its camera, its first hour slot and its kind.
 #[derive(Debug, Clone, Copy)]
-struct Place {
+struct GapSlot {
     camera: u32,
     slot: usize,
     kind: GapKind,
@@ -169,9 +169,9 @@ pub fn plan(now: NaiveDateTime, cameras: u32, days: u32) -> Site {
 
 /// Where each kind of gap goes among `slots` (see the module's doc); a kind that fits
 /// nowhere is left out.
-fn place_gaps(slots: &[NaiveDateTime], cameras: u32) -> Vec<Place> {
+fn place_gaps(slots: &[NaiveDateTime], cameras: u32) -> Vec<GapSlot> {
     let n = slots.len();
-    let mut places: Vec<Place> = Vec::new();
+    let mut places: Vec<GapSlot> = Vec::new();
     for (k, &kind) in GapKind::ALL.iter().enumerate() {
         let camera = (k as u32 + 1) % cameras.max(1) + 1;
         let len = kind.slots();
@@ -185,14 +185,14 @@ fn place_gaps(slots: &[NaiveDateTime], cameras: u32) -> Vec<Place> {
                     .all(|p| s + len < p.slot || p.slot + p.kind.slots() < s)
         };
         if let Some(slot) = (n * (k + 1) / 4..n).find(|&s| fits(s)) {
-            places.push(Place { camera, slot, kind });
+            places.push(GapSlot { camera, slot, kind });
         }
     }
     places
 }
 
 /// The stretch a placed gap leaves uncovered.
-fn gap_of(p: &Place, slots: &[NaiveDateTime]) -> PlantedGap {
+fn gap_of(p: &GapSlot, slots: &[NaiveDateTime]) -> PlantedGap {
     let start = slots[p.slot];
     let hour_end = start + TimeDelta::seconds(HOUR_SECS * p.kind.slots() as i64);
     let from = match p.kind {

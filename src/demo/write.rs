@@ -40,7 +40,7 @@ const MARKER_TEXT: &str =
 
 /// What was written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Written {
+pub struct WrittenTotals {
     pub files: u64,
     pub bytes: u64,
 }
@@ -75,11 +75,11 @@ pub fn prepare(dir: &Path) -> Result<(), Failure> {
 
 /// Writes the site's past into `dir` (prepared), its `planted-gaps.json`, and its
 /// `config.json` unless there is one.
-pub fn write_site(dir: &Path, site: &Site) -> Result<Written, Failure> {
+pub fn write_site(dir: &Path, site: &Site) -> Result<WrittenTotals, Failure> {
     let source = dir.join(SOURCE);
     clear(&source)?;
     fs::create_dir_all(&source).map_err(|e| Failure::io("create", &source, &e))?;
-    let mut written = Written::default();
+    let mut written = WrittenTotals::default();
     for s in &site.segments {
         written.bytes += write_recording(&source, s.camera, s.start, s.last)?;
         written.files += 1;

@@ -11,7 +11,7 @@ use crate::offsite::RawOffsite;
 
 /// What a key holds.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Kind {
+pub enum KeyType {
     Path,
     /// Whole numbers from `min` to `max`: every number has a bound, so no key can
     /// overflow the arithmetic it goes into.
@@ -33,7 +33,7 @@ pub enum Kind {
 #[derive(Debug)]
 pub struct Key {
     pub name: &'static str,
-    pub kind: Kind,
+    pub kind: KeyType,
     /// As the docs show it: JSON between backticks, or words (`required`).
     pub default: &'static str,
     /// What 0 means, where it means something of its own.
@@ -42,8 +42,8 @@ pub struct Key {
     pub doc: &'static str,
 }
 
-const fn int(min: i64, max: i64) -> Kind {
-    Kind::Integer { min, max }
+const fn int(min: i64, max: i64) -> KeyType {
+    KeyType::Integer { min, max }
 }
 
 /// Declares each top-level key once: its field in `RawConfig` (what serde reads, with
@@ -152,19 +152,19 @@ not_numbers!(
 );
 
 config_keys! {
-    source_dir: Option<PathBuf> = required, Kind::Path, zero None,
+    source_dir: Option<PathBuf> = required, KeyType::Path, zero None,
         "The recorder's folder, e.g. `E:\\Intelbras\\LocalRecording`.";
-    backup_dir: Option<PathBuf> = required, Kind::Path, zero None,
+    backup_dir: Option<PathBuf> = required, KeyType::Path, zero None,
         "Where the copies go, e.g. `D:\\cctv-backup`.";
-    log_dir: Option<PathBuf> = required, Kind::Path, zero None,
+    log_dir: Option<PathBuf> = required, KeyType::Path, zero None,
         "Per-pass logs (`YYYY/MM/DD/HH-MM-SS.log`) and `status.json`.";
     retention_days: i64 = 31, int(1, 36_500), zero None,
         "How many days the backup keeps.";
-    extensions: Vec<String> = ["dav"], Kind::Strings, zero None,
+    extensions: Vec<String> = ["dav"], KeyType::Strings, zero None,
         "Which files are recordings, by extension, case-insensitive, with or without the dot.";
     reconcile_interval_secs: i64 = 600, int(1, 86_400), zero None,
         "In the long-running mode, the time between the end of a pass and the start of the next.";
-    min_free_percent: f64 = 10.0, Kind::Number { min: 0.0, max: 100.0 }, zero None,
+    min_free_percent: f64 = 10.0, KeyType::Number { min: 0.0, max: 100.0 }, zero None,
         "Below this share of free space on the backup disk, each pass raises `low_disk_space`.";
     copy_workers: i64 = 2, int(1, 64), zero None,
         "How many files are copied at once.";
@@ -181,14 +181,14 @@ config_keys! {
     scrub_days: i64 = 7, int(0, 366), zero Some("no nightly verification"),
         "The daemon re-reads one of this many slices of the backup each night, so the whole backup is verified every `scrub_days` days (`verify --slice K/N`).";
     /// None: this machine's name.
-    site_name: Option<String> = none("the host name"), Kind::Text, zero None,
+    site_name: Option<String> = none("the host name"), KeyType::Text, zero None,
         "The site's name in every notification (`\"Cliente X - servidor CFTV\"`).";
-    notify: Option<RawNotify> = none("none"), Kind::Object, zero None,
+    notify: Option<RawNotify> = none("none"), KeyType::Object, zero None,
         "Where alerts go besides the logs: webhooks, e-mail, a command, heartbeat URLs, reminders and a daily summary.";
-    offsite: Option<RawOffsite> = none("none"), Kind::Object, zero None,
+    offsite: Option<RawOffsite> = none("none"), KeyType::Object, zero None,
         "Also keep every finished recording in S3-compatible object storage, with its own retention.";
     /// None: `.dav_` where `dav` is an extension.
-    in_progress_suffixes: Option<Vec<String>> = none("`[\".dav_\"]`"), Kind::Strings, zero None,
+    in_progress_suffixes: Option<Vec<String>> = none("`[\".dav_\"]`"), KeyType::Strings, zero None,
         "Names a recorder gives a recording while it writes it, renaming it at the end: `NAME.dav_` becomes `NAME.dav`.";
 }
 
@@ -208,12 +208,12 @@ impl Key {
     /// The type column of the docs: `integer 1–64`, `path`, ….
     pub fn kind_text(&self) -> String {
         match self.kind {
-            Kind::Path => "path".into(),
-            Kind::Integer { min, max } => format!("integer {min}–{max}"),
-            Kind::Number { min, max } => format!("number {min}–{max}"),
-            Kind::Strings => "list of strings".into(),
-            Kind::Text => "string".into(),
-            Kind::Object => "object".into(),
+            KeyType::Path => "path".into(),
+            KeyType::Integer { min, max } => format!("integer {min}–{max}"),
+            KeyType::Number { min, max } => format!("number {min}–{max}"),
+            KeyType::Strings => "list of strings".into(),
+            KeyType::Text => "string".into(),
+            KeyType::Object => "object".into(),
         }
     }
 
@@ -225,8 +225,8 @@ impl Key {
             _ => n.to_string(),
         };
         let (min, max) = match self.kind {
-            Kind::Integer { min, max } => (min as f64, max as f64),
-            Kind::Number { min, max } => (min, max),
+            KeyType::Integer { min, max } => (min as f64, max as f64),
+            KeyType::Number { min, max } => (min, max),
             _ => return None,
         };
         let inside = v >= min && v <= max;

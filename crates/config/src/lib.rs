@@ -387,8 +387,8 @@ mod tests {
         /// A value for a numeric key: anything at all, or at and just beyond its range.
         fn value(key: &'static keys::Key) -> BoxedStrategy<serde_json::Value> {
             let (min, max) = match key.kind {
-                keys::Kind::Integer { min, max } => (min as f64, max as f64),
-                keys::Kind::Number { min, max } => (min, max),
+                keys::KeyType::Integer { min, max } => (min as f64, max as f64),
+                keys::KeyType::Number { min, max } => (min, max),
                 _ => unreachable!(),
             };
             prop_oneof![
@@ -405,7 +405,7 @@ mod tests {
         fn numeric() -> impl Strategy<Value = &'static keys::Key> {
             let keys: Vec<&'static keys::Key> = keys::KEYS
                 .iter()
-                .filter(|k| matches!(k.kind, keys::Kind::Integer { .. } | keys::Kind::Number { .. }))
+                .filter(|k| matches!(k.kind, keys::KeyType::Integer { .. } | keys::KeyType::Number { .. }))
                 .collect();
             proptest::sample::select(keys)
         }
@@ -458,7 +458,7 @@ mod tests {
     fn check_shows_every_plain_key_of_the_table() {
         let c = parse(r#"{"source_dir":"s","backup_dir":"b","log_dir":"l","live_sync_secs":0}"#).unwrap();
         for k in keys::KEYS {
-            let plain = !matches!(k.kind, keys::Kind::Path | keys::Kind::Object);
+            let plain = !matches!(k.kind, keys::KeyType::Path | keys::KeyType::Object);
             assert_eq!(c.shown(k.name).is_some(), plain, "{}", k.name);
         }
         assert_eq!(

@@ -65,7 +65,7 @@ pub type Landed = Arc<dyn Fn(&Path, &manifest::Entry) + Send + Sync>;
 
 /// Recordings queued or in flight, by key (`Names::key`), each with the job to run
 /// after it.
-type Pending = Arc<Mutex<HashMap<PathBuf, Option<Job>>>>;
+type InFlight = Arc<Mutex<HashMap<PathBuf, Option<Job>>>>;
 
 /// The handle to submit jobs. Cloning it is cheap; the workers stop once every clone is
 /// dropped and the jobs already queued are done.
@@ -74,7 +74,7 @@ pub struct CopyQueue {
     /// Sent to by `submit` (a batch of one) and `submit_batch`; closes when the last
     /// `CopyQueue` clone is dropped.
     tx: mpsc::Sender<Vec<Job>>,
-    pending: Pending,
+    pending: InFlight,
     mirror: Arc<Mirror>,
     landed: Arc<OnceLock<Landed>>,
 }
@@ -84,7 +84,7 @@ impl CopyQueue {
     /// jobs in flight have finished.
     pub fn start(mirror: Arc<Mirror>, workers: usize, activity: Activity) -> (CopyQueue, JoinHandle<()>) {
         let (tx, rx) = mpsc::channel(CAPACITY);
-        let pending: Pending = Arc::default();
+        let pending: InFlight = Arc::default();
         let landed: Arc<OnceLock<Landed>> = Arc::default();
         let worker = Worker {
             mirror: mirror.clone(),
@@ -188,7 +188,7 @@ async fn dispatch(mut rx: mpsc::Receiver<Vec<Job>>, worker: Worker, workers: usi
 /// What one blocking worker needs to run a batch and its follow-ups.
 struct Worker {
     mirror: Arc<Mirror>,
-    pending: Pending,
+    pending: InFlight,
     activity: Activity,
     landed: Arc<OnceLock<Landed>>,
 }

@@ -106,21 +106,21 @@ pub struct Part {
 
 /// A request body read as it is sent (never held whole in memory), of a known length
 /// and MD5: the server refuses a body that does not match (`BadDigest`).
-pub struct Body<'a> {
+pub struct RequestBody<'a> {
     reader: &'a mut dyn std::io::Read,
     len: u64,
     md5: [u8; 16],
 }
 
-impl<'a> Body<'a> {
-    pub fn of(reader: &'a mut dyn std::io::Read, len: u64, md5: [u8; 16]) -> Body<'a> {
-        Body { reader, len, md5 }
+impl<'a> RequestBody<'a> {
+    pub fn of(reader: &'a mut dyn std::io::Read, len: u64, md5: [u8; 16]) -> RequestBody<'a> {
+        RequestBody { reader, len, md5 }
     }
 
     /// A body in memory.
-    fn bytes(bytes: &'a mut &[u8]) -> Body<'a> {
+    fn bytes(bytes: &'a mut &[u8]) -> RequestBody<'a> {
         let (len, md5) = (bytes.len() as u64, Md5::digest(*bytes).into());
-        Body::of(bytes, len, md5)
+        RequestBody::of(bytes, len, md5)
     }
 
     /// Its `Content-MD5` header: the base64 of its MD5.
@@ -220,12 +220,12 @@ impl Client {
 
     /// Puts `body` at `key` with `meta` as its user metadata.
     pub fn put(&self, key: &str, body: &[u8], meta: &[(String, String)]) -> Result<(), S3Error> {
-        self.put_from(key, Body::bytes(&mut &body[..]), meta)
+        self.put_from(key, RequestBody::bytes(&mut &body[..]), meta)
     }
 
     /// The same, the bytes read from `body` as they are sent.
     /// Never over an object already there (`If-None-Match: *`): `S3Error::Taken` then.
-    pub fn put_from(&self, key: &str, body: Body, meta: &[(String, String)]) -> Result<(), S3Error> {
+    pub fn put_from(&self, key: &str, body: RequestBody, meta: &[(String, String)]) -> Result<(), S3Error> {
         let mut headers = meta_headers(meta);
         headers.push((IF_NONE_MATCH.0.into(), IF_NONE_MATCH.1.into()));
         headers.push(body.content_md5());
@@ -310,11 +310,17 @@ impl Client {
 
     /// Sends part `number` (from 1); its ETag.
     pub fn upload_part(&self, key: &str, upload_id: &str, number: u16, part: &[u8]) -> Result<String, S3Error> {
-        self.upload_part_from(key, upload_id, number, Body::bytes(&mut &part[..]))
+        self.upload_part_from(key, upload_id, number, RequestBody::bytes(&mut &part[..]))
     }
 
     /// The same, the part's bytes read from `body` as they are sent.
-    pub fn upload_part_from(&self, key: &str, upload_id: &str, number: u16, body: Body) -> Result<String, S3Error> {
+    pub fn upload_part_from(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: u16,
+        body: RequestBody,
+    ) -> Result<String, S3Error> {
         let headers = [body.content_md5()];
         let action = UploadPart::new(&self.bucket, Some(&self.credentials), key, number, upload_id);
         let resp = ok(body

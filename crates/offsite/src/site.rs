@@ -52,14 +52,14 @@ pub fn whose(client: &Client, prefix: &str, site_name: &str) -> Result<Owner, S3
 
 /// This site's claim on its prefix, settled once its marker names it.
 #[derive(Debug)]
-pub struct Site {
+pub struct PrefixClaim {
     pub name: String,
     ours: AtomicBool,
 }
 
-impl Site {
-    pub fn new(name: String) -> Site {
-        Site {
+impl PrefixClaim {
+    pub fn new(name: String) -> PrefixClaim {
+        PrefixClaim {
             name,
             ours: AtomicBool::new(false),
         }

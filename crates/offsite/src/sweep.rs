@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::Local;
 
 use crate::backlog::Item;
-use crate::site::Site;
+use crate::site::PrefixClaim;
 use crate::worker::Shared;
 use rules::listing::Recording;
 use rules::offsite::{expiry, key_of, superseded, uploads, Object, Why};
@@ -23,7 +23,7 @@ pub struct Rules {
     pub retention_days: u32,
     pub allow_mass_delete: bool,
     /// This site, whose marker must name it before retention runs.
-    pub site: Site,
+    pub site: PrefixClaim,
 }
 
 /// Lists the bucket, offers what it lacks, deletes what expired. `local`: the

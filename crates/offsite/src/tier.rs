@@ -19,7 +19,7 @@ use crate::background;
 use crate::backlog::Item;
 use crate::gate::Gate;
 use crate::probe;
-use crate::site::Site;
+use crate::site::PrefixClaim;
 use crate::state::OffsiteStatus;
 use crate::sweep::{sweep, Rules};
 use crate::worker::Shared;
@@ -54,7 +54,7 @@ impl Tier {
         let rules = Rules {
             retention_days: o.retention_days,
             allow_mass_delete: cfg.allow_mass_delete,
-            site: Site::new(cfg.site_name.clone()),
+            site: PrefixClaim::new(cfg.site_name.clone()),
         };
         let client = match probe::client(o) {
             Ok(c) => c,

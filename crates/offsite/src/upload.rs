@@ -16,7 +16,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::{Body, Client, Head, Part, S3Error};
+use crate::client::{Client, Head, Part, RequestBody, S3Error};
 use crate::digest::md5_of;
 use crate::turns::{Cut, Paced, Turns};
 use rules::fit::fnv1a;
@@ -55,7 +55,7 @@ pub enum Sent {
 }
 
 /// Where a recording goes, decided from a listing of its keys.
-enum Place {
+enum Destination {
     /// The bucket already holds it.
     There,
     /// Its own key, which is free.
@@ -81,7 +81,7 @@ pub enum UploadError {
 
 /// The upload state kept between tries, one file per object.
 #[derive(Debug, Serialize, Deserialize)]
-struct Pending {
+struct ResumeState {
     key: String,
     upload_id: String,
     size: u64,
@@ -108,9 +108,9 @@ pub fn upload(
     let mut tries = 0;
     loop {
         let (at, older) = match place(client, key, rec)? {
-            Place::There => return Ok(Sent::AlreadyThere),
-            Place::Own(at) | Place::Beside(at) => (at, None),
-            Place::Newer { key, older } => (key, Some(older)),
+            Destination::There => return Ok(Sent::AlreadyThere),
+            Destination::Own(at) | Destination::Beside(at) => (at, None),
+            Destination::Newer { key, older } => (key, Some(older)),
         };
         match send(client, rec, &at, (part_size, state), turns) {
             Err(UploadError::Server(S3Error::Taken(why))) if tries < TAKEN_TRIES => {
@@ -135,7 +135,7 @@ pub fn upload(
 /// nowhere when one of them holds it; its own key when neither it nor a grown version
 /// is there; the next grown version when the current one is this recording's start;
 /// else beside it, the first free `NAME.offsite-N.dav`.
-fn place(client: &Client, key: &str, rec: &ToUpload) -> Result<Place, UploadError> {
+fn place(client: &Client, key: &str, rec: &ToUpload) -> Result<Destination, UploadError> {
     let stem = key.rsplit_once('.').map_or(key, |(stem, _)| stem);
     let listed: Vec<(String, u64)> = client
         .list(&format!("{stem}."))?
@@ -144,22 +144,22 @@ fn place(client: &Client, key: &str, rec: &ToUpload) -> Result<Place, UploadErro
         .collect();
     for (k, size) in &listed {
         if *size == rec.size && client.head(k)?.is_some_and(|h| holds(&h, rec)) {
-            return Ok(Place::There);
+            return Ok(Destination::There);
         }
     }
     let v = versions(key, &listed);
     let Some((current, size, n)) = v.current else {
-        return Ok(Place::Own(key.to_string()));
+        return Ok(Destination::Own(key.to_string()));
     };
     if size < rec.size && n < MAX_GROWN && starts_with(client, &current, size, rec)? {
         let mut older = v.older;
         older.push(current);
-        return Ok(Place::Newer {
+        return Ok(Destination::Newer {
             key: grown_key(key, n + 1),
             older,
         });
     }
-    Ok(Place::Beside(free_key_beside(client, key, rec)?))
+    Ok(Destination::Beside(free_key_beside(client, key, rec)?))
 }
 
 /// Whether the object at `key`, of `size` bytes, is the start of this recording: the
@@ -277,7 +277,7 @@ fn multipart(
         Some(found) => found,
         None => {
             let upload_id = client.create_multipart(key, meta)?;
-            let pending = Pending {
+            let pending = ResumeState {
                 key: key.to_string(),
                 upload_id: upload_id.clone(),
                 size: rec.size,
@@ -334,7 +334,7 @@ fn send_range<T>(
     path: &Path,
     (at, len, md5): (u64, u64, [u8; 16]),
     turns: &dyn Turns,
-    send: impl FnOnce(Body) -> Result<T, S3Error>,
+    send: impl FnOnce(RequestBody) -> Result<T, S3Error>,
 ) -> Result<T, UploadError> {
     if !turns.part(len) {
         return Err(UploadError::Stopped);
@@ -342,7 +342,7 @@ fn send_range<T>(
     let mut f = File::open(path)?;
     f.seek(SeekFrom::Start(at))?;
     let mut reader = Paced::new(f, len, turns);
-    let sent = send(Body::of(&mut reader, len, md5));
+    let sent = send(RequestBody::of(&mut reader, len, md5));
     match (sent, reader.cut()) {
         (Ok(v), _) => Ok(v),
         (Err(_), Some(Cut::Stopped)) => Err(UploadError::Stopped),
@@ -364,7 +364,7 @@ fn resume(
 ) -> Result<Option<(String, Vec<Part>)>, S3Error> {
     let Some(pending) = std::fs::read(file)
         .ok()
-        .and_then(|b| serde_json::from_slice::<Pending>(&b).ok())
+        .and_then(|b| serde_json::from_slice::<ResumeState>(&b).ok())
     else {
         return Ok(None);
     };
@@ -386,7 +386,7 @@ fn resume(
 
 /// After `ListParts` failed with `e` for the recorded upload: Ok to start afresh (the
 /// old upload aborted when the server may still hold it), Err to wait. Logged.
-fn after_failure(client: &Client, pending: &Pending, e: S3Error) -> Result<(), S3Error> {
+fn after_failure(client: &Client, pending: &ResumeState, e: S3Error) -> Result<(), S3Error> {
     let answer = match &e {
         S3Error::NoUpload(_) => PartsAnswer::Gone,
         e if e.is_outage() => PartsAnswer::Outage,
@@ -418,7 +418,7 @@ fn after_failure(client: &Client, pending: &Pending, e: S3Error) -> Result<(), S
     Ok(())
 }
 
-fn write_state(file: &Path, pending: &Pending) -> io::Result<()> {
+fn write_state(file: &Path, pending: &ResumeState) -> io::Result<()> {
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir)?;
     }

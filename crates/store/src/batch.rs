@@ -18,7 +18,7 @@ use rules::{batches, names};
 
 /// A new copy written to its temporary (closed; flushed only where the OS cannot flush
 /// a batch at once).
-struct Written {
+struct Temporary {
     at: usize,
     tmp: PathBuf,
     dst: PathBuf,
@@ -52,7 +52,7 @@ impl Mirror {
 
     /// Writes the temporary of a whole new copy when `rel` is a finished, small recording
     /// of which the backup holds nothing yet; None when it needs the one-by-one sync.
-    fn fresh_copy(&self, at: usize, rel: &Path, stage: Stage) -> Option<Result<Written, CopyError>> {
+    fn fresh_copy(&self, at: usize, rel: &Path, stage: Stage) -> Option<Result<Temporary, CopyError>> {
         let src = match self.open_source(rel, stage) {
             Ok(src) => src,
             Err(e) => return Some(Err(e)),
@@ -68,7 +68,7 @@ impl Mirror {
         let written = self
             .write_temp(&src.file, src.len, src.mtime, &dst)
             .and_then(|(file, tmp, hasher)| match durable::flush_written(&file) {
-                Ok(()) => Ok(Written {
+                Ok(()) => Ok(Temporary {
                     at,
                     tmp,
                     dst,
@@ -87,7 +87,7 @@ impl Mirror {
     /// Flushes the written temporaries at once, reads each back and renames it into
     /// place, then makes the renames durable at once; fills in each one's result. A
     /// temporary that reads back otherwise is removed and its job synced on its own.
-    fn commit(&self, jobs: &[(PathBuf, Stage)], written: Vec<Written>, results: &mut Results) {
+    fn commit(&self, jobs: &[(PathBuf, Stage)], written: Vec<Temporary>, results: &mut Results) {
         if written.is_empty() {
             return;
         }

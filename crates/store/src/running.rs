@@ -11,11 +11,11 @@ use std::sync::Mutex;
 /// progress per camera); beyond, the one kept longest ago is dropped, so copies whose
 /// source vanished never pile up.
 #[derive(Debug, Default)]
-pub struct Running(Mutex<Held>);
+pub struct Running(Mutex<Hashes>);
 
 /// The running hashes, each with the number of the `keep` that stored it.
 #[derive(Debug, Default)]
-struct Held {
+struct Hashes {
     hashes: HashMap<PathBuf, (u64, SourceHash)>,
     kept: u64,
 }

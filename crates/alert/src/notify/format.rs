@@ -11,14 +11,14 @@ use config::notify::Format;
 
 /// What to POST.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Body {
+pub struct WebhookBody {
     pub content_type: &'static str,
     pub headers: Vec<(&'static str, String)>,
     pub bytes: Vec<u8>,
 }
 
-fn json_body(v: serde_json::Value) -> Body {
-    Body {
+fn json_body(v: serde_json::Value) -> WebhookBody {
+    WebhookBody {
         content_type: "application/json",
         headers: Vec::new(),
         bytes: serde_json::to_vec(&v).expect("json"),
@@ -33,9 +33,9 @@ fn cut(s: String, n: usize) -> String {
     s.chars().take(n - 1).chain(['…']).collect()
 }
 
-pub fn body(format: Format, m: &Message, chat_id: Option<&str>) -> Body {
+pub fn body(format: Format, m: &Message, chat_id: Option<&str>) -> WebhookBody {
     match format {
-        Format::Json => Body {
+        Format::Json => WebhookBody {
             content_type: "application/json",
             headers: Vec::new(),
             bytes: m.json(),
@@ -47,7 +47,7 @@ pub fn body(format: Format, m: &Message, chat_id: Option<&str>) -> Body {
             "text": cut(m.text(), 4000),
             "disable_web_page_preview": true,
         })),
-        Format::Ntfy => Body {
+        Format::Ntfy => WebhookBody {
             content_type: "text/plain; charset=utf-8",
             headers: vec![
                 // HTTP headers carry ASCII: the title names the site as far as it is ASCII.
@@ -88,7 +88,7 @@ mod tests {
         }
     }
 
-    fn json_of(b: &Body) -> serde_json::Value {
+    fn json_of(b: &WebhookBody) -> serde_json::Value {
         serde_json::from_slice(&b.bytes).unwrap()
     }
 

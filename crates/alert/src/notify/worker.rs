@@ -59,7 +59,7 @@ impl Notifier {
                 .collect(),
         ));
         let (tx, rx) = mpsc::sync_channel(QUEUE);
-        let mut w = Worker {
+        let mut w = Delivery {
             rx,
             channels,
             pending: Vec::new(),
@@ -121,7 +121,7 @@ fn heartbeat_name(url: &str) -> String {
     format!("heartbeat {}", channel::host_of(url))
 }
 
-struct Worker {
+struct Delivery {
     rx: Receiver<Work>,
     channels: Vec<Channel>,
     pending: Vec<Pending>,
@@ -129,7 +129,7 @@ struct Worker {
     states: Arc<Mutex<Vec<ChannelState>>>,
 }
 
-impl Worker {
+impl Delivery {
     fn run(&mut self) {
         // Read here, not by the caller: `start` runs on the daemon's async threads.
         self.pending = outbox::load(&self.log_dir);

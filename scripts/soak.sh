@@ -3,8 +3,11 @@
 # against the recorder's own record (docs/reliability.md).
 #
 #   scripts/soak.sh --quick            8 cameras, 3 days, 24 faults, about 5 minutes (CI)
-#   scripts/soak.sh --full             32 cameras, 36 days, 540 faults, about 45 minutes
+#   scripts/soak.sh --full             32 cameras, 36 days, 540 faults, 8 upload workers, about 50 minutes
 #   scripts/soak.sh --quick --seed 7   another draw of faults
+#
+# Single values override a preset: --seed, --cameras, --days, --speed, --retention-days,
+# --faults, --upload-workers, --out DIR (default /tmp/cctv-mirror-soak), --daemon BIN.
 #
 # Needs Linux as root, faketime and moto (pip install 'moto[server]'). Exit 0 when every
 # check passed, 1 when one failed, 2 when the soak could not run.

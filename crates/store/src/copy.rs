@@ -168,6 +168,15 @@ impl Mirror {
         }))
     }
 
+    /// The backup folder lost its marker: the volume is not there.
+    fn gone(&self) -> CopyError {
+        CopyError::BackupGone(format!(
+            "{} has no {} marker",
+            self.backup_dir.display(),
+            volume::MARKER
+        ))
+    }
+
     /// Opens the source `rel` for a sync, once the backup is known to be there.
     pub(super) fn open_source(&self, rel: &Path, stage: Stage) -> Result<Source, CopyError> {
         if self.cancelled() {
@@ -176,11 +185,7 @@ impl Mirror {
         // Checked before every job: an unmounted volume leaves a bare mount point, and
         // nothing may be written there.
         if !volume::marked(&self.backup_dir) {
-            return Err(CopyError::BackupGone(format!(
-                "{} has no {} marker",
-                self.backup_dir.display(),
-                volume::MARKER
-            )));
+            return Err(self.gone());
         }
         let Some((final_rel, named_in_progress)) = self.names.final_rel(rel) else {
             return Err(CopyError::io(
@@ -354,11 +359,7 @@ impl Mirror {
         #[cfg(any(test, feature = "testing"))]
         self.faults.creating();
         let mut out = crate::create::new_file(&self.backup_dir, rel).map_err(|e| match e {
-            crate::create::Refused::Gone => CopyError::BackupGone(format!(
-                "{} has no {} marker",
-                self.backup_dir.display(),
-                volume::MARKER
-            )),
+            crate::create::Refused::Gone => self.gone(),
             crate::create::Refused::Io(e) => CopyError::io("cannot create the temporary", e),
         })?;
         let result = (|| {

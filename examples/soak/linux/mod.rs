@@ -77,7 +77,7 @@ fn run(o: &Options) -> Result<bool, String> {
     let clock = Clock::inside(&o.out.join("clock.spec"), o.speed);
     clock_keeps_file_times(&paths)?;
     let disk = Disk::mount(&paths.disk, &paths.backup, disk_size(o))?;
-    let s3 = S3::start()?;
+    let s3 = S3::start(&o.out.join("s3"))?;
     let receiver = Receiver::start();
     std::fs::create_dir_all(&paths.source).map_err(|e| e.to_string())?;
     write_config(o, &paths, &s3, &receiver)?;

@@ -51,9 +51,6 @@ impl Options {
             days: 36,
             retention_days: 7,
             faults: 540,
-            // moto takes about 6 uploads a second with the default 2 workers; 32
-            // cameras at x1440 finish 12.8 recordings a second.
-            upload_workers: 8,
             ..Options::quick()
         }
     }

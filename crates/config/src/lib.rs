@@ -10,11 +10,14 @@ use std::time::Duration;
 use crate::keys::RawConfig;
 use crate::notify::{self as settings, Notify};
 
+mod invalid;
 pub mod keys;
 pub mod notify;
 pub mod offsite;
 pub mod secret;
 mod serde_error;
+
+pub use invalid::Invalid;
 
 use rules::names::Names;
 use serde_error::describe_serde_error;
@@ -71,39 +74,6 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.file.display(), self.invalid)
-    }
-}
-
-/// What is wrong in the text of a configuration: the key at fault (none: the whole
-/// text) and why, never repeating a secret written there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invalid {
-    pub key: Option<String>,
-    pub problem: String,
-}
-
-impl Invalid {
-    pub fn at(key: impl Into<String>, problem: impl Into<String>) -> Invalid {
-        Invalid {
-            key: Some(key.into()),
-            problem: problem.into(),
-        }
-    }
-
-    pub fn whole(problem: impl Into<String>) -> Invalid {
-        Invalid {
-            key: None,
-            problem: problem.into(),
-        }
-    }
-}
-
-impl fmt::Display for Invalid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.key {
-            Some(key) => write!(f, "{key}: {}", self.problem),
-            None => f.write_str(&self.problem),
-        }
     }
 }
 

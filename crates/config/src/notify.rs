@@ -10,8 +10,8 @@ use std::time::Duration;
 use chrono::NaiveTime;
 use serde::Deserialize;
 
+use crate::invalid::Invalid;
 use crate::secret::{Keys, Secret};
-use crate::Invalid;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

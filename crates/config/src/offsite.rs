@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::invalid::Invalid;
 use crate::secret::{Keys, Secret};
-use crate::Invalid;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

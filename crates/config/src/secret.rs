@@ -10,7 +10,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::Invalid;
+use crate::invalid::Invalid;
 
 /// Where a secret is read from, at use.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,8 +1,8 @@
 //! What serde says about a `config.json` it could not read, in the operator's words:
 //! the key to blame (`notify.email.smtp_hots`), and the line and column of bad JSON.
 
+use crate::invalid::Invalid;
 use crate::keys;
-use crate::Invalid;
 
 /// Turns serde's message into the key at fault and the problem, in the operator's words.
 pub(super) fn describe_serde_error(e: serde_path_to_error::Error<serde_json::Error>) -> Invalid {

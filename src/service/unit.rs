@@ -63,7 +63,7 @@ RestartSec=10s
 WatchdogSec=120s
 # A long first backfill extends the start while it makes progress.
 TimeoutStartSec=5min
-# A stop discards the copy in flight within one 32 MiB chunk and writes status.json.
+# A stop discards the copy in flight within one 4 MiB chunk and writes status.json.
 TimeoutStopSec=90s
 KillMode=mixed
 

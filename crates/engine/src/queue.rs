@@ -59,7 +59,7 @@ impl Job {
 /// Room for this many waiting jobs; the pass waits when it is full.
 pub const CAPACITY: usize = 4096;
 
-/// PassListeners of each copy that took its final name, with its manifest entry (the offsite
+/// Told of each copy that took its final name, with its manifest entry (the offsite
 /// tier's way in).
 pub type Landed = Arc<dyn Fn(&Path, &manifest::Entry) + Send + Sync>;
 

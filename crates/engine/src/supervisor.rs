@@ -39,7 +39,7 @@ impl Supervisor for Quiet {}
 /// Whether the daemon may prove it is alive at a beat. The caller is the daemon loop
 /// itself, so that it runs at all shows the loop answers; besides, copies must not be
 /// stuck: either none is queued or in flight (`busy`, which a pass past its first beat
-/// counts as too), or bytes moved since the last beat (every 32 MiB chunk moves them).
+/// counts as too), or bytes moved since the last beat (every 4 MiB chunk moves them).
 pub fn healthy(busy: bool, moved: bool) -> bool {
     !busy || moved
 }

@@ -1,7 +1,7 @@
 //! The offsite tier as the daemon sees it: started with the config, it runs
 //! `upload_workers` upload threads and one sweep thread (each pass hands it the
-//! backup's listing; a sweep still running lets the next one wait, and only the
-//! newest listing waits). It takes the copies that just took their final name, tells
+//! backup's listing; one listing waits while a sweep runs, and the passes' listings
+//! meanwhile are dropped). It takes the copies that just took their final name, tells
 //! `status.json` its state and the passes its alerts, and at the end stops its threads
 //! within a bounded wait: an upload cut short resumes at the next start.
 

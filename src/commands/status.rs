@@ -1,7 +1,8 @@
 //! `cctv-mirror status`: one screen on whether cctv-mirror is doing its job, read from
-//! `log_dir/status.json` and `coverage.json` (nothing is scanned or written). Exit 0
-//! healthy; 3 when an alert is active, the daemon is not running or its last pass is
-//! older than twice the interval (`rules::health`); 2 bad config.
+//! `log_dir/status.json` and `coverage.json`, and whether a run holds the log folder's
+//! lock (nothing is scanned or written). Exit 0 healthy; 3 when an alert is active, the
+//! daemon is not running or silent, or its last pass is older than twice the interval
+//! (`rules::health`); 2 bad config.
 
 use std::fmt::Write;
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::engine::exit;
+use crate::engine::lock::{self, Probe};
 use crate::report::coverage::{self, Document};
 use crate::report::status::{self, Status};
 use crate::rules::health::{ago, problems, Seen};
@@ -20,7 +22,12 @@ pub fn run(cfg: &Config, as_json: bool) -> ExitCode {
     let now = Local::now();
     let status = status::read(&cfg.log_dir);
     let cover = Document::read(&cfg.log_dir.join(coverage::JSON_FILE));
-    let problems = problems(status.as_ref().map(seen).as_ref(), now, cfg.reconcile_interval);
+    let held = matches!(lock::probe(&cfg.log_dir), Probe::Held(_));
+    let problems = problems(
+        status.as_ref().map(|s| seen(s, held)).as_ref(),
+        now,
+        cfg.reconcile_interval,
+    );
     let text = if as_json {
         let value = json!({
             "healthy": problems.is_empty(),
@@ -38,8 +45,8 @@ pub fn run(cfg: &Config, as_json: bool) -> ExitCode {
     ExitCode::from(if problems.is_empty() { exit::OK } else { exit::PROBLEMS })
 }
 
-/// What health needs of the status.
-fn seen(s: &Status) -> Seen {
+/// What health needs of the status, and whether a run holds the lock.
+fn seen(s: &Status, held: bool) -> Seen {
     Seen {
         mode: s.mode,
         state: s.state,
@@ -47,6 +54,7 @@ fn seen(s: &Status) -> Seen {
         last_pass_at: s.last_pass.as_ref().and_then(|p| p.finished_at),
         last_copy_at: s.daemon.as_ref().and_then(|d| d.last_copy.as_ref()).map(|c| c.at),
         alerts: s.alerts.clone(),
+        held: Some(held),
     }
 }
 

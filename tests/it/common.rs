@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
-use chrono::{Days, Local, NaiveDate};
+use chrono::{DateTime, Days, Local, NaiveDate};
 use serde_json::{json, Value};
 
 pub use crate::harness::{missing, not_applicable, Outcome, Skip};
@@ -169,9 +169,22 @@ impl Env {
     /// Starts the daemon with its watcher and waits until the watch is up and the first
     /// pass is done, so what the test writes next is the watcher's to find.
     pub fn watching(&self) -> Daemon {
+        let started = chrono::Local::now() - chrono::TimeDelta::seconds(1);
         let child = self.daemon(&[]);
+        // status.json is written from the start: its first pass is done once it says
+        // `running` for this daemon.
+        let this_one_runs = || {
+            let Ok(text) = fs::read_to_string(self.logs.join("status.json")) else {
+                return false;
+            };
+            let s: Value = serde_json::from_str(&text).unwrap_or_default();
+            let since = s["daemon"]["started_at"]
+                .as_str()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+            s["state"] == "running" && since.is_some_and(|t| t >= started)
+        };
         wait_until(60, "the watcher to start", || {
-            self.logs.join("status.json").exists() && self.logs_text().contains("watching the source folder")
+            this_one_runs() && self.logs_text().contains("watching the source folder")
         });
         child
     }

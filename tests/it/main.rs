@@ -69,6 +69,7 @@ suite![
     disk,
     init_config,
     live,
+    liveness,
     logs,
     names,
     notify,

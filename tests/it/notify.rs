@@ -20,6 +20,7 @@ tests![
     an_alert_reaches_smtp_and_the_password_is_never_shown,
     notify_test_says_what_was_delivered_and_exits_3_otherwise,
     the_daily_summary_comes_once_a_day_with_the_counts,
+    the_daily_summary_comes_at_its_minute_between_passes,
     copies_keep_their_pace_while_every_channel_is_down,
 ];
 
@@ -445,6 +446,35 @@ fn the_daily_summary_comes_once_a_day_with_the_counts() {
     once(&env);
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(r.requests().len(), 1, "one summary a day");
+}
+
+/// A daemon whose passes are an hour apart sends the summary within a minute of
+/// `daily_summary_at`, not at its next pass.
+fn the_daily_summary_comes_at_its_minute_between_passes() {
+    use chrono::{Local, TimeDelta, Timelike};
+    // Not across midnight: the minute and the start on the same day.
+    while Local::now().time() > chrono::NaiveTime::from_hms_opt(23, 57, 0).unwrap() {
+        std::thread::sleep(Duration::from_secs(10));
+    }
+    let r = Receiver::start();
+    let minute = (Local::now() + TimeDelta::seconds(80)).with_second(0).unwrap().with_nanosecond(0).unwrap();
+    let at = minute.format("%H:%M").to_string();
+    let env = Env::new(json!({
+        "reconcile_interval_secs": 3600,
+        "notify": { "webhooks": [hook(&r, "/json", "json")], "daily_summary_at": at }
+    }));
+    env.record(&dated(today(), "a.dav"), b"recording");
+    let daemon = env.watching();
+    assert!(Local::now() < minute, "the first pass ended before the minute");
+    assert!(r.requests().is_empty(), "nothing before {at}");
+    let reqs = r.wait_for(150, "the summary", |q| !q.is_empty());
+    let came = Local::now();
+    assert_eq!(reqs[0].json()["event"], "summary");
+    let late = (came - minute).num_milliseconds() as f64 / 1000.0;
+    println!("the summary came {late:.1} s after {at}");
+    assert!(came >= minute && late <= 60.0, "within a minute of {at}: {late} s");
+    stop(daemon);
+    assert_eq!(r.requests().len(), 1, "once");
 }
 
 /// Every channel down or slow (a webhook that answers after 20 s, one that refuses,

@@ -398,6 +398,7 @@ mod tests {
                             last_pass_at: Some(now),
                             last_copy_at: None,
                             alerts: Vec::new(),
+                            held: Some(true),
                         };
                         let _ = rules::health::problems(Some(&seen), now, c.reconcile_interval);
                     }

@@ -12,10 +12,11 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::heap;
+use crate::lock;
 use crate::mode::Mode;
 use crate::offsite;
 use crate::pass;
-use crate::pulse::{alive_while, beat_timer, next_beat, Pulse};
+use crate::pulse::{alive_while, send_summary, Beat, Pulse};
 use crate::queue::CopyQueue;
 use crate::status_file::StatusFile;
 use crate::supervisor::Supervisor;
@@ -73,6 +74,11 @@ pub fn run_to_end(
     supervisor: Arc<dyn Supervisor>,
 ) -> u8 {
     heap::tune();
+    // Held until the run ends: one run per log folder.
+    let _held = match lock::claim(&cfg.log_dir, mode.run_mode(), &*supervisor) {
+        Ok(held) => held,
+        Err(code) => return code,
+    };
     let log = runlog::init(verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -140,7 +146,6 @@ pub async fn run(
         tokio::spawn(offsite::keep_status(t, status_file.clone(), shutdown.clone()));
     }
     let mut last_totals = Totals::default();
-    let mut pulse = Pulse::new(Box::new(queue.length_probe()), mirror.progress.clone());
     let (hints, inbox) = watch::inbox();
     let mut inbox = Some(inbox);
     let watching = matches!(mode, Mode::Daemon { watch: true });
@@ -148,6 +153,8 @@ pub async fn run(
     let mut announced = false;
     let upkeep = Upkeep::new(mirror.stop.clone(), daemon);
     let told = PassListeners::new(&cfg, &notifier, &status_file, &activity, &*supervisor).with(upkeep, tier.clone());
+    let pulse = Pulse::new(Box::new(queue.length_probe()), mirror.progress.clone());
+    let mut beat = Beat::new(&cfg, pulse, &*supervisor, daemon.then_some((&status_file, &notifier)));
     loop {
         let log_file = open_pass_log(&log, &cfg);
         // Started once the first log file is open, so even its first lines are filed.
@@ -161,7 +168,7 @@ pub async fn run(
         prune_logs(&cfg).await;
         let hints = watching.then_some(&hints);
         let pass = pass::pass(&cfg, &queue, hints, shutdown.clone(), log_file);
-        let result = alive_while(pass, &mut pulse, &*supervisor).await;
+        let result = alive_while(pass, &mut beat).await;
         let line = result.one_line();
         let volume_back = (!result.backup_available).then_some(volume::marked);
         let room_back = result
@@ -177,11 +184,12 @@ pub async fn run(
             room_back,
             pass_now: &pass_now,
         };
-        wait_for_next_pass(&cfg, wake, &mut pulse, &*supervisor, &shutdown).await;
+        wait_for_next_pass(&cfg, wake, &mut beat, &shutdown).await;
         if shutdown.is_cancelled() {
             break;
         }
     }
+    drop((beat, told));
     let tasks = Tasks {
         watcher,
         workers,
@@ -356,8 +364,11 @@ async fn announce(
     if let Some(url) = url {
         notifier.ping(url);
     }
-    if let Some(text) = status_file.count_for_summary(moved, n.daily_summary_at).await {
-        notifier.send(Message::plain("summary", text, &cfg.site_name, &host, Local::now()));
+    if let Some(at) = n.daily_summary_at {
+        status_file.count_for_summary(moved).await;
+        if let Some(text) = status_file.summary_if_due(at).await {
+            send_summary(cfg, notifier, text);
+        }
     }
 }
 
@@ -405,16 +416,14 @@ struct EarlyWake<'a, V, R> {
     pass_now: &'a Notify,
 }
 
-/// Waits for the tick, a wake-up or a stop; at each beat in between, proves life
-/// unless watcher copies are stuck. While the backup volume is away its marker is
+/// Waits for the tick, a wake-up or a stop, beating in between (`pulse::Beat`). While the backup volume is away its marker is
 /// looked for every few seconds (no pass, no log file): what was missed meanwhile is
 /// copied as soon as it is back, without a restart; likewise after a copy that did not
 /// fit.
 async fn wait_for_next_pass<V, R>(
     cfg: &Config,
     wake: EarlyWake<'_, V, R>,
-    pulse: &mut Pulse,
-    supervisor: &dyn Supervisor,
+    beat: &mut Beat<'_>,
     shutdown: &CancellationToken,
 ) where
     V: Fn(&std::path::Path) -> bool + Clone + Send + 'static,
@@ -425,7 +434,6 @@ async fn wait_for_next_pass<V, R>(
     let room_back = backup_becomes(cfg, wake.room_back);
     let asked = wake.pass_now.notified();
     tokio::pin!(nap, volume_back, room_back, asked);
-    let mut beat = beat_timer(supervisor);
     loop {
         tokio::select! {
             _ = &mut nap => {}
@@ -436,10 +444,8 @@ async fn wait_for_next_pass<V, R>(
                 tracing::info!(path = %cfg.backup_dir.display(), "there is room on the backup disk again");
             }
             _ = &mut asked => {}
-            _ = next_beat(&mut beat) => {
-                if pulse.beat(false) {
-                    supervisor.alive();
-                }
+            _ = beat.next() => {
+                beat.done(false).await;
                 continue;
             }
             _ = shutdown.cancelled() => {}

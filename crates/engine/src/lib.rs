@@ -4,6 +4,7 @@
 pub mod app;
 pub mod exit;
 pub mod heap;
+pub mod lock;
 pub mod mode;
 pub mod offsite;
 pub mod pass;

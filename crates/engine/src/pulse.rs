@@ -1,53 +1,25 @@
-//! The daemon's proof of life to a service manager: a beat every `beat_every`, given
-//! only while `supervisor::healthy` holds (no copy waiting, or bytes moved since the
-//! last beat), so a pass or copy stuck on a hung disk stops the proof.
+//! What the daemon loop does at each beat, every `min(30 s, reconcile_interval_secs)`
+//! (sooner when a service manager asks): it proves it is alive, to the manager and in
+//! `status.json`, only while `supervisor::healthy` holds (no copy waiting, or bytes
+//! moved since the last beat), so a hang stops the proof; and it sends the daily
+//! summary once its minute has come. The beats come from the loop that does the work,
+//! so a loop that hangs stops them.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
+use chrono::Local;
+
+use crate::status_file::StatusFile;
 use crate::supervisor::{healthy, Supervisor};
+use alert::notify::message::Message;
+use alert::notify::worker::Notifier;
+use config::Config;
 
-/// The timer of the supervisor's proof of life, if it asks for one.
-pub fn beat_timer(supervisor: &dyn Supervisor) -> Option<tokio::time::Interval> {
-    supervisor.beat_every().map(|every| {
-        let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        t
-    })
-}
-
-pub async fn next_beat(beat: &mut Option<tokio::time::Interval>) {
-    match beat {
-        Some(t) => {
-            t.tick().await;
-        }
-        None => std::future::pending().await,
-    }
-}
-
-/// Awaits a pass, proving life at each beat only while copies move bytes (or for the
-/// first beat, while it lists the trees): a pass stuck on a hung disk stops the proof,
-/// and a service manager's watchdog then restarts the daemon.
-pub async fn alive_while<F: Future>(pass: F, pulse: &mut Pulse, supervisor: &dyn Supervisor) -> F::Output {
-    let mut beat = beat_timer(supervisor);
-    tokio::pin!(pass);
-    let mut first = true;
-    loop {
-        tokio::select! {
-            out = &mut pass => return out,
-            _ = next_beat(&mut beat) => {
-                if pulse.beat(!first) {
-                    supervisor.alive();
-                }
-                first = false;
-            }
-        }
-    }
-}
-
-/// What the daemon loop knows at a beat: copies queued or in flight, and the bytes
-/// copies have moved (`Mirror::progress`), to tell progress from a hang.
+/// What the loop knows at a beat: copies queued or in flight, and the bytes copies
+/// have moved (`Mirror::progress`), to tell progress from a hang.
 pub struct Pulse {
     busy: Box<dyn Fn() -> usize + Send + Sync>,
     progress: Arc<AtomicU64>,
@@ -71,5 +43,92 @@ impl Pulse {
         let moved = now != self.seen;
         self.seen = now;
         healthy(in_pass || (self.busy)() > 0, moved)
+    }
+}
+
+/// The beat of a run and who hears it.
+pub struct Beat<'a> {
+    timer: Option<tokio::time::Interval>,
+    pulse: Pulse,
+    supervisor: &'a dyn Supervisor,
+    /// A daemon's status and notifier; None for a single pass.
+    daemon: Option<(&'a StatusFile, &'a Notifier)>,
+    cfg: &'a Config,
+}
+
+impl<'a> Beat<'a> {
+    /// The beat of a daemon (with its status and notifier) or of a single pass.
+    pub fn new(
+        cfg: &'a Config,
+        pulse: Pulse,
+        supervisor: &'a dyn Supervisor,
+        daemon: Option<(&'a StatusFile, &'a Notifier)>,
+    ) -> Beat<'a> {
+        let proof = daemon.map(|_| rules::health::proof_every(cfg.reconcile_interval));
+        let every = match (proof, supervisor.beat_every()) {
+            (Some(p), Some(s)) => Some(p.min(s)),
+            (p, s) => p.or(s),
+        };
+        Beat {
+            timer: every.map(interval),
+            pulse,
+            supervisor,
+            daemon,
+            cfg,
+        }
+    }
+
+    /// Resolves at the next beat; never when there is none.
+    pub async fn next(&mut self) {
+        match &mut self.timer {
+            Some(t) => {
+                t.tick().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    /// What a beat does; `in_pass` counts a running pass as busy.
+    pub async fn done(&mut self, in_pass: bool) {
+        if self.pulse.beat(in_pass) {
+            self.supervisor.alive();
+            if let Some((status_file, _)) = self.daemon {
+                status_file.write_with(|_| {}).await;
+            }
+        }
+        if let (Some((status_file, notifier)), Some(at)) = (self.daemon, self.cfg.notify.daily_summary_at) {
+            if let Some(text) = status_file.summary_if_due(at).await {
+                send_summary(self.cfg, notifier, text);
+            }
+        }
+    }
+}
+
+/// Sends the daily summary's text to every channel.
+pub fn send_summary(cfg: &Config, notifier: &Notifier, text: String) {
+    let host = config::host_name();
+    notifier.send(Message::plain("summary", text, &cfg.site_name, &host, Local::now()));
+}
+
+fn interval(every: Duration) -> tokio::time::Interval {
+    let mut t = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    t
+}
+
+/// Awaits a pass, beating meanwhile: the first beat proves life while the pass lists
+/// the trees; later ones only while copies move bytes, so a pass stuck on a hung disk
+/// stops the proof (and a service manager's watchdog restarts the daemon).
+pub async fn alive_while<F: Future>(pass: F, beat: &mut Beat<'_>) -> F::Output {
+    tokio::pin!(pass);
+    let mut first = true;
+    loop {
+        tokio::select! {
+            out = &mut pass => return out,
+            _ = beat.next() => {
+                beat.done(!first).await;
+                first = false;
+            }
+        }
     }
 }

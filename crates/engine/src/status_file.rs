@@ -51,15 +51,17 @@ impl StatusFile {
         // Alerts carry over from the last run, so `since` survives restarts and an
         // alert is announced once however the program is run.
         let alerts: Vec<Alert> = alert::state::load(&cfg.log_dir);
+        // The last pass stays the last until this run's first ends.
+        let before = status::read(&cfg.log_dir);
         let status = Status {
             updated_at: Local::now(),
             mode: mode.run_mode(),
             state: RunState::Starting,
             version: crate::version::VERSION.into(),
             pid: std::process::id(),
-            backup_available: false,
-            disk: None,
-            last_pass: None,
+            backup_available: before.as_ref().is_some_and(|b| b.backup_available),
+            disk: before.as_ref().and_then(|b| b.disk),
+            last_pass: before.and_then(|b| b.last_pass),
             alerts,
             daemon: None,
             notify: Vec::new(),
@@ -110,35 +112,49 @@ impl StatusFile {
     }
 
     /// Adds the last pass (and the copy jobs since the one before) to the daily
-    /// summary's counters; when the summary is due, its text (the counters restart).
-    pub async fn count_for_summary(&self, moved: Totals, at: Option<chrono::NaiveTime>) -> Option<String> {
-        at?;
+    /// summary's counters, kept in `log_dir` so they add up across `--once` runs.
+    pub async fn count_for_summary(&self, moved: Totals) {
         let status_file = self.clone();
         let job = move || {
-            let s = status_file.status.lock().unwrap_or_else(|e| e.into_inner()).clone();
-            let now = Local::now();
+            let last_pass = status_file.lock().last_pass.clone();
             let mut counts = summary::load(&status_file.log_dir);
-            if let Some(pass) = &s.last_pass {
-                counts.add(pass, &moved, now);
+            if let Some(pass) = &last_pass {
+                counts.add(pass, &moved, Local::now());
             }
-            let due = at.filter(|at| summary::due(now, *at, counts.last_sent));
-            let text = due.map(|_| {
-                let mut text = summary::text(&counts, s.last_pass.as_ref(), &s.alerts, s.disk.as_ref());
-                text.extend(s.offsite.as_ref().map(summary::offsite));
-                text
+            status_file.keep_counts(&counts);
+        };
+        let _ = tokio::task::spawn_blocking(job).await;
+    }
+
+    /// The daily summary's text when it is due now (its counters then restart).
+    pub async fn summary_if_due(&self, at: chrono::NaiveTime) -> Option<String> {
+        let status_file = self.clone();
+        let job = move || {
+            let now = Local::now();
+            let counts = summary::load(&status_file.log_dir);
+            if !summary::due(now, at, counts.last_sent) {
+                return None;
+            }
+            let s = status_file.lock().clone();
+            let mut text = summary::text(&counts, s.last_pass.as_ref(), &s.alerts, s.disk.as_ref());
+            text.extend(s.offsite.as_ref().map(summary::offsite));
+            status_file.keep_counts(&summary::Counts {
+                last_sent: Some(now.date_naive()),
+                ..Default::default()
             });
-            if text.is_some() {
-                counts = summary::Counts {
-                    last_sent: Some(now.date_naive()),
-                    ..Default::default()
-                };
-            }
-            if let Err(e) = summary::save(&status_file.log_dir, &counts) {
-                tracing::warn!("cannot keep the daily summary's counts: {e}");
-            }
-            text
+            Some(text)
         };
         tokio::task::spawn_blocking(job).await.ok().flatten()
+    }
+
+    fn keep_counts(&self, counts: &summary::Counts) {
+        if let Err(e) = summary::save(&self.log_dir, counts) {
+            tracing::warn!("cannot keep the daily summary's counts: {e}");
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Status> {
+        self.status.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// `update` on the blocking pool: the write ends in an fsync.
@@ -149,7 +165,7 @@ impl StatusFile {
 
     /// Applies `change` and replaces the file (small, and fsynced: a moment's blocking).
     pub fn update(&self, change: impl FnOnce(&mut Status)) {
-        let mut s = self.status.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.lock();
         change(&mut s);
         s.updated_at = Local::now();
         if self.daemon {
@@ -157,8 +173,9 @@ impl StatusFile {
         }
         s.notify = (self.notify_states)();
         s.offsite = self.offsite.as_ref().map(|state| state());
-        // Before the first pass there is nothing worth showing yet.
-        if s.last_pass.is_none() {
+        // A daemon proves it is alive from its start; a single pass has nothing worth
+        // showing before it ends.
+        if s.last_pass.is_none() && !self.daemon {
             return;
         }
         if let Err(e) = status::write(&self.log_dir, &s) {

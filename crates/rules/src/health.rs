@@ -1,7 +1,9 @@
-//! Whether cctv-mirror is doing its job, from what `status.json` says and `now`: the
-//! one rule behind `status`'s exit code. Pure. Healthy means: a status was written, the
-//! daemon (or the scheduled `--once`) has passed within twice the interval, and no
-//! alert is active. Each problem is a sentence an operator can act on.
+//! Whether cctv-mirror is doing its job, from what `status.json` says, whether a run
+//! holds the log folder's lock, and `now`: the one rule behind `status`'s exit code.
+//! Pure. Healthy means: a status was written; a daemon holds the lock and proved it is
+//! alive within three beats (`proof_every`); the daemon (or the scheduled `--once`)
+//! has passed within twice the interval; and no alert is active. Each problem is a
+//! sentence an operator can act on.
 
 use std::time::Duration;
 
@@ -20,6 +22,20 @@ pub struct Seen {
     pub last_copy_at: Option<DateTime<Local>>,
     /// The active alerts.
     pub alerts: Vec<Alert>,
+    /// Whether a run holds the log folder's lock; None when it cannot be told.
+    pub held: Option<bool>,
+}
+
+/// How often a running daemon proves it is alive in `status.json`.
+pub fn proof_every(interval: Duration) -> Duration {
+    interval.min(Duration::from_secs(30))
+}
+
+/// A daemon silent this long has missed three proofs (with a third of one, at most
+/// 2 s, for the write itself).
+pub fn silent_limit(interval: Duration) -> Duration {
+    let every = proof_every(interval);
+    every * 3 + (every / 3).min(Duration::from_secs(2))
 }
 
 /// What is wrong, one sentence each; empty when healthy.
@@ -33,16 +49,17 @@ pub fn problems(status: Option<&Seen>, now: DateTime<Local>, interval: Duration)
         .unwrap_or(TimeDelta::MAX);
     let age = |t: DateTime<Local>| now.signed_duration_since(t);
     let mut out = Vec::new();
-    if s.mode == RunMode::Daemon && s.state != RunState::Running {
+    let silent = TimeDelta::from_std(silent_limit(interval)).unwrap_or(TimeDelta::MAX);
+    let said = s.updated_at.format("%Y-%m-%d %H:%M:%S");
+    if s.mode == RunMode::Daemon && s.state == RunState::Stopped {
+        out.push(format!("the daemon is not running (it stopped at {said})"));
+    } else if s.mode == RunMode::Daemon && s.held == Some(false) {
         out.push(format!(
-            "the daemon is not running (it {} at {})",
-            s.state,
-            s.updated_at.format("%Y-%m-%d %H:%M:%S")
+            "the daemon is not running: it ended without stopping (killed, crashed or the machine went off); its last word was at {said}"
         ));
-    } else if s.mode == RunMode::Daemon && age(s.updated_at) > limit {
+    } else if s.mode == RunMode::Daemon && age(s.updated_at) > silent {
         out.push(format!(
-            "the daemon has said nothing since {} ({} ago): it is probably not running",
-            s.updated_at.format("%Y-%m-%d %H:%M:%S"),
+            "the daemon has not proved it is alive since {said} ({} ago): it hangs or is not running",
             ago(age(s.updated_at))
         ));
     }
@@ -90,14 +107,16 @@ mod tests {
             last_pass_at: Some(updated),
             last_copy_at: None,
             alerts: Vec::new(),
+            held: Some(true),
         }
     }
 
     #[test]
-    fn a_fresh_running_daemon_without_alerts_is_healthy() {
+    fn a_daemon_that_proves_it_is_alive_without_alerts_is_healthy() {
         let now = Local::now();
         let interval = Duration::from_secs(600);
-        let s = status(RunMode::Daemon, RunState::Running, now - TimeDelta::seconds(700));
+        let mut s = status(RunMode::Daemon, RunState::Running, now - TimeDelta::seconds(20));
+        s.last_pass_at = Some(now - TimeDelta::seconds(700));
         assert!(problems(Some(&s), now, interval).is_empty());
         let stale = status(RunMode::Daemon, RunState::Running, now - TimeDelta::seconds(1300));
         assert_eq!(
@@ -110,6 +129,30 @@ mod tests {
         assert_eq!(problems(None, now, interval).len(), 1);
         let once = status(RunMode::Once, RunState::Finished, now - TimeDelta::seconds(60));
         assert!(problems(Some(&once), now, interval).is_empty());
+    }
+
+    #[test]
+    fn three_missed_proofs_or_a_free_lock_mean_not_running() {
+        let now = Local::now();
+        let default = Duration::from_secs(600);
+        assert_eq!(silent_limit(default), Duration::from_secs(92), "under 100 s");
+        assert_eq!(
+            silent_limit(Duration::from_secs(3)),
+            Duration::from_secs(10),
+            "under 11 s"
+        );
+        let quiet = status(RunMode::Daemon, RunState::Running, now - TimeDelta::seconds(93));
+        assert!(problems(Some(&quiet), now, default)[0].contains("has not proved it is alive"));
+        let talking = status(RunMode::Daemon, RunState::Running, now - TimeDelta::seconds(91));
+        assert!(problems(Some(&talking), now, default).is_empty());
+        let mut gone = status(RunMode::Daemon, RunState::Running, now - TimeDelta::seconds(2));
+        gone.held = Some(false);
+        assert!(problems(Some(&gone), now, default)[0].contains("ended without stopping"));
+        gone.held = None;
+        assert!(
+            problems(Some(&gone), now, default).is_empty(),
+            "no lock to look at: its word counts"
+        );
     }
 
     #[test]

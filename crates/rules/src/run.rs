@@ -12,6 +12,27 @@ pub enum RunMode {
     Daemon,
 }
 
+/// What a run does when another already holds its log folder's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beside {
+    /// A single pass beside a daemon, or beside another pass: the site is protected
+    /// already; it ends at once, successfully.
+    Skip,
+    /// A daemon beside a single pass: it starts once that pass ends.
+    Wait,
+    /// A second daemon: refused.
+    Refuse,
+}
+
+/// What a run in `mine` does beside the holder (`theirs`, when it named itself).
+pub fn beside(mine: RunMode, theirs: Option<RunMode>) -> Beside {
+    match (mine, theirs) {
+        (RunMode::Once, _) => Beside::Skip,
+        (RunMode::Daemon, Some(RunMode::Once)) => Beside::Wait,
+        (RunMode::Daemon, _) => Beside::Refuse,
+    }
+}
+
 /// Where a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -114,5 +135,14 @@ mod tests {
         ] {
             assert_eq!(back::<OffsiteState>(o.as_str()), o);
         }
+    }
+
+    #[test]
+    fn a_pass_beside_anything_skips_and_a_daemon_waits_only_for_a_pass() {
+        assert_eq!(beside(RunMode::Once, Some(RunMode::Daemon)), Beside::Skip);
+        assert_eq!(beside(RunMode::Once, None), Beside::Skip);
+        assert_eq!(beside(RunMode::Daemon, Some(RunMode::Once)), Beside::Wait);
+        assert_eq!(beside(RunMode::Daemon, Some(RunMode::Daemon)), Beside::Refuse);
+        assert_eq!(beside(RunMode::Daemon, None), Beside::Refuse);
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release artifacts into dist/:
 #
-#   cctv-mirror-VERSION-windows-x86_64.zip   both .exe, config.example.json, README, docs/, licenses
+#   cctv-mirror-VERSION-windows-x86_64.zip   both .exe, config.example.json, README, docs/ (with monitoring/), licenses
 #   cctv-mirror-VERSION-x86_64.msi           the Windows installer (packaging/windows/cctv-mirror.wxs)
 #   cctv-mirror_VERSION_amd64.deb            /usr/bin/cctv-mirror, the systemd unit, /etc/cctv-mirror/config.json
 #   SHA256SUMS
@@ -61,6 +61,7 @@ stage_windows() {
     README.md LICENSE-MIT LICENSE-APACHE "$dir/"
   x86_64-w64-mingw32-strip --strip-debug "$dir/cctv-mirror.exe" "$dir/cctv-mirrorw.exe"
   cp -r docs "$dir/docs"
+  cp -r packaging/monitoring "$dir/docs/monitoring"
 }
 
 zip_windows() {
@@ -111,6 +112,7 @@ deb() {
   install -m 644 packaging/debian/config.json "$tree/etc/cctv-mirror/config.json"
   cp README.md LICENSE-MIT LICENSE-APACHE "$doc/"
   cp -r docs/. "$doc/"
+  cp -r packaging/monitoring "$doc/monitoring"
   printf 'cctv-mirror\nCopyright (c) the cctv-mirror developers\nLicense: MIT OR Apache-2.0 (LICENSE-MIT, LICENSE-APACHE)\n' >"$doc/copyright"
   echo /etc/cctv-mirror/config.json >"$tree/DEBIAN/conffiles"
   install -m 755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm "$tree/DEBIAN/"

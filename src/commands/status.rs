@@ -88,16 +88,7 @@ fn screen(
                 let _ = writeln!(out, "Watcher:     {watcher}, {} copies queued", d.queue_length);
             }
             let _ = match s.last_pass.as_ref().and_then(|p| p.finished_at.map(|t| (p, t))) {
-                Some((p, t)) => writeln!(
-                    out,
-                    "Last pass:   {}: {} copied, {} updated, {} deleted, {} errors, {} recordings in the window",
-                    when(t),
-                    p.copied + p.completed,
-                    p.updated + p.following,
-                    p.deleted,
-                    p.errors,
-                    p.scanned
-                ),
+                Some((p, t)) => writeln!(out, "Last pass:   {}: {}", when(t), p.counts()),
                 None => writeln!(out, "Last pass:   none finished yet"),
             };
             let _ = match (&s.disk, s.backup_available) {

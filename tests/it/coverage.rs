@@ -289,7 +289,7 @@ fn the_html_report_renders_in_chromium_with_a_cell_per_camera_day() -> Outcome {
 }
 
 /// The distinct colours of a PNG and the share of its pixels that are not white.
-fn looks(png_file: &Path) -> (usize, f64) {
+pub fn looks(png_file: &Path) -> (usize, f64) {
     let decoder = png::Decoder::new(std::io::BufReader::new(fs::File::open(png_file).unwrap()));
     let mut reader = decoder.read_info().unwrap();
     let mut buf = vec![0; reader.output_buffer_size().unwrap()];

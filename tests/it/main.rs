@@ -70,6 +70,7 @@ suite![
     init_config,
     live,
     liveness,
+    monitoring,
     logs,
     names,
     notify,

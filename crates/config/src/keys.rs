@@ -185,6 +185,9 @@ config_keys! {
         "The site's name in every notification (`\"Cliente X - servidor CFTV\"`).";
     notify: Option<RawNotify> = none("none"), KeyType::Object, zero None,
         "Where alerts go besides the logs: webhooks, e-mail, a command, heartbeat URLs, reminders and a daily summary.";
+    /// None: no endpoint.
+    http_listen: Option<String> = none("none"), KeyType::Text, zero None,
+        "The address and port of a read-only HTTP endpoint for monitoring (`\"127.0.0.1:9721\"`).";
     offsite: Option<RawOffsite> = none("none"), KeyType::Object, zero None,
         "Also keep every finished recording in S3-compatible object storage, with its own retention.";
     /// None: `.dav_` where `dav` is an extension.

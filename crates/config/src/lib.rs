@@ -57,6 +57,8 @@ pub struct Config {
     pub notify: Notify,
     /// The S3 tier, when configured.
     pub offsite: Option<crate::offsite::Offsite>,
+    /// Where the daemon serves `/metrics`, its page and its JSON files; None: nowhere.
+    pub http_listen: Option<std::net::SocketAddr>,
     /// From the command line, never the file: this run may delete more than half of
     /// the backup at once (`retention::mass_delete`).
     pub allow_mass_delete: bool,
@@ -126,6 +128,7 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, Invalid> {
         None => host_name(),
     };
     let notify = settings::validate(raw.notify, base)?;
+    let http_listen = raw.http_listen.as_deref().map(listen_address).transpose()?;
     let offsite = crate::offsite::validate(raw.offsite, base, raw.retention_days as u32, &site_name)?;
     Ok(Config {
         file: PathBuf::new(),
@@ -149,9 +152,21 @@ fn validate(raw: RawConfig, base: &Path) -> Result<Config, Invalid> {
         site_name,
         notify,
         offsite,
+        http_listen,
         allow_mass_delete: false,
         numbers,
     })
+}
+
+/// `http_listen`: an IP address and a port (a name would need a lookup at each start).
+fn listen_address(text: &str) -> Result<std::net::SocketAddr, Invalid> {
+    match text.trim().parse::<std::net::SocketAddr>() {
+        Ok(a) if a.port() != 0 => Ok(a),
+        _ => bad(
+            "http_listen",
+            format!("must be an IP address and a port, such as \"127.0.0.1:9721\" (got {text:?})"),
+        ),
+    }
 }
 
 fn bad<T>(key: &str, problem: String) -> Result<T, Invalid> {
@@ -291,6 +306,7 @@ impl Config {
             "extensions" => list(&self.names.extensions),
             "in_progress_suffixes" => list(&self.names.in_progress_suffixes),
             "site_name" => self.site_name.clone(),
+            "http_listen" => self.http_listen.map_or("none".into(), |a| a.to_string()),
             _ => return None,
         })
     }

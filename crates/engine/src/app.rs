@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::heap;
+use crate::http;
 use crate::lock;
 use crate::mode::Mode;
 use crate::offsite;
@@ -40,9 +41,21 @@ use store::volume;
 pub enum Fatal {
     #[error("cannot use the log folder {path}: {err}")]
     LogDir { path: String, err: std::io::Error },
+    /// `http_listen` cannot be listened on (a port in use, an address not this
+    /// machine's): a configuration to fix.
+    #[error("{0}")]
+    Listen(String),
 }
 
 impl Fatal {
+    /// The exit code it ends the run with.
+    fn code(&self) -> u8 {
+        match self {
+            Fatal::LogDir { .. } => exit::CANNOT_RUN,
+            Fatal::Listen(_) => exit::BAD_CONFIG,
+        }
+    }
+
     fn log_dir(cfg: &Config, err: std::io::Error) -> Fatal {
         Fatal::LogDir {
             path: cfg.log_dir.display().to_string(),
@@ -99,7 +112,7 @@ pub fn run_to_end(
         Err(e) => {
             eprintln!("error: {e}");
             supervisor.fatal(&e.to_string());
-            exit::CANNOT_RUN
+            e.code()
         }
     }
 }
@@ -144,6 +157,16 @@ pub async fn run(
     let writer = daemon.then(|| tokio::spawn(status_file.clone().write_after_copies(shutdown.clone())));
     if let Some(t) = tier.clone().filter(|_| daemon) {
         tokio::spawn(offsite::keep_status(t, status_file.clone(), shutdown.clone()));
+    }
+    if let Some(addr) = cfg.http_listen.filter(|_| daemon) {
+        let listener = http::bind(addr).await.map_err(Fatal::Listen)?;
+        let view = http::View {
+            status_file: status_file.clone(),
+            unprotected: queue.unprotected(),
+            log_dir: cfg.log_dir.clone(),
+            site: cfg.site_name.clone(),
+        };
+        tokio::spawn(http::serve(listener, Arc::new(view), shutdown.clone()));
     }
     let mut last_totals = Totals::default();
     let (hints, inbox) = watch::inbox();

@@ -4,10 +4,12 @@
 pub mod app;
 pub mod exit;
 pub mod heap;
+pub mod http;
 pub mod lock;
 pub mod mode;
 pub mod offsite;
 pub mod pass;
+pub mod protection;
 pub mod pulse;
 pub mod queue;
 pub mod shutdown;

@@ -262,6 +262,8 @@ async fn reconcile(
     for gone in prune(cfg, queue, &backup, &window, out).await {
         backup.recordings.remove(&gone);
     }
+    let planned: std::collections::HashSet<PathBuf> =
+        copies.jobs.iter().filter_map(|j| cfg.names.key(&j.rel)).collect();
     copy(queue, stop, copies.jobs, out).await;
     for rel in out.landed.drain(..) {
         if let Some(rec) = source.recordings.get(&rel) {
@@ -282,6 +284,13 @@ async fn reconcile(
             backup.in_progress.insert(rel, partial);
         }
     }
+    let newest = source.recordings.values().map(|r| r.meta.mtime).max();
+    queue.unprotected().after_pass(
+        |k| planned.contains(k),
+        |k| queue.is_pending(k),
+        newest,
+        backup.in_progress.len(),
+    );
     if out.summary.errors > 0 {
         let msg = format!(
             "{} file(s) could not be read, copied or deleted this pass; see the pass log; they are retried next pass",
@@ -380,6 +389,7 @@ async fn copy(queue: &CopyQueue, stop: &CancellationToken, jobs: Vec<plan::CopyJ
                 rel: job.rel,
                 stage: job.stage,
                 reason: job.reason,
+                ended: Some(job.ended),
                 reply: vec![reply.clone()],
             })
             .collect();

@@ -11,10 +11,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
+use crate::protection::Unprotected;
 use report::activity::Activity;
 use rules::alert::AlertKind;
 use rules::stage::Stage;
@@ -37,6 +39,8 @@ pub struct Job {
     pub rel: PathBuf,
     pub stage: Stage,
     pub reason: String,
+    /// When a finished recording ended (its modification time), for the protection lag.
+    pub ended: Option<SystemTime>,
     /// Each sent the report once, when the job is done (or dropped unsent if the worker
     /// died). Several when jobs of several askers were merged.
     pub reply: Vec<mpsc::UnboundedSender<Report>>,
@@ -51,6 +55,7 @@ impl Job {
             rel: newer.rel,
             stage: self.stage.max(newer.stage),
             reason: newer.reason,
+            ended: newer.ended.or(self.ended),
             reply: self.reply,
         }
     }
@@ -77,6 +82,7 @@ pub struct CopyQueue {
     pending: InFlight,
     mirror: Arc<Mirror>,
     landed: Arc<OnceLock<Landed>>,
+    unprotected: Arc<Unprotected>,
 }
 
 impl CopyQueue {
@@ -86,11 +92,13 @@ impl CopyQueue {
         let (tx, rx) = mpsc::channel(CAPACITY);
         let pending: InFlight = Arc::default();
         let landed: Arc<OnceLock<Landed>> = Arc::default();
+        let unprotected: Arc<Unprotected> = Arc::default();
         let worker = Worker {
             mirror: mirror.clone(),
             pending: pending.clone(),
             activity,
             landed: landed.clone(),
+            unprotected: unprotected.clone(),
         };
         let task = tokio::spawn(dispatch(rx, worker, workers));
         let queue = CopyQueue {
@@ -98,6 +106,7 @@ impl CopyQueue {
             pending,
             mirror,
             landed,
+            unprotected,
         };
         (queue, task)
     }
@@ -128,6 +137,9 @@ impl CopyQueue {
                     continue;
                 };
                 queued += 1;
+                if let (Stage::Finished, Some(ended)) = (job.stage, job.ended) {
+                    self.unprotected.queued(&key, ended);
+                }
                 if let Some(slot) = pending.get_mut(&key) {
                     *slot = Some(match slot.take() {
                         Some(waiting) => waiting.merge(job),
@@ -158,6 +170,11 @@ impl CopyQueue {
     /// temporaries are not stale.
     pub fn is_pending(&self, origin: &Path) -> bool {
         self.pending.lock().expect("pending map").contains_key(origin)
+    }
+
+    /// What is not protected yet (finished recordings queued, in flight or failed).
+    pub fn unprotected(&self) -> Arc<Unprotected> {
+        self.unprotected.clone()
     }
 
     /// A probe of how many recordings are queued or in flight, which does not keep the
@@ -191,6 +208,7 @@ struct Worker {
     pending: InFlight,
     activity: Activity,
     landed: Arc<OnceLock<Landed>>,
+    unprotected: Arc<Unprotected>,
 }
 
 impl Worker {
@@ -226,6 +244,9 @@ impl Worker {
         });
         log_result(&job, &result);
         self.activity.record(&job.rel, &result);
+        if job.stage == Stage::Finished && result.is_ok() {
+            self.unprotected.protected(&key);
+        }
         // Taken under the same lock that submit uses, so a job submitted from now on
         // finds the key gone and is queued afresh.
         let next = {
@@ -328,6 +349,7 @@ mod tests {
                     rel: PathBuf::from(name),
                     stage: Stage::Finished,
                     reason: "test".into(),
+                    ended: None,
                     reply: vec![reply.clone()],
                 };
                 assert!(queue.submit(job).await);
@@ -360,12 +382,14 @@ mod tests {
             rel: PathBuf::from("d/a.dav_"),
             stage: Stage::Finished,
             reason: "missing from the backup".into(),
+            ended: None,
             reply: vec![pass],
         };
         let newer = Job {
             rel: PathBuf::from("d/a.dav"),
             stage: Stage::Recording,
             reason: "recording: following it".into(),
+            ended: None,
             reply: vec![watcher],
         };
         let merged = waiting.merge(newer);

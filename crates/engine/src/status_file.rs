@@ -92,6 +92,7 @@ impl StatusFile {
     pub async fn after_pass(&self, result: PassResult, state: RunState) -> (Vec<Event>, bool) {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let (log_dir, remind) = (self.log_dir.clone(), self.remind);
+        self.activity.deleted(result.summary.deleted as u64);
         self.write_with(move |s| {
             let (active, events) = lifecycle::step(&s.alerts, &result.raised, Local::now(), remind);
             if let Err(e) = alert::state::save(&log_dir, &active) {
@@ -163,16 +164,28 @@ impl StatusFile {
         let _ = tokio::task::spawn_blocking(move || status_file.update(change)).await;
     }
 
-    /// Applies `change` and replaces the file (small, and fsynced: a moment's blocking).
-    pub fn update(&self, change: impl FnOnce(&mut Status)) {
-        let mut s = self.lock();
-        change(&mut s);
-        s.updated_at = Local::now();
+    /// The status as it would be written now (for `/metrics` and the page).
+    pub fn current(&self) -> Status {
+        let mut s = self.lock().clone();
+        self.refresh(&mut s);
+        s
+    }
+
+    /// The live parts: the daemon's activity, the channels, the offsite tier.
+    fn refresh(&self, s: &mut Status) {
         if self.daemon {
             s.daemon = Some(self.activity.snapshot((self.queue_length)()));
         }
         s.notify = (self.notify_states)();
         s.offsite = self.offsite.as_ref().map(|state| state());
+    }
+
+    /// Applies `change` and replaces the file (small, and fsynced: a moment's blocking).
+    pub fn update(&self, change: impl FnOnce(&mut Status)) {
+        let mut s = self.lock();
+        change(&mut s);
+        s.updated_at = Local::now();
+        self.refresh(&mut s);
         // A daemon proves it is alive from its start; a single pass has nothing worth
         // showing before it ends.
         if s.last_pass.is_none() && !self.daemon {

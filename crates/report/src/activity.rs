@@ -51,6 +51,9 @@ pub struct Totals {
     pub bytes_copied: u64,
     /// Jobs that failed (retried later).
     pub errors: u64,
+    /// Backup recordings deleted by retention.
+    #[serde(default)]
+    pub deleted: u64,
 }
 
 /// The `daemon` object of `status.json`.
@@ -129,6 +132,13 @@ impl Activity {
                 });
             }
         });
+    }
+
+    /// Counts recordings a pass deleted by retention.
+    pub fn deleted(&self, n: u64) {
+        if n > 0 {
+            self.update(|live| live.since_start.deleted += n);
+        }
     }
 
     pub fn set_watcher(&self, state: WatcherState) {

@@ -2,7 +2,9 @@
 
 pub mod activity;
 pub mod coverage;
+pub mod dashboard;
 pub mod json_file;
+pub mod metrics;
 pub mod prune;
 pub mod runlog;
 pub mod scrub;

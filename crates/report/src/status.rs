@@ -73,6 +73,20 @@ pub struct PassSummary {
     pub errors: usize,
 }
 
+impl PassSummary {
+    /// What it did, as `status` and the daemon's page say it.
+    pub fn counts(&self) -> String {
+        format!(
+            "{} copied, {} updated, {} deleted, {} errors, {} recordings in the window",
+            self.copied + self.completed,
+            self.updated + self.following,
+            self.deleted,
+            self.errors,
+            self.scanned
+        )
+    }
+}
+
 pub fn read(log_dir: &Path) -> Option<Status> {
     crate::json_file::read(&log_dir.join(FILE_NAME))
 }

@@ -49,6 +49,7 @@ mod tests {
             stage,
             reason: "missing from the backup".into(),
             bytes,
+            ended: std::time::SystemTime::UNIX_EPOCH,
         }
     }
 

@@ -32,6 +32,8 @@ pub struct CopyJob {
     pub reason: String,
     /// The source's size when planned.
     pub bytes: u64,
+    /// The source's modification time when planned: when a finished recording ended.
+    pub ended: std::time::SystemTime,
 }
 
 /// What a pass will do about copies.
@@ -108,6 +110,7 @@ pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window, now: Sys
                 stage: if recording { Stage::Recording } else { Stage::Finished },
                 reason,
                 bytes: src.meta.size,
+                ended: src.meta.mtime,
             }),
         }
     }

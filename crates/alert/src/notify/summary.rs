@@ -51,6 +51,7 @@ pub fn moved(now: &Totals, before: &Totals) -> Totals {
         completed: now.completed.saturating_sub(before.completed),
         bytes_copied: now.bytes_copied.saturating_sub(before.bytes_copied),
         errors: now.errors.saturating_sub(before.errors),
+        deleted: now.deleted.saturating_sub(before.deleted),
     }
 }
 

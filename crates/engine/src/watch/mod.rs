@@ -517,11 +517,16 @@ impl Watch {
         if !window.contains(date) {
             return;
         }
+        // A finished recording's end, for the protection lag.
+        let ended = (stage == Stage::Finished)
+            .then(|| std::fs::metadata(path).and_then(|m| m.modified()).ok())
+            .flatten();
         self.queue
             .submit(Job {
                 rel: rel.to_path_buf(),
                 stage,
                 reason: why.to_string(),
+                ended,
                 reply: vec![self.reply.clone()],
             })
             .await;

@@ -8,7 +8,8 @@ use std::fmt::Write;
 use crate::coverage::{DayEntry, Document};
 use rules::coverage::human_secs;
 
-const STYLE: &str = "
+/// The report's style sheet; the daemon's page uses it too.
+pub const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',Arial,sans-serif;margin:24px;color:#1b1b1b}
 h1{font-size:1.4em;margin:0 0 4px} .meta{color:#555;margin:0 0 16px}
 .verdict{font-size:1.15em;padding:10px 14px;border-radius:6px;margin:0 0 18px}
@@ -63,7 +64,8 @@ fn map_head(out: &mut String, doc: &Document, id: &str) -> bool {
     true
 }
 
-fn heatmap(out: &mut String, doc: &Document) {
+/// The heatmap of cameras × days, as a table (nothing without a camera).
+pub fn heatmap(out: &mut String, doc: &Document) {
     if !map_head(out, doc, "heatmap") {
         return;
     }
@@ -208,7 +210,7 @@ fn notes(out: &mut String, doc: &Document) {
 }
 
 /// Text made safe inside HTML and attribute values.
-fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

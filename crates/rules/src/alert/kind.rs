@@ -36,6 +36,45 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// Every kind, in the order of the alert table (docs/operations.md).
+    pub const ALL: [AlertKind; 12] = [
+        AlertKind::SourceUnavailable,
+        AlertKind::BackupUnavailable,
+        AlertKind::SourceWipe,
+        AlertKind::SourceShrunk,
+        AlertKind::ClockSuspect,
+        AlertKind::LowDiskSpace,
+        AlertKind::CopyErrors,
+        AlertKind::RetentionRefused,
+        AlertKind::BackupCorrupt,
+        AlertKind::OffsiteUnavailable,
+        AlertKind::OffsiteLagging,
+        AlertKind::OffsiteConflict,
+    ];
+
+    /// The first thing a person does about it, in a line (the alert table in
+    /// docs/operations.md has the whole story).
+    pub fn first_step(self) -> &'static str {
+        match self {
+            AlertKind::SourceUnavailable => "Check the recording disk and the recording software.",
+            AlertKind::BackupUnavailable => "Reconnect the backup disk (iSCSI initiator, drive letter).",
+            AlertKind::SourceWipe => {
+                "The platform probably deleted its recordings: copy the folders back from the backup."
+            }
+            AlertKind::SourceShrunk => "Look at the recorder; both versions are in the backup.",
+            AlertKind::ClockSuspect => "Check this machine's clock and the recorder's.",
+            AlertKind::LowDiskSpace => "Add space, or a larger backup disk.",
+            AlertKind::CopyErrors => "Usually nothing; the same file at every pass: look at it.",
+            AlertKind::RetentionRefused => {
+                "Find out why before anything is deleted: the clock, retention_days, a misplaced folder."
+            }
+            AlertKind::BackupCorrupt => "Run cctv-mirror verify for the list; check the backup disk's health.",
+            AlertKind::OffsiteUnavailable => "Run cctv-mirror check: fix the network, the key or the bucket.",
+            AlertKind::OffsiteLagging => "If it lasts: a faster link or more upload_workers.",
+            AlertKind::OffsiteConflict => "Find what else writes into the bucket's prefix.",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::SourceUnavailable => "source_unavailable",

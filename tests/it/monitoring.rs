@@ -63,6 +63,18 @@ fn metrics_pass_promtool_and_a_real_prometheus_reads_the_copies() -> Outcome {
     assert_eq!(code, 200);
     assert_eq!(sample(&text, "cctv_mirror_recordings_copied_total"), Some(3.0), "{text}");
     assert_eq!(sample(&text, "cctv_mirror_protection_lag_seconds"), Some(0.0), "{text}");
+    // A recording whose place in the backup a folder takes cannot be copied: the lag
+    // counts it from its end (a minute back) on.
+    let blocked = dated(today(), "ch01/10.00.00-10.59.59[R][0@0][0].dav");
+    std::fs::create_dir_all(env.backup.join(&blocked)).unwrap();
+    env.record(&blocked, b"never copied");
+    let mut lag = 0.0;
+    wait_until(60, "the lag to count the blocked recording", || {
+        lag = sample(&get(&format!("{base}/metrics")).1, "cctv_mirror_protection_lag_seconds").unwrap_or(0.0);
+        lag >= 60.0
+    });
+    let (_, text) = get(&format!("{base}/metrics"));
+    assert!(sample(&text, "cctv_mirror_copy_errors_total").unwrap_or(0.0) >= 1.0, "{text}");
     assert!(text.contains("cctv_mirror_alert_active{kind=\"low_disk_space\"} 0"), "{text}");
     assert!(text.contains("cctv_mirror_build_info{version=\""), "{text}");
     // promtool parses the exposition and holds its names to Prometheus's conventions.

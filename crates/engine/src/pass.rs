@@ -262,8 +262,6 @@ async fn reconcile(
     for gone in prune(cfg, queue, &backup, &window, out).await {
         backup.recordings.remove(&gone);
     }
-    let planned: std::collections::HashSet<PathBuf> =
-        copies.jobs.iter().filter_map(|j| cfg.names.key(&j.rel)).collect();
     copy(queue, stop, copies.jobs, out).await;
     for rel in out.landed.drain(..) {
         if let Some(rec) = source.recordings.get(&rel) {
@@ -285,12 +283,14 @@ async fn reconcile(
         }
     }
     let newest = source.recordings.values().map(|r| r.meta.mtime).max();
-    queue.unprotected().after_pass(
-        |k| planned.contains(k),
-        |k| queue.is_pending(k),
-        newest,
-        backup.in_progress.len(),
-    );
+    let missing = source
+        .recordings
+        .iter()
+        .filter(|(rel, r)| window.contains(r.date) && (!backup.recordings.contains_key(*rel) || queue.is_pending(rel)))
+        .map(|(rel, _)| rel.as_path());
+    queue
+        .unprotected()
+        .after_pass(missing, newest, backup.in_progress.len());
     if out.summary.errors > 0 {
         let msg = format!(
             "{} file(s) could not be read, copied or deleted this pass; see the pass log; they are retried next pass",

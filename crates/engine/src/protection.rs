@@ -5,7 +5,8 @@
 //! Its figures are `/metrics`' protection lag and the newest recording's age.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
@@ -13,8 +14,9 @@ use report::metrics::Protection;
 
 #[derive(Debug, Default)]
 struct Seen {
-    /// Finished recordings not yet whole in the backup, by key, with when they ended.
-    waiting: HashMap<PathBuf, SystemTime>,
+    /// Finished recordings not yet whole in the backup, by their key's hash (a first
+    /// backfill holds 100,000: 16 bytes each, not a path), with when they ended.
+    waiting: HashMap<u64, SystemTime>,
     /// When the newest finished recording seen ended.
     newest: Option<SystemTime>,
     /// In-progress copies kept, at the last pass.
@@ -34,28 +36,29 @@ impl Unprotected {
     /// A finished recording that ended at `ended` was queued.
     pub fn queued(&self, key: &Path, ended: SystemTime) {
         self.with(|s| {
-            s.waiting.entry(key.to_path_buf()).or_insert(ended);
+            s.waiting.entry(hash(key)).or_insert(ended);
             s.newest = s.newest.max(Some(ended));
         });
     }
 
     /// Its copy is whole in the backup.
     pub fn protected(&self, key: &Path) {
-        self.with(|s| s.waiting.remove(key));
+        self.with(|s| s.waiting.remove(&hash(key)));
     }
 
-    /// After a pass: only what it planned (`planned`) or what still waits in the queue
-    /// (`pending`) stays; the rest was wiped or left the window. `newest`: the newest
-    /// finished recording the pass saw; `in_progress`: the in-progress copies kept.
-    pub fn after_pass(
+    /// After a pass: only the keys in `missing` (finished recordings of the window the
+    /// backup still lacks whole, or waiting in the queue) stay; the rest were wiped or
+    /// left the window. `newest`: the newest finished recording the pass saw;
+    /// `in_progress`: the in-progress copies kept.
+    pub fn after_pass<'a>(
         &self,
-        planned: impl Fn(&Path) -> bool,
-        pending: impl Fn(&Path) -> bool,
+        missing: impl Iterator<Item = &'a Path>,
         newest: Option<SystemTime>,
         in_progress: usize,
     ) {
+        let keep: std::collections::HashSet<u64> = missing.map(hash).collect();
         self.with(|s| {
-            s.waiting.retain(|k, _| planned(k) || pending(k));
+            s.waiting.retain(|k, _| keep.contains(k));
             s.newest = s.newest.max(newest);
             s.in_progress = in_progress;
         });
@@ -70,6 +73,12 @@ impl Unprotected {
             in_progress: s.in_progress,
         })
     }
+}
+
+fn hash(key: &Path) -> u64 {
+    let mut h = DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 #[cfg(test)]
@@ -89,7 +98,7 @@ mod tests {
         assert_eq!(u.figures(now).newest_age_secs, Some(40.0));
         u.protected(Path::new("a"));
         assert_eq!(u.figures(now).lag_secs, 40.0);
-        u.after_pass(|_| false, |k| k == Path::new("c"), None, 3);
+        u.after_pass([Path::new("c")].into_iter(), None, 3);
         let f = u.figures(now);
         assert_eq!(
             (f.lag_secs, f.in_progress),

@@ -112,6 +112,8 @@ impl Upkeep {
         Some(tokio::task::spawn_blocking(move || {
             scrub_slice(&cfg, slice, &stop);
             running.store(false, Ordering::SeqCst);
+            // It ends between passes: what it freed goes back now, not after the next.
+            crate::heap::give_back_freed();
         }))
     }
 }

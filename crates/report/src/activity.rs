@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use store::copy::{CopyError, SyncOutcome};
+use store::outcome::Wrote;
 
 /// What the real-time watcher is doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -33,7 +34,7 @@ pub struct LastCopy {
     /// Relative to `source_dir`, as the source was named then.
     pub path: PathBuf,
     /// `copied`, `appended`, `following`, `completed` or `kept_beside`.
-    pub outcome: String,
+    pub outcome: Wrote,
     pub bytes: u64,
 }
 
@@ -127,7 +128,7 @@ impl Activity {
                 live.last_copy = Some(LastCopy {
                     at: Local::now(),
                     path: rel.to_path_buf(),
-                    outcome: outcome.into(),
+                    outcome,
                     bytes,
                 });
             }

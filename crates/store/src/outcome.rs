@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
 /// A sync's outcome, and the manifest entry of the final copy it wrote, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Synced {
@@ -80,16 +82,32 @@ impl SyncOutcome {
         )
     }
 
-    /// What it did to the backup, in the words of `status.json`'s `last_copy.outcome`;
-    /// None when it wrote nothing there.
-    pub fn wrote(&self) -> Option<&'static str> {
+    /// What it did to the backup (`status.json`'s `last_copy.outcome`); None when it
+    /// wrote nothing there.
+    pub fn wrote(&self) -> Option<Wrote> {
         match self {
-            SyncOutcome::Copied { .. } => Some("copied"),
-            SyncOutcome::Appended { .. } => Some("appended"),
-            SyncOutcome::Completed { .. } => Some("completed"),
-            SyncOutcome::Following { bytes, .. } if *bytes > 0 => Some("following"),
-            SyncOutcome::Kept { bytes, .. } if *bytes > 0 => Some("kept_beside"),
+            SyncOutcome::Copied { .. } => Some(Wrote::Copied),
+            SyncOutcome::Appended { .. } => Some(Wrote::Appended),
+            SyncOutcome::Completed { .. } => Some(Wrote::Completed),
+            SyncOutcome::Following { bytes, .. } if *bytes > 0 => Some(Wrote::Following),
+            SyncOutcome::Kept { bytes, .. } if *bytes > 0 => Some(Wrote::KeptBeside),
             _ => None,
         }
     }
+}
+
+/// What a copy job wrote into the backup, as `status.json` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Wrote {
+    /// A new finished copy.
+    Copied,
+    /// The new bytes of a grown recording.
+    Appended,
+    /// An in-progress copy given its final name.
+    Completed,
+    /// An in-progress copy brought up to date.
+    Following,
+    /// A different source kept beside the backup copy.
+    KeptBeside,
 }

@@ -25,20 +25,7 @@ config() { # config DIR
 }
 warm() { find "$1" -type f -print0 | xargs -0 cat > /dev/null; }
 tree() { # tree DIR CHANNELS FILES_PER_CHANNEL: 31 days of small recordings
-  python3 - "$1/source" "$2" "$3" <<'PY'
-import os, sys, datetime
-root, channels, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-today = datetime.date.today()
-for d in range(31):
-    day = today - datetime.timedelta(days=d)
-    for ch in range(1, channels + 1):
-        folder = os.path.join(root, day.strftime("%Y/%m/%d"), f"ch{ch:02d}")
-        os.makedirs(folder, exist_ok=True)
-        for h in range(files):
-            name = f"{h // 2:02d}.{30 * (h % 2):02d}.00-{h // 2:02d}.{30 * (h % 2) + 29:02d}.59[R][0@0][0].dav"
-            with open(os.path.join(folder, name), "wb") as f:
-                f.write(b"DHAV" + bytes(60))
-PY
+  python3 scripts/bench-tree.py "$1/source" "$2" "$3"
 }
 
 for shape in "32 24" "64 25" "64 50"; do

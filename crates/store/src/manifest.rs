@@ -114,6 +114,12 @@ pub fn append(root: &Path, entries: &[Entry]) -> io::Result<()> {
 /// The manifest's live entries by path, and how many lines it holds. A line that
 /// cannot be read (a crash mid-append) is skipped.
 pub fn load(root: &Path) -> io::Result<(HashMap<String, Entry>, usize)> {
+    load_where(root, |_| true)
+}
+
+/// `load`, keeping only the entries whose path `keep` accepts: a slice's verification
+/// holds a slice of the manifest, not all of it.
+pub fn load_where(root: &Path, keep: impl Fn(&str) -> bool) -> io::Result<(HashMap<String, Entry>, usize)> {
     let f = match File::open(root.join(FILE)) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((HashMap::new(), 0)),
@@ -126,6 +132,9 @@ pub fn load(root: &Path) -> io::Result<(HashMap<String, Entry>, usize)> {
         let Ok(e) = serde_json::from_str::<Entry>(&line?) else {
             continue;
         };
+        if !keep(&e.path) {
+            continue;
+        }
         if e.gone {
             live.remove(&e.path);
         } else {

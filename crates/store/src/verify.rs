@@ -6,7 +6,6 @@
 //! Recordings without an entry (adopted from an older backup) get one now, marked
 //! adopted: each verification lists them until a verified copy replaces the entry.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -92,7 +91,9 @@ pub fn verify(
     progress: &mut dyn FnMut(u64, u64) -> bool,
 ) -> Result<Verification, String> {
     let listing = scan::scan(root, names).map_err(|e| format!("cannot list {}: {e}", root.display()))?;
-    let (known, _) = manifest::load(root).map_err(|e| format!("cannot read the manifest: {e}"))?;
+    // A slice's verification holds its part of the manifest only.
+    let in_slice = |path: &str| scope.slice.contains(Path::new(path));
+    let (known, _) = manifest::load_where(root, in_slice).map_err(|e| format!("cannot read the manifest: {e}"))?;
     let chosen = |rel: &Path, date: Option<NaiveDate>| scope.contains(rel, date);
     let files: Vec<PathBuf> = listing
         .recordings
@@ -138,8 +139,7 @@ pub fn verify(
             return Err(format!("stopped after {} of {} recordings", out.files, files.len()));
         }
     }
-    let present: HashSet<String> = listing.recordings.keys().map(|r| manifest::key(r)).collect();
-    for path in known.keys().filter(|p| !present.contains(*p)) {
+    for path in known.keys().filter(|p| !listing.recordings.contains_key(Path::new(p))) {
         if chosen(Path::new(path), date_from_path(Path::new(path))) {
             out.problems.push(Found {
                 path: path.clone(),

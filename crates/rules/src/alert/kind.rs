@@ -36,7 +36,7 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
-    /// Every kind, in the order of the alert table (docs/operations.md).
+    /// Every kind, once.
     pub const ALL: [AlertKind; 12] = [
         AlertKind::SourceUnavailable,
         AlertKind::BackupUnavailable,

@@ -3,7 +3,7 @@
 //! them, check the disk, and sum it all up. The decisions come from `rules` (`plan`,
 //! `retention`, `window`); this module carries them out and logs each step with its reason.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use chrono::Local;
@@ -160,33 +160,30 @@ pub async fn pass(
     out
 }
 
-/// Lists both trees at once (on a real site they are different disks), the backup
-/// only once its guard lets it be used; each an error line when it cannot be listed.
+/// Lists the backup (only once its guard lets it be used), then the source, whose
+/// recordings share their paths with the backup's: one copy of each path, not two
+/// (about 6 MB at 100,000 recordings). Each an error line when it cannot be listed.
 async fn scan_both(cfg: &Config) -> (Result<Listing, String>, Result<Listing, String>) {
-    let (source_ok, backup_ok, log_dir) = (cfg.source_dir.clone(), cfg.backup_dir.clone(), cfg.log_dir.clone());
+    let (source_dir, backup_dir, log_dir) = (cfg.source_dir.clone(), cfg.backup_dir.clone(), cfg.log_dir.clone());
     let names = cfg.names.clone();
-    // The two trees are walked at once: on a real site they are different disks.
     let scans = tokio::task::spawn_blocking(move || {
-        std::thread::scope(|threads| {
-            let backup = threads.spawn(|| {
-                volume::ensure_backup_dir(&backup_ok, &log_dir).and_then(|ready| {
-                    if let volume::Ready::Marked { why } = ready {
-                        tracing::info!(path = %backup_ok.display(), "{why}");
-                    }
-                    scan::scan(&backup_ok, &names).map_err(|e| format!("cannot list {}: {e}", backup_ok.display()))
-                })
-            });
-            let source = if source_ok.is_dir() {
-                scan::scan(&source_ok, &names).map_err(|e| format!("cannot list {}: {e}", source_ok.display()))
-            } else {
-                Err(format!(
-                    "{} is missing or not a folder (is the recording disk mounted?)",
-                    source_ok.display()
-                ))
-            };
-            let backup = backup.join().unwrap_or_else(|_| Err("the backup scan failed".into()));
-            (source, backup)
-        })
+        let backup = volume::ensure_backup_dir(&backup_dir, &log_dir).and_then(|ready| {
+            if let volume::Ready::Marked { why } = ready {
+                tracing::info!(path = %backup_dir.display(), "{why}");
+            }
+            scan::scan(&backup_dir, &names).map_err(|e| format!("cannot list {}: {e}", backup_dir.display()))
+        });
+        let none = Listing::default();
+        let source = if source_dir.is_dir() {
+            scan::scan_beside(&source_dir, &names, backup.as_ref().unwrap_or(&none))
+                .map_err(|e| format!("cannot list {}: {e}", source_dir.display()))
+        } else {
+            Err(format!(
+                "{} is missing or not a folder (is the recording disk mounted?)",
+                source_dir.display()
+            ))
+        };
+        (source, backup)
     })
     .await;
     match scans {
@@ -260,19 +257,19 @@ async fn reconcile(
 
     // Deletions first: they may free the room the copies need.
     for gone in prune(cfg, queue, &backup, &window, out).await {
-        backup.recordings.remove(&gone);
+        backup.recordings.remove(gone.as_path());
     }
     copy(queue, stop, copies.jobs, out).await;
     for rel in out.landed.drain(..) {
-        if let Some(rec) = source.recordings.get(&rel) {
+        if let Some((key, rec)) = source.recordings.get_key_value(rel.as_path()) {
             backup.in_progress.remove(&rel);
-            backup.recordings.insert(rel, *rec);
+            backup.recordings.insert(key.clone(), *rec);
         }
     }
     for rel in out.followed.drain(..) {
         let rec = source
             .recordings
-            .get(&rel)
+            .get(rel.as_path())
             .or(source.in_progress.get(&rel).map(|p| &p.rec));
         if let Some(rec) = rec {
             let partial = InProgress {
@@ -287,7 +284,7 @@ async fn reconcile(
         .recordings
         .iter()
         .filter(|(rel, r)| window.contains(r.date) && (!backup.recordings.contains_key(*rel) || queue.is_pending(rel)))
-        .map(|(rel, _)| rel.as_path());
+        .map(|(rel, _)| -> &Path { rel });
     queue
         .unprotected()
         .after_pass(missing, newest, backup.in_progress.len());

@@ -5,15 +5,15 @@
 //! comes from the bucket's listing and the backup's; a source wipe or a lost backup
 //! never deletes an object.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::Path;
 
 use chrono::Local;
 
 use crate::backlog::Item;
 use crate::site::PrefixClaim;
 use crate::worker::Shared;
-use rules::listing::Recording;
+use rules::listing::Recordings;
 use rules::offsite::{expiry, key_of, superseded, uploads, Object, Why};
 use rules::window::Window;
 use store::manifest;
@@ -28,7 +28,7 @@ pub struct Rules {
 
 /// Lists the bucket, offers what it lacks, deletes what expired. `local`: the
 /// backup's finished recordings after the pass.
-pub fn sweep(shared: &Shared, rules: &Rules, local: &BTreeMap<PathBuf, Recording>) {
+pub fn sweep(shared: &Shared, rules: &Rules, local: &Recordings) {
     let listed = match shared.client.list(&shared.prefix) {
         Ok(l) => l,
         Err(e) => {
@@ -54,7 +54,7 @@ pub fn sweep(shared: &Shared, rules: &Rules, local: &BTreeMap<PathBuf, Recording
     let newest = local.values().map(|r| r.date).max();
     let window = Window::new(today, rules.retention_days, newest);
     let wanted = uploads(
-        local.iter().map(|(rel, r)| (rel.as_path(), r.meta.size, r.date)),
+        local.iter().map(|(rel, r)| (&**rel, r.meta.size, r.date)),
         &remote,
         &shared.prefix,
         &window,
@@ -67,7 +67,7 @@ pub fn sweep(shared: &Shared, rules: &Rules, local: &BTreeMap<PathBuf, Recording
 /// Deletes the older versions of recordings that grew, once the newest is there whole
 /// (`rules::offsite::superseded`); one that cannot go yet (object lock) is tried again
 /// at the next sweep.
-fn tidy(shared: &Shared, local: &BTreeMap<PathBuf, Recording>, remote: &[Object]) {
+fn tidy(shared: &Shared, local: &Recordings, remote: &[Object]) {
     let sizes: HashMap<String, u64> = local
         .iter()
         .map(|(rel, r)| (key_of(&shared.prefix, rel), r.meta.size))
@@ -92,7 +92,7 @@ fn tidy(shared: &Shared, local: &BTreeMap<PathBuf, Recording>, remote: &[Object]
 }
 
 /// Offers the backlog each wanted upload not already waiting, with its manifest hash.
-fn offer(shared: &Shared, local: &BTreeMap<PathBuf, Recording>, wanted: &[rules::offsite::Upload]) {
+fn offer(shared: &Shared, local: &Recordings, wanted: &[rules::offsite::Upload]) {
     let fresh: Vec<_> = wanted.iter().filter(|u| !shared.backlog.holds(&u.rel)).collect();
     if fresh.is_empty() {
         return;

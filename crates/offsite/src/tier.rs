@@ -5,8 +5,7 @@
 //! `status.json` its state and the passes its alerts, and at the end stops its threads
 //! within a bounded wait: an upload cut short resumes at the next start.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
@@ -26,12 +25,12 @@ use crate::worker::Shared;
 use config::Config;
 use report::coverage::Bucket;
 use rules::alert::Raised;
-use rules::listing::Recording;
+use rules::listing::Recordings;
 use rules::offsite::{alerts, Standing};
 use rules::paths::slashed;
 
 /// The backup's finished recordings after a pass, as its listing has them.
-type Finished = BTreeMap<PathBuf, Recording>;
+type Finished = Recordings;
 
 pub struct Tier {
     /// None when no client could be made (the secret unreadable): the reason.

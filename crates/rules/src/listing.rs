@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use chrono::NaiveDate;
@@ -56,11 +57,15 @@ pub struct InProgress {
     pub rec: Recording,
 }
 
+/// Recordings under their final names, by path relative to the scanned root. A path is
+/// shared, not copied, by the listings and the plans that hold it.
+pub type Recordings = BTreeMap<Arc<Path>, Recording>;
+
 /// What a scan found, by path relative to the scanned root.
 #[derive(Debug, Default)]
 pub struct Listing {
     /// Recordings under their final names.
-    pub recordings: BTreeMap<PathBuf, Recording>,
+    pub recordings: Recordings,
     /// Recordings under an in-progress name, by the final name they will have.
     pub in_progress: BTreeMap<PathBuf, InProgress>,
     /// Our own temporaries (left by a crash or a copy in progress).

@@ -81,6 +81,7 @@ pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window, now: Sys
     let finished = source.recordings.iter().map(|(rel, r)| {
         while cursor.next_if(|(b, _)| *b < rel).is_some() {}
         let copy = cursor.next_if(|(b, _)| *b == rel).map(|(_, c)| c);
+        let rel: &Path = rel;
         (rel, rel, r, false, copy)
     });
     // A recorder's in-progress name beside the finished one is a leftover; the
@@ -88,8 +89,11 @@ pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window, now: Sys
     let unfinished = source
         .in_progress
         .iter()
-        .filter(|(key, _)| !source.recordings.contains_key(*key))
-        .map(|(key, p)| (key, &p.rel, &p.rec, true, backup.recordings.get(key)));
+        .filter(|(key, _)| !source.recordings.contains_key(key.as_path()))
+        .map(|(key, p)| {
+            let copy = backup.recordings.get(key.as_path());
+            (key.as_path(), p.rel.as_path(), &p.rec, true, copy)
+        });
     for (key, rel, src, named_in_progress, copy) in finished.chain(unfinished) {
         if !window.contains(src.date) {
             plan.too_old += 1;
@@ -97,16 +101,16 @@ pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window, now: Sys
         }
         plan.in_window += 1;
         if src.date > window.today {
-            future.push(rel.as_path());
+            future.push(rel);
         }
         let recording = still_recording(named_in_progress, &src.meta, now, quiet);
         if recording {
-            plan.recording.push(rel.clone());
+            plan.recording.push(rel.to_path_buf());
         }
         match backup_state(key, src, recording, copy, backup, &kept) {
             None => plan.up_to_date += 1,
             Some(reason) => plan.jobs.push(CopyJob {
-                rel: rel.clone(),
+                rel: rel.to_path_buf(),
                 stage: if recording { Stage::Recording } else { Stage::Finished },
                 reason,
                 bytes: src.meta.size,
@@ -119,7 +123,7 @@ pub fn plan_copies(source: &Listing, backup: &Listing, window: &Window, now: Sys
             .recordings
             .iter()
             .filter(|(_, r)| r.date > window.today)
-            .map(|(p, _)| p.as_path()),
+            .map(|(p, _)| -> &Path { p }),
     );
     if let Some(first) = future.first() {
         plan.alerts.push(Raised::new(
@@ -277,7 +281,7 @@ mod tests {
     fn listing(items: &[(&str, Recording)]) -> Listing {
         let mut l = Listing::default();
         for (p, r) in items {
-            l.recordings.insert(PathBuf::from(p), *r);
+            l.recordings.insert(Path::new(p).into(), *r);
         }
         l
     }

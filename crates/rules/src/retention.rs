@@ -21,14 +21,15 @@ pub struct Deletion {
 /// source stopped before it finished: a wipe, a crash of the recorder). Anything that is
 /// not a recording (the scan lists only recordings) is never planned.
 pub fn plan(backup: &Listing, window: &Window, retention_days: u32) -> Vec<Deletion> {
-    let in_progress = backup.in_progress.values().map(|p| (&p.rel, &p.rec));
+    let in_progress = backup.in_progress.values().map(|p| (p.rel.as_path(), &p.rec));
     backup
         .recordings
         .iter()
+        .map(|(rel, r)| -> (&Path, _) { (rel, r) })
         .chain(in_progress)
         .filter(|(_, r)| !window.contains(r.date))
         .map(|(rel, r)| Deletion {
-            rel: rel.clone(),
+            rel: rel.to_path_buf(),
             bytes: r.meta.size,
             reason: format!(
                 "dated {}, before {} ({} days before {}{})",
@@ -129,7 +130,7 @@ mod tests {
                 mtime: SystemTime::UNIX_EPOCH,
             };
             l.recordings.insert(
-                PathBuf::from(format!("{}/a.dav", d.replace('-', "/"))),
+                PathBuf::from(format!("{}/a.dav", d.replace('-', "/"))).into(),
                 Recording { meta, date: day(d) },
             );
         }
@@ -241,7 +242,7 @@ mod tests {
                 let at = |off: i64| base.checked_add_signed(chrono::Duration::days(off)).unwrap();
                 let mut l = Listing::default();
                 for (i, off) in finished.iter().enumerate() {
-                    l.recordings.insert(PathBuf::from(format!("f{i}.dav")), rec(at(*off)));
+                    l.recordings.insert(PathBuf::from(format!("f{i}.dav")).into(), rec(at(*off)));
                 }
                 for (i, off) in unfinished.iter().enumerate() {
                     let key = PathBuf::from(format!("p{i}.dav"));

@@ -37,8 +37,9 @@ impl SpanCache {
 
     /// Forgets files no longer listed, so the cache never outgrows the backup.
     fn keep_only(&mut self, backup: &Listing) {
-        self.known
-            .retain(|rel, _| backup.recordings.contains_key(rel) || backup.in_progress.values().any(|p| &p.rel == rel));
+        self.known.retain(|rel, _| {
+            backup.recordings.contains_key(rel.as_path()) || backup.in_progress.values().any(|p| &p.rel == rel)
+        });
     }
 }
 
@@ -68,9 +69,9 @@ pub fn pieces(
         let mut held = backup.recordings.keys().peekable();
         for (rel, rec) in &source.recordings {
             // Mostly the same path on both sides: bytes first, the order only if not.
-            let same = |b: &&PathBuf| b.as_os_str() == rel.as_os_str();
-            while held.next_if(|b| !same(b) && b.as_path() < rel.as_path()).is_some() {}
-            if held.next_if(|b| same(b) || b == &rel).is_some() || backup.in_progress.contains_key(rel) {
+            let same = |b: &&Arc<Path>| b.as_os_str() == rel.as_os_str();
+            while held.next_if(|b| !same(b) && **b < *rel).is_some() {}
+            if held.next_if(|b| same(b) || *b == rel).is_some() || backup.in_progress.contains_key(&**rel) {
                 continue;
             }
             let name = name_of(rel);
@@ -78,7 +79,7 @@ pub fn pieces(
             out(rel, piece(cameras.of(rel), name, rec, Held::SourceOnly, span));
         }
         for (rel, p) in &source.in_progress {
-            if !backup.recordings.contains_key(rel) && !backup.in_progress.contains_key(rel) {
+            if !backup.recordings.contains_key(rel.as_path()) && !backup.in_progress.contains_key(rel) {
                 let name = name_of(rel);
                 let span = name.and_then(|n| span::from_name_in(n, p.rec.date));
                 out(rel, piece(cameras.of(rel), name, &p.rec, Held::SourceOnly, span));

@@ -99,11 +99,11 @@ pub fn verify(
         .recordings
         .iter()
         .filter(|(rel, r)| chosen(rel, Some(r.date)))
-        .map(|(rel, _)| rel.clone())
+        .map(|(rel, _)| rel.to_path_buf())
         .collect();
     let total: u64 = files
         .iter()
-        .filter_map(|r| listing.recordings.get(r))
+        .filter_map(|r| listing.recordings.get(r.as_path()))
         .map(|r| r.meta.size)
         .sum();
     let started = Instant::now();

@@ -78,7 +78,7 @@ pub(super) fn triage(cfg: &Config, batch: Vec<News>) -> Vec<Action> {
             // added): its first files may never be reported, so list it now. They
             // may still be open: a later close event or stillness copies them.
             if let Ok(listing) = scan::scan(&path, &cfg.names) {
-                let files = listing.recordings.into_iter();
+                let files = listing.recordings.into_iter().map(|(rel, r)| (rel.to_path_buf(), r));
                 let unfinished = listing.in_progress.into_values().map(|p| (p.rel, p.rec));
                 for (rel, rec) in files.chain(unfinished) {
                     out.push(Action::Track(path.join(rel), Some(rec.meta), false));

@@ -14,8 +14,8 @@ BIN=$PWD/target/release/cctv-mirror
 rm -rf "$W" && mkdir -p "$W"
 echo "machine: $(nproc) cores, $(uname -sr); $(date -u +%Y-%m-%d)"
 
-tree() { # tree DIR CHANNELS FILES_PER_CHANNEL: 31 days of small recordings
-  python3 scripts/bench-tree.py "$1/source" "$2" "$3"
+tree() { # tree DIR CHANNELS FILES_PER_CHANNEL: 31 days of small, finished recordings
+  python3 scripts/bench-tree.py "$1/source" "$2" "$3" --aged
 }
 
 # daemon DIR: starts it, waits until its first pass and upkeep are done, prints VmHWM

@@ -54,11 +54,12 @@ impl Disk {
     }
 
     /// Cuts the disk to what it holds now (plus a page): every new write fails. The
-    /// daemon writes meanwhile, so a size below what it holds by then is tried again.
+    /// daemon writes meanwhile, so a size below what it holds by then is tried again,
+    /// with twice the room each time (at most 2 MiB: full again within moments).
     pub fn fill(&self) -> Result<(), String> {
         let mut last = Ok(());
-        for _ in 0..5 {
-            last = self.resize(used_bytes(&self.tmpfs)? + 4096);
+        for attempt in 0..10 {
+            last = self.resize(used_bytes(&self.tmpfs)? + (4096 << attempt));
             if last.is_ok() {
                 break;
             }

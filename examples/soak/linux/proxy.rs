@@ -33,6 +33,15 @@ impl S3 {
     /// Starts the server with its data in `dir`, and the proxy.
     pub fn start(dir: &Path) -> Result<S3, String> {
         let [s3, master, volume, filer] = PORTS;
+        // A server left by an interrupted soak would answer in place of this one.
+        if let Some(taken) = PORTS
+            .iter()
+            .find(|p| std::net::TcpListener::bind(("127.0.0.1", **p)).is_err())
+        {
+            return Err(format!(
+                "port {taken} is taken: a weed mini left by an earlier soak? (pkill -9 -f 'weed mini')"
+            ));
+        }
         std::fs::create_dir_all(dir.join("data")).map_err(|e| e.to_string())?;
         let server = Command::new("weed")
             .current_dir(dir)

@@ -15,7 +15,7 @@
    tree to add its watches).
 
 With --windows-exe PATH (the Windows build, see scripts/wine-tests.sh) only the latency
-is measured, through Wine (--runner, default /usr/lib/wine/wine64): the path where the
+is measured, through Wine (--runner, default scripts/wine/wine64): the path where the
 OS reports no close event. Wine's CPU and memory say nothing about Windows'.
 
 Linux only (/proc). Speed is measured here, never asserted in a test.
@@ -176,7 +176,7 @@ def main():
     ap.add_argument("--idle-secs", type=int, default=60)
     ap.add_argument("--work", default="/tmp/cctv-bench-watch")
     ap.add_argument("--windows-exe", help="measure the latency of this Windows build under Wine")
-    ap.add_argument("--runner", default="/usr/lib/wine/wine64")
+    ap.add_argument("--runner", default=os.path.join(ROOT, "scripts/wine/wine64"))
     a = ap.parse_args()
     global CMD, STOP
     if a.windows_exe:

@@ -11,9 +11,10 @@
 #                              ReportEventW string, here into the file EVENTS
 #   wine_server_stop
 #
-# It sets $wine and $wineserver, and exports WINEPREFIX, WINEDEBUG and the MinGW linker.
+# It sets $wine (Wine's loader with a fixed address layout: scripts/wine/wine64 says why)
+# and $wineserver, and exports WINEPREFIX, WINEDEBUG and the MinGW linker.
 
-wine=/usr/lib/wine/wine64
+wine="$PWD/scripts/wine/wine64"
 wineserver=/usr/lib/wine/wineserver
 export WINEPREFIX="${WINEPREFIX:-$HOME/.wine-cctv-mirror}" WINEDEBUG=-all
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
@@ -21,7 +22,7 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
 wine_setup() {
   local need_apt=() out
   command -v x86_64-w64-mingw32-gcc >/dev/null || need_apt+=(gcc-mingw-w64-x86-64)
-  [ -x "$wine" ] || need_apt+=(wine64)
+  [ -x /usr/lib/wine/wine64 ] || need_apt+=(wine64)
   if [ ${#need_apt[@]} -gt 0 ]; then
     echo "== installing ${need_apt[*]}"
     apt-get update -qq >/dev/null

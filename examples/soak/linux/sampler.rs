@@ -68,6 +68,7 @@ pub fn median(samples: &[Sample], from: u32, to: u32) -> Option<Medians> {
         files: of(|s| s.files)?,
         threads: of(|s| s.threads)?,
         runtime_threads: of(|s| s.runtime_threads)?,
+        other_threads: of(|s| s.threads.saturating_sub(s.runtime_threads))?,
         offsite_pending: of(|s| s.offsite_pending)?,
     })
 }
@@ -79,5 +80,7 @@ pub struct Medians {
     pub files: u64,
     pub threads: u64,
     pub runtime_threads: u64,
+    /// Threads outside tokio's runtime.
+    pub other_threads: u64,
     pub offsite_pending: u64,
 }

@@ -1,8 +1,9 @@
 //! The daemon under test, kept running as a service manager would: started with
 //! `run --config`, started again after a kill, and any exit nobody asked for counted.
 //! It runs on the fast clock with its monotonic clock faked too, so its timers keep
-//! pace with its wall clock.
+//! pace with its wall clock, and so do its threads' timed waits (`fast_waits`).
 
+use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,6 +15,8 @@ pub struct Daemon {
     exe: PathBuf,
     config: PathBuf,
     output: PathBuf,
+    /// `LD_PRELOAD` and `SOAK_SPEED` for `fast_waits`.
+    env: [(&'static str, OsString); 2],
     child: Option<Child>,
     /// Exits nobody asked for: their status.
     pub crashes: Vec<String>,
@@ -21,11 +24,12 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    pub fn new(exe: &Path, config: &Path, output: &Path) -> Daemon {
+    pub fn new(exe: &Path, config: &Path, output: &Path, env: [(&'static str, OsString); 2]) -> Daemon {
         Daemon {
             exe: exe.into(),
             config: config.into(),
             output: output.into(),
+            env,
             child: None,
             crashes: vec![],
             starts: 0,
@@ -46,6 +50,7 @@ impl Daemon {
             .arg(&self.config)
             .env_remove("FAKETIME_DONT_FAKE_MONOTONIC")
             .env("SOAK_S3_SECRET", "soak-secret")
+            .envs(self.env.clone())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)

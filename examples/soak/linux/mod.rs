@@ -6,6 +6,7 @@ mod clock;
 mod copies;
 mod daemon;
 mod disk;
+mod fast_waits;
 mod faults;
 mod ledger;
 mod options;
@@ -94,7 +95,8 @@ fn run(o: &Options) -> Result<bool, String> {
         let (backup, ledger, g) = (paths.backup.clone(), ledger.clone(), give_up.clone());
         std::thread::spawn(move || copies::watch(backup, done_rx, ledger, move || g.load(Ordering::SeqCst)))
     };
-    let mut daemon = Daemon::new(&o.daemon, &paths.config, &o.out.join("daemon.out"));
+    let waits = fast_waits::env(&fast_waits::build(&o.out)?, o.speed);
+    let mut daemon = Daemon::new(&o.daemon, &paths.config, &o.out.join("daemon.out"), waits);
     daemon.start();
     let mut rig = Rig::new(clock, disk, s3, receiver, daemon, paths, orders);
     let length = Duration::from_secs_f64((o.sim_secs() + 12 * 3600) as f64 / f64::from(o.speed));

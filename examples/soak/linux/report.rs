@@ -282,11 +282,9 @@ const RUNTIME_THREADS_MAX: u64 = 2 + 2 + 32;
 /// problem, when both spans are a week (the full run). Before the window fills the
 /// backup grows, and so does what a pass lists.
 ///
-/// The runtime's idle blocking threads never end under the fast clock: std's timed
-/// wait sets an absolute deadline on the faked monotonic clock, far past the real one.
-/// So a process keeps the most it ever ran at once, and an old process holds more than
-/// a young one. Those threads are held to the runtime's ceiling instead; the others
-/// (the watcher's, the offsite tier's, the notifier's) to the 10 %.
+/// The runtime's idle blocking threads come and go with the work, so they are held to
+/// the runtime's ceiling instead; the others (the watcher's, the offsite tier's, the
+/// notifier's) to the 10 %.
 fn resources(o: &Options, samples: &[sampler::Sample], problems: &mut Vec<String>) -> serde_json::Value {
     let full = o.retention_days + 1;
     let span = (o.days.saturating_sub(o.retention_days) / 2).clamp(1, 7);

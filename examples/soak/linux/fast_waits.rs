@@ -1,11 +1,13 @@
-//! The preload that makes the daemon's timed waits keep pace with the fast clock
-//! (`fast_waits.c`): without it an idle thread's 60 s wait would last 1,440 times
-//! longer, and threads that should end never do (docs/reliability.md, finding 12).
+//! The preload that gives the daemon what a real machine has and libfaketime's fast
+//! clock lacks (`fast_waits.c`): a monotonic clock that a wall-clock jump leaves alone
+//! (finding 13), and timed waits that end on time, so idle threads end (finding 12).
 
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, ExitCode};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
 
 const SOURCE: &str = include_str!("fast_waits.c");
 
@@ -31,12 +33,48 @@ pub fn build(dir: &Path) -> Result<PathBuf, String> {
     Ok(lib)
 }
 
-/// The environment that loads `lib` after libfaketime, for a clock `speed` times fast.
+/// The environment that loads `lib` before libfaketime (its monotonic clock wins), for
+/// a clock `speed` times fast.
 pub fn env(lib: &Path, speed: u32) -> [(&'static str, OsString); 2] {
-    let mut preload = std::env::var_os("LD_PRELOAD").unwrap_or_default();
-    if !preload.is_empty() {
+    let mut preload = OsString::from(lib);
+    if let Some(faketime) = std::env::var_os("LD_PRELOAD").filter(|p| !p.is_empty()) {
         preload.push(":");
+        preload.push(faketime);
     }
-    preload.push(lib);
     [("LD_PRELOAD", preload), ("SOAK_SPEED", speed.to_string().into())]
+}
+
+/// The argument that makes the soak binary run `probe` and exit.
+pub const PROBE: &str = "--probe-timed-wait";
+
+/// A timed wait of `SOAK_SPEED` simulated seconds, one real second, that nobody ends
+/// early. Run by `check` under the daemon's clock and preload.
+pub fn probe() -> ExitCode {
+    let speed = std::env::var("SOAK_SPEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let (lock, nobody) = (Mutex::new(()), Condvar::new());
+    let held = lock.lock().unwrap();
+    let _ = nobody.wait_timeout(held, Duration::from_secs(speed)).unwrap();
+    ExitCode::SUCCESS
+}
+
+/// Runs `probe` as the daemon runs: under `env`, its monotonic clock faked. An error
+/// unless its wait of one real second ends within 30.
+pub fn check(env: &[(&'static str, OsString)]) -> Result<(), String> {
+    let me = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
+    let mut child = Command::new(me)
+        .arg(PROBE)
+        .env_remove("FAKETIME_DONT_FAKE_MONOTONIC")
+        .envs(env.iter().cloned())
+        .spawn()
+        .map_err(|e| format!("cannot run the timed-wait probe: {e}"))?;
+    let until = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < until {
+        if let Ok(Some(_)) = child.try_wait() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    Err("a timed wait of one real second did not end in 30 under the fast clock: the fast_waits preload does not work".into())
 }

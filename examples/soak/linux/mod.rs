@@ -36,6 +36,9 @@ const USAGE: &str = "scripts/soak.sh [--quick | --full] [--seed N] [--cameras N]
 
 pub fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(fast_waits::PROBE) {
+        return fast_waits::probe();
+    }
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{USAGE}");
         return ExitCode::SUCCESS;
@@ -77,6 +80,8 @@ fn run(o: &Options) -> Result<bool, String> {
     let paths = Paths::under(&o.out);
     let clock = Clock::inside(&o.out.join("clock.spec"), o.speed);
     clock_keeps_file_times(&paths)?;
+    let waits = fast_waits::env(&fast_waits::build(&o.out)?, o.speed);
+    fast_waits::check(&waits)?;
     let disk = Disk::mount(&paths.disk, &paths.backup, disk_size(o))?;
     let s3 = S3::start(&o.out.join("s3"))?;
     let receiver = Receiver::start();
@@ -95,7 +100,6 @@ fn run(o: &Options) -> Result<bool, String> {
         let (backup, ledger, g) = (paths.backup.clone(), ledger.clone(), give_up.clone());
         std::thread::spawn(move || copies::watch(backup, done_rx, ledger, move || g.load(Ordering::SeqCst)))
     };
-    let waits = fast_waits::env(&fast_waits::build(&o.out)?, o.speed);
     let mut daemon = Daemon::new(&o.daemon, &paths.config, &o.out.join("daemon.out"), waits);
     daemon.start();
     let mut rig = Rig::new(clock, disk, s3, receiver, daemon, paths, orders);

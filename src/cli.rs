@@ -3,6 +3,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use chrono::NaiveDateTime;
 use clap::{Parser, Subcommand};
 
 /// Keeps a second, safe copy of CCTV recordings (.dav) for a fixed number of days.
@@ -109,6 +110,26 @@ pub enum Command {
         /// Print the result as one JSON object.
         #[arg(long)]
         json: bool,
+    },
+    /// Copy one camera's recordings of a time range out of the backup as evidence, each
+    /// checked against the hash taken at backup, with export.json, export.html and
+    /// SHA256SUMS beside them. Exit 0 complete, 3 gaps or a file not proven, 2 bad input.
+    Export {
+        /// The configuration file; relative paths in it are relative to its folder.
+        #[arg(long, short, value_name = "PATH", default_value = "config.json")]
+        config: PathBuf,
+        /// The camera, as `report` names it (ch03, NVR1/001).
+        #[arg(long, value_name = "CAM")]
+        camera: String,
+        /// The range's start, local time: "YYYY-MM-DD HH:MM[:SS]".
+        #[arg(long, value_name = "TIME", value_parser = local_time)]
+        from: NaiveDateTime,
+        /// The range's end (not included), local time: "YYYY-MM-DD HH:MM[:SS]".
+        #[arg(long, value_name = "TIME", value_parser = local_time)]
+        to: NaiveDateTime,
+        /// The folder to write to: new, or empty; outside the source and backup folders.
+        #[arg(long, short, value_name = "DIR")]
+        output: PathBuf,
     },
     /// Write a simulated recorder's site (recordings of valid DHAV frames, a few gaps,
     /// and a config.json for it) to try cctv-mirror without a recorder.
@@ -240,4 +261,14 @@ pub struct ServiceName {
     /// The service's name (also its Event Log source, or its systemd unit's name).
     #[arg(long, value_name = "NAME", default_value = crate::service::DEFAULT_NAME)]
     pub name: String,
+}
+
+/// A local time as an operator types it: `YYYY-MM-DD HH:MM` or `YYYY-MM-DD HH:MM:SS`
+/// (a `T` between them too).
+fn local_time(s: &str) -> Result<NaiveDateTime, String> {
+    let s = s.trim().replacen('T', " ", 1);
+    ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&s, f).ok())
+        .ok_or_else(|| format!("{s:?} is not a local time: write YYYY-MM-DD HH:MM[:SS], e.g. \"2026-12-02 14:00\""))
 }

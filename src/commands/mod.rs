@@ -13,6 +13,7 @@ use crate::store::volume;
 
 pub mod check;
 pub mod demo;
+pub mod export;
 pub mod init_config;
 pub mod notify_test;
 pub mod report;
@@ -91,6 +92,16 @@ pub fn dispatch(opts: Opts) -> ExitCode {
             json,
         } => match load(&config) {
             Some(cfg) => verify::run(&cfg, days, slice.as_deref(), json),
+            None => ExitCode::from(exit::BAD_CONFIG),
+        },
+        Command::Export {
+            config,
+            camera,
+            from,
+            to,
+            output,
+        } => match load(&config) {
+            Some(cfg) => export::run(&cfg, &camera, (from, to), &output),
             None => ExitCode::from(exit::BAD_CONFIG),
         },
         Command::Demo(opts) => demo::run(&opts),

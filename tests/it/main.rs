@@ -67,6 +67,7 @@ suite![
     daemon,
     demo,
     disk,
+    export,
     init_config,
     live,
     liveness,

@@ -3,6 +3,7 @@
 pub mod activity;
 pub mod coverage;
 pub mod dashboard;
+pub mod export;
 pub mod json_file;
 pub mod metrics;
 pub mod prune;

@@ -6,6 +6,7 @@ pub mod alert;
 pub mod batches;
 pub mod chain;
 pub mod coverage;
+pub mod export;
 pub mod fit;
 pub mod health;
 pub mod listing;

@@ -10,6 +10,7 @@ pub mod create;
 pub mod delete;
 pub mod durable;
 pub mod emptied;
+pub mod export;
 #[cfg(any(test, feature = "testing"))]
 pub mod faults;
 pub mod manifest;

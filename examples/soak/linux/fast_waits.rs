@@ -50,7 +50,10 @@ pub const PROBE: &str = "--probe-timed-wait";
 /// A timed wait of `SOAK_SPEED` simulated seconds, one real second, that nobody ends
 /// early. Run by `check` under the daemon's clock and preload.
 pub fn probe() -> ExitCode {
-    let speed = std::env::var("SOAK_SPEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let speed = std::env::var("SOAK_SPEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     let (lock, nobody) = (Mutex::new(()), Condvar::new());
     let held = lock.lock().unwrap();
     let _ = nobody.wait_timeout(held, Duration::from_secs(speed)).unwrap();
@@ -76,5 +79,8 @@ pub fn check(env: &[(&'static str, OsString)]) -> Result<(), String> {
     }
     let _ = child.kill();
     let _ = child.wait();
-    Err("a timed wait of one real second did not end in 30 under the fast clock: the fast_waits preload does not work".into())
+    Err(
+        "a timed wait of one real second did not end in 30 under the fast clock: the fast_waits preload does not work"
+            .into(),
+    )
 }

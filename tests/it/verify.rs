@@ -1,7 +1,9 @@
 //! `verify` and the nightly verification: a clean backup is clean; a flipped byte, a
 //! truncated file and a vanished file are each found with their path and reason;
 //! slices read every recording exactly once; recordings without a manifest entry are
-//! adopted, and listed as such until a verified copy replaces their entry; the daemon's nightly slice raises `backup_corrupt` until it is fixed.
+//! adopted, and listed as such until a verified copy replaces their entry; the daemon's
+//! nightly slice raises `backup_corrupt` until it is fixed; an update stopped between
+//! its last byte and its manifest entry is recorded by the next pass.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -16,6 +18,7 @@ tests![
     slices_read_every_recording_exactly_once,
     recordings_from_the_old_scripts_are_adopted_at_their_first_verification,
     the_nightly_verification_raises_backup_corrupt_until_fixed,
+    an_update_cut_short_before_its_manifest_entry_is_recorded_by_the_next_pass,
 ];
 
 /// Ten recordings of two cameras yesterday, copied by a pass; their paths.
@@ -259,4 +262,38 @@ fn the_nightly_verification_raises_backup_corrupt_until_fixed() -> Outcome {
     let kinds: BTreeSet<String> = env.alert_kinds().into_iter().collect();
     assert!(!kinds.contains("backup_corrupt"), "cleared: {kinds:?}");
     Ok(())
+}
+
+/// A daemon killed after an update's bytes reached the backup but before the manifest
+/// heard of them leaves a copy as long as its source, with the old time and the old
+/// entry. The next pass records it (a logged update), so `verify` stays clean.
+fn an_update_cut_short_before_its_manifest_entry_is_recorded_by_the_next_pass() {
+    let env = Env::new(json!({"scrub_days": 0}));
+    let rels = backed_up(&env);
+    let grown = [payload(200_000, 0), payload(3_000, 9)].concat();
+    let source = env.record(&rels[0], &grown);
+    set_mtime(&source, std::time::SystemTime::now() - std::time::Duration::from_secs(20));
+    // What the killed update left: every byte appended, the time and entry not yet.
+    let copy = env.backup.join(&rels[0]);
+    let old_time = fs::metadata(&copy).unwrap().modified().unwrap();
+    fs::write(&copy, &grown).unwrap();
+    set_mtime(&copy, old_time);
+
+    env.pass();
+    assert_eq!(env.last_pass("updated"), 1, "{}", env.logs_text());
+    let logs = env.logs_text();
+    // Paths in the log are the OS's own.
+    let shown = if windows_build() {
+        rels[0].replace('/', "\\")
+    } else {
+        rels[0].clone()
+    };
+    assert!(
+        logs.contains("already held every byte") && logs.contains(&shown),
+        "the update is logged with its reason: {logs}"
+    );
+    let (code, doc) = verify(&env, &[]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["result"]["problems"], json!([]), "{doc}");
+    assert_eq!(fs::read(&copy).unwrap(), grown);
 }

@@ -289,6 +289,12 @@ fn log_result(job: &Job, result: &Result<SyncOutcome, CopyError>) {
     let reason = &job.reason;
     match result {
         Ok(SyncOutcome::Copied { bytes }) => tracing::info!(%path, bytes, ?reason, "copied"),
+        Ok(SyncOutcome::Appended { bytes: 0 }) => tracing::info!(
+            %path,
+            bytes = 0,
+            ?reason,
+            "updated: the backup already held every byte (an update stopped before its end); its time and manifest entry now match"
+        ),
         Ok(SyncOutcome::Appended { bytes }) => {
             tracing::info!(%path, bytes, ?reason, "updated: appended new bytes")
         }

@@ -71,10 +71,11 @@ impl Mirror {
         dst.set_modified(mtime)
             .map_err(|e| CopyError::io(ctx("cannot set the time of"), e))?;
         dst.sync_all().map_err(|e| CopyError::io(ctx("cannot flush"), e))?;
+        // Nothing appended: it was as long as the source, only its time was not.
         Ok(if appended > 0 {
             DestSync::Appended(appended)
         } else {
-            DestSync::Current
+            DestSync::Retimed
         })
     }
 

@@ -67,6 +67,9 @@ pub(super) struct Source {
 pub(super) enum DestSync {
     Appended(u64),
     Current,
+    /// It already held every byte of the source, but not its time: a write stopped
+    /// after its last byte (a kill, a power cut) and before its time and manifest entry.
+    Retimed,
     /// The destination cannot take this source: it is longer (`shorter`: the source is a
     /// prefix of it) or its bytes differ.
     Incompatible {
@@ -229,9 +232,15 @@ impl Mirror {
         // took a pause for the end) grows in place: it is a true prefix throughout.
         if is_file(&finished)? {
             return Ok(match self.extend(src, len, mtime, &finished)? {
+                // A finished copy's entry is written again whenever its bytes or time
+                // change, so a kill between the two never leaves an entry behind.
                 DestSync::Appended(b) => {
                     let hash = self.check_whole(src, &finished, len)?;
                     Ok((Done::Appended(b), Some(self.verified(&finished, len, &hash))))
+                }
+                DestSync::Retimed => {
+                    let hash = self.check_whole(src, &finished, len)?;
+                    Ok((Done::Appended(0), Some(self.verified(&finished, len, &hash))))
                 }
                 DestSync::Current => Ok((Done::Current, None)),
                 other => Err(other),
@@ -240,7 +249,7 @@ impl Mirror {
         if is_file(&partial)? {
             let bytes = match self.extend(src, len, mtime, &partial)? {
                 DestSync::Appended(b) => b,
-                DestSync::Current => 0,
+                DestSync::Current | DestSync::Retimed => 0,
                 other => return Ok(Err(other)),
             };
             if stage == Stage::Recording {

@@ -130,6 +130,35 @@ pub enum Command {
         /// The folder to write to: new, or empty; outside the source and backup folders.
         #[arg(long, short, value_name = "DIR")]
         output: PathBuf,
+        /// Take the recordings from the offsite bucket, not the backup (without it, the
+        /// bucket gives only what the backup lacks).
+        #[arg(long)]
+        from_offsite: bool,
+    },
+    /// Bring recordings back from the offsite bucket into the backup's layout (to
+    /// rebuild a lost backup disk, then `adopt-backup`). Each is checked against the
+    /// hash recorded at upload; a file already there is never overwritten. Exit 0 all
+    /// restored, 3 something not restored, 2 bad input, 1 the bucket cannot be read.
+    Restore {
+        /// The configuration file; relative paths in it are relative to its folder.
+        #[arg(long, short, value_name = "PATH", default_value = "config.json")]
+        config: PathBuf,
+        /// Take the recordings from the offsite bucket (the one source restore has).
+        #[arg(long)]
+        from_offsite: bool,
+        /// The folder to restore into. With --from, a second --to gives the range's
+        /// end, local time "YYYY-MM-DD HH:MM[:SS]" (not included).
+        #[arg(long, value_name = "DIR|TIME", required = true, action = clap::ArgAction::Append)]
+        to: Vec<PathBuf>,
+        /// Only the recordings of the last N days (today is the first).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        days: Option<u32>,
+        /// Only this camera, as `report` names it (ch03, NVR1/001).
+        #[arg(long, value_name = "CAM")]
+        camera: Option<String>,
+        /// Only the recordings from this local time on: "YYYY-MM-DD HH:MM[:SS]".
+        #[arg(long, value_name = "TIME", value_parser = local_time)]
+        from: Option<NaiveDateTime>,
     },
     /// Write a simulated recorder's site (recordings of valid DHAV frames, a few gaps,
     /// and a config.json for it) to try cctv-mirror without a recorder.
@@ -265,7 +294,7 @@ pub struct ServiceName {
 
 /// A local time as an operator types it: `YYYY-MM-DD HH:MM` or `YYYY-MM-DD HH:MM:SS`
 /// (a `T` between them too).
-fn local_time(s: &str) -> Result<NaiveDateTime, String> {
+pub fn local_time(s: &str) -> Result<NaiveDateTime, String> {
     let s = s.trim().replacen('T', " ", 1);
     ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
         .iter()

@@ -16,7 +16,9 @@ pub mod demo;
 pub mod export;
 pub mod init_config;
 pub mod notify_test;
+pub mod progress;
 pub mod report;
+pub mod restore;
 pub mod service;
 pub mod status;
 pub mod verify;
@@ -100,8 +102,38 @@ pub fn dispatch(opts: Opts) -> ExitCode {
             from,
             to,
             output,
+            from_offsite,
         } => match load(&config) {
-            Some(cfg) => export::run(&cfg, &camera, (from, to), &output),
+            Some(cfg) => export::run(
+                &cfg,
+                &export::Asked {
+                    camera: &camera,
+                    from,
+                    to,
+                    output: &output,
+                    from_offsite,
+                },
+            ),
+            None => ExitCode::from(exit::BAD_CONFIG),
+        },
+        Command::Restore {
+            config,
+            from_offsite,
+            to,
+            days,
+            camera,
+            from,
+        } => match load(&config) {
+            Some(cfg) => restore::run(
+                &cfg,
+                &restore::Asked {
+                    from_offsite,
+                    to,
+                    days,
+                    camera,
+                    from,
+                },
+            ),
             None => ExitCode::from(exit::BAD_CONFIG),
         },
         Command::Demo(opts) => demo::run(&opts),

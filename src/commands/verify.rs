@@ -5,11 +5,10 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use chrono::{Days, Local};
-use indicatif::{ProgressBar, ProgressStyle};
 
+use super::progress::Shown;
 use crate::config::Config;
 use crate::engine::exit;
 use crate::report::scrub;
@@ -42,7 +41,7 @@ pub fn run(cfg: &Config, days: Option<u32>, slice: Option<&str>, as_json: bool) 
     let today = Local::now().date_naive();
     let since = days.and_then(|n| today.checked_sub_days(Days::new(u64::from(n.max(1) - 1))));
     let scope = Scope { since, slice };
-    let mut shown = Shown::new(!as_json && std::io::stderr().is_terminal());
+    let mut shown = Shown::new("verify", "read", !as_json && std::io::stderr().is_terminal());
     let result = verify::verify(&cfg.backup_dir, &cfg.names, scope, &mut |done, total| {
         shown.tick(done, total)
     });
@@ -106,44 +105,4 @@ fn print(o: &Verification, scope: Scope, as_json: bool) {
         o.adopted_unverified.len(),
         o.not_dhav
     );
-}
-
-/// Progress: a bar on a terminal, a line every 10 s otherwise.
-struct Shown {
-    bar: Option<ProgressBar>,
-    last: Instant,
-}
-
-impl Shown {
-    fn new(terminal: bool) -> Shown {
-        let bar = terminal.then(|| {
-            let bar = ProgressBar::new(0);
-            let style = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
-            bar.set_style(style);
-            bar
-        });
-        Shown {
-            bar,
-            last: Instant::now(),
-        }
-    }
-
-    /// Shows the progress; always goes on (a console stops verify with Ctrl-C).
-    fn tick(&mut self, done: u64, total: u64) -> bool {
-        if let Some(bar) = &self.bar {
-            bar.set_length(total);
-            bar.set_position(done);
-        } else if self.last.elapsed() >= Duration::from_secs(10) {
-            self.last = Instant::now();
-            eprintln!("verify: {} of {} read", human(done), human(total));
-        }
-        true
-    }
-
-    fn done(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }

@@ -82,6 +82,7 @@ suite![
     pass,
     paths,
     receiver,
+    restore,
     retention,
     sample,
     secrets,

@@ -39,7 +39,7 @@ fn config(env: &Env, secret: &str, extra: Value, main: Value) -> Value {
     cfg
 }
 
-fn rec_name(day: chrono::NaiveDate, ch: u32, hour: u32) -> String {
+pub fn rec_name(day: chrono::NaiveDate, ch: u32, hour: u32) -> String {
     dated(
         day,
         &format!("ch{ch:02}/{hour:02}.00.00-{hour:02}.59.59[R][0@0][0].dav"),
@@ -66,8 +66,8 @@ fn count(text: &str, what: &str) -> usize {
     text.matches(what).count()
 }
 
-fn finished_recordings_reach_the_bucket_in_the_backup_layout_with_their_metadata() -> Outcome {
-    let _weed = Weed::start()?;
+/// A site with the offsite section: 5 MiB parts, a pass every 2 s.
+pub fn small_parts_site() -> Env {
     let env = Env::new(json!({}));
     env.write_config(config(
         &env,
@@ -75,6 +75,12 @@ fn finished_recordings_reach_the_bucket_in_the_backup_layout_with_their_metadata
         json!({"part_size_mib": 5}),
         json!({"reconcile_interval_secs": 2}),
     ));
+    env
+}
+
+fn finished_recordings_reach_the_bucket_in_the_backup_layout_with_their_metadata() -> Outcome {
+    let _weed = Weed::start()?;
+    let env = small_parts_site();
     let s3 = client(SECRET, BUCKET);
     let old = rec_name(days_ago(2), 1, 10);
     let big = rec_name(today(), 2, 0);

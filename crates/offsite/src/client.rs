@@ -250,6 +250,22 @@ impl Client {
         std::io::copy(&mut body, out).map_err(|e| S3Error::Unreachable(format!("the answer was cut short: {e}")))
     }
 
+    /// Streams the object at `key` from byte `from` on into `out`; returns the bytes
+    /// received. A server that answers with the whole object instead is an error.
+    pub fn get_from(&self, key: &str, from: u64, out: &mut dyn std::io::Write) -> Result<u64, S3Error> {
+        let url = GetObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
+        let req = self.agent.get(url.as_str()).header("range", format!("bytes={from}-"));
+        let mut resp = ok(req.call().map_err(unreachable)?)?;
+        if from > 0 && resp.status().as_u16() != 206 {
+            return Err(S3Error::Status(
+                resp.status().as_u16(),
+                format!("asked for the bytes from {from} on, the server sent the whole object"),
+            ));
+        }
+        let mut body = resp.body_mut().with_config().limit(u64::MAX).reader();
+        std::io::copy(&mut body, out).map_err(|e| S3Error::Unreachable(format!("the answer was cut short: {e}")))
+    }
+
     /// Deletes the object at `key`.
     pub fn delete(&self, key: &str) -> Result<(), S3Error> {
         let url = DeleteObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);

@@ -8,6 +8,7 @@ pub mod conditional;
 pub mod digest;
 pub mod gate;
 pub mod probe;
+pub mod restore;
 pub mod site;
 pub mod state;
 pub mod sweep;

@@ -67,12 +67,18 @@ impl<'a> MakeWriter<'a> for RunLog {
 /// lines carry no timestamp or colour of their own and start with their priority
 /// (`<3>` error, `<4>` warning, `<6>` info, `<7>` debug), which journald reads.
 pub fn init(verbose: bool) -> RunLog {
+    init_with(verbose, io::stdout)
+}
+
+/// `init`, the console lines written through `console` (a command's progress bar
+/// lifts itself for them).
+pub fn init_with<W: Write + 'static>(verbose: bool, console: impl Fn() -> W + Send + Sync + 'static) -> RunLog {
     let log = RunLog::default();
     let level = if verbose { LevelFilter::DEBUG } else { LevelFilter::INFO };
     let journal = journald();
     let console = (!journal).then(|| {
         tracing_subscriber::fmt::layer()
-            .with_writer(io::stdout)
+            .with_writer(console)
             .with_ansi(io::stdout().is_terminal())
             .with_target(false)
             .with_timer(ChronoLocal::new("%Y-%m-%d %H:%M:%S".into()))

@@ -14,6 +14,7 @@ pub mod names;
 pub mod offsite;
 pub mod paths;
 pub mod plan;
+pub mod restore;
 pub mod retention;
 pub mod run;
 pub mod scrub;

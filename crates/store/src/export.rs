@@ -33,19 +33,32 @@ pub fn copy_out(from: &Path, to: &Path) -> io::Result<Copied> {
     done
 }
 
+/// The size and both hashes of the file at `path` (one fetched from the bucket).
+pub fn hashes_of(path: &Path) -> io::Result<Copied> {
+    let mut f = File::open(path)?;
+    let len = f.metadata()?.len();
+    hashed(&mut f, len, &mut |_| Ok(()))
+}
+
 /// Writes `from`'s bytes to the new file `tmp`, hashing them, and flushes it.
 fn write(from: &Path, tmp: &Path) -> io::Result<Copied> {
     let mut src = File::open(from)?;
     let len = src.metadata()?.len();
     let mut out = File::options().write(true).create_new(true).open(tmp)?;
+    let copied = hashed(&mut src, len, &mut |chunk| out.write_all(chunk))?;
+    out.sync_all()?;
+    Ok(copied)
+}
+
+/// Reads `len` bytes of `f`, handing each chunk to `take`, hashed both ways.
+fn hashed(f: &mut File, len: u64, take: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<Copied> {
     let (mut b3, mut sha, mut size) = (blake3::Hasher::new(), Sha256::new(), 0u64);
-    chunks::read(&mut src, len, &mut |chunk| {
+    chunks::read(f, len, &mut |chunk| {
         b3.update(chunk);
         sha.update(chunk);
         size += chunk.len() as u64;
-        out.write_all(chunk)
+        take(chunk)
     })?;
-    out.sync_all()?;
     Ok(Copied {
         size,
         blake3: b3.finalize().to_hex().to_string(),

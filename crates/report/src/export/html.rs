@@ -30,7 +30,7 @@ pub fn page(doc: &Document) -> String {
 }
 
 fn asked(out: &mut String, doc: &Document) {
-    let rows = [
+    let mut rows = vec![
         ("Site", doc.site.clone()),
         ("Computer", doc.host.clone()),
         ("Camera", doc.camera.clone()),
@@ -40,6 +40,9 @@ fn asked(out: &mut String, doc: &Document) {
         ("Made", doc.made_at.format("%Y-%m-%d %H:%M:%S %:z").to_string()),
         ("Made by", doc.made_by.clone()),
     ];
+    if let Some(b) = &doc.bucket {
+        rows.insert(5, ("and from", b.clone()));
+    }
     out.push_str("<h2>What was asked</h2><table class=\"gaps\" id=\"asked\">");
     for (k, v) in rows {
         let _ = write!(out, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
@@ -51,7 +54,7 @@ fn files(out: &mut String, doc: &Document) {
     let _ = write!(
         out,
         "<h2>The recordings ({})</h2><table class=\"gaps\" id=\"files\"><tr><th>File</th><th>From</th>\
-         <th>To</th><th>Bytes</th><th>SHA-256</th><th>Check</th></tr>",
+         <th>To</th><th>Taken from</th><th>Bytes</th><th>SHA-256</th><th>Check</th></tr>",
         doc.files.len()
     );
     for f in &doc.files {
@@ -61,10 +64,11 @@ fn files(out: &mut String, doc: &Document) {
         };
         let _ = write!(
             out,
-            "<tr class=\"file\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"hash\">{}</td><td>{}</td></tr>",
+            "<tr class=\"file\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"hash\">{}</td><td>{}</td></tr>",
             esc(&f.name),
             f.start,
             f.end,
+            f.origin.words(),
             f.size,
             f.sha256,
             esc(&check)

@@ -35,6 +35,9 @@ pub struct Document {
     /// The program and version that made it.
     pub made_by: String,
     pub backup_dir: String,
+    /// The offsite bucket, when a file came from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
     pub gap_tolerance_secs: i64,
     /// No gap, and every file copied and matching its manifest hash.
     pub complete: bool,
@@ -68,6 +71,17 @@ pub struct FileEntry {
 pub enum Origin {
     /// The backup folder.
     Backup,
+    /// The offsite bucket: `--from-offsite`, or a recording the backup lacks.
+    Offsite,
+}
+
+impl Origin {
+    pub fn words(self) -> &'static str {
+        match self {
+            Origin::Backup => "backup",
+            Origin::Offsite => "offsite bucket",
+        }
+    }
 }
 
 /// What the copy's bytes proved against the manifest, the hash taken when the
@@ -128,6 +142,8 @@ pub struct Heading<'a> {
     pub to: NaiveDateTime,
     pub made_by: &'a str,
     pub backup_dir: &'a Path,
+    /// The offsite bucket's place (`s3://bucket/prefix at endpoint`), when one is used.
+    pub bucket: Option<&'a str>,
     pub gap_tolerance_secs: i64,
 }
 
@@ -147,6 +163,10 @@ impl Document {
             made_at,
             made_by: h.made_by.into(),
             backup_dir: h.backup_dir.display().to_string(),
+            bucket: files
+                .iter()
+                .any(|f| f.origin == Origin::Offsite)
+                .then(|| h.bucket.unwrap_or_default().to_string()),
             gap_tolerance_secs: h.gap_tolerance_secs,
             complete: gaps.is_empty() && unproven == 0,
             sentence,

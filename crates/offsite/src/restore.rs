@@ -1,0 +1,160 @@
+//! Bringing one recording back from the bucket. Its object streams into a temporary
+//! beside the final name, hashed with BLAKE3 on the way, is flushed, and must match the
+//! size and hash its metadata recorded at upload. It then takes the recording's time
+//! and is renamed, never over a file. A temporary left by a stop resumes from its
+//! length with a ranged GET, its bytes hashed first.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::SystemTime;
+
+use crate::client::{Client, S3Error};
+use rules::names::temp_name;
+use rules::restore::Held;
+use store::{durable, readback, rename};
+
+/// What the bucket recorded of a recording at upload: its size, hash and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub size: u64,
+    pub blake3: String,
+    pub mtime: Option<SystemTime>,
+}
+
+/// Why a recording was not restored.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error("the bucket: {0}")]
+    Bucket(#[from] S3Error),
+    #[error("the object is gone from the bucket")]
+    Gone,
+    #[error("the object has no recorded hash (x-amz-meta-blake3): it cannot be checked")]
+    NoHash,
+    #[error("{0}")]
+    Mismatch(String),
+    #[error("{0}: {1}")]
+    Io(String, io::Error),
+}
+
+/// What the bucket recorded of the object at `key`.
+pub fn recorded(client: &Client, key: &str) -> Result<Recorded, RestoreError> {
+    let head = client.head(key)?.ok_or(RestoreError::Gone)?;
+    let blake3 = head.meta.get("blake3").cloned().ok_or(RestoreError::NoHash)?;
+    let mtime = head
+        .meta
+        .get("mtime")
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(SystemTime::from);
+    Ok(Recorded {
+        size: head.size,
+        blake3,
+        mtime,
+    })
+}
+
+/// What the file at `path` holds against the recording `want`.
+pub fn held(path: &Path, want: &Recorded) -> io::Result<Held> {
+    match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Held::Nothing),
+        Err(e) => return Err(e),
+        Ok(m) if !m.is_file() || m.len() != want.size => return Ok(Held::Other),
+        Ok(_) => {}
+    }
+    Ok(match readback::hash_range(path, 0, want.size)? {
+        Some(h) if h.to_hex().as_str() == want.blake3 => Held::Same,
+        _ => Held::Other,
+    })
+}
+
+/// Fetches the object at `key` (recorded as `want`) to the new file `dest`; returns
+/// the bytes received now (fewer than its size when a temporary was resumed).
+/// `progress` hears each piece's length.
+pub fn fetch(
+    client: &Client,
+    key: &str,
+    want: &Recorded,
+    dest: &Path,
+    progress: &mut dyn FnMut(u64),
+) -> Result<u64, RestoreError> {
+    let (Some(dir), Some(name)) = (dest.parent(), dest.file_name()) else {
+        return Err(RestoreError::Io(
+            format!("{} is not a file path", dest.display()),
+            io::ErrorKind::InvalidInput.into(),
+        ));
+    };
+    let io_err = |what: &str, path: &Path| {
+        let what = format!("{what} {}", path.display());
+        move |e| RestoreError::Io(what, e)
+    };
+    fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
+    let tmp = dir.join(temp_name(name));
+    let (mut file, mut hasher, have) = resume(&tmp, want.size).map_err(io_err("cannot resume", &tmp))?;
+    progress(have);
+    let mut received = 0;
+    if have < want.size {
+        let mut out = Hashing {
+            file: &mut file,
+            hasher: &mut hasher,
+            progress,
+        };
+        received = client.get_from(key, have, &mut out)?;
+    }
+    let got = hasher.finalize().to_hex().to_string();
+    if have + received != want.size || got != want.blake3 {
+        drop(file);
+        let _ = fs::remove_file(&tmp);
+        return Err(RestoreError::Mismatch(format!(
+            "the object's {} bytes (BLAKE3 {got}) are not the recording recorded at upload ({} bytes, {})",
+            have + received,
+            want.size,
+            want.blake3
+        )));
+    }
+    if let Some(t) = want.mtime {
+        file.set_modified(t).map_err(io_err("cannot set the time of", &tmp))?;
+    }
+    file.sync_all().map_err(io_err("cannot flush", &tmp))?;
+    drop(file);
+    rename::rename_new(&tmp, dest).map_err(io_err("cannot give its name to", &tmp))?;
+    durable::sync_dir(dir);
+    Ok(received)
+}
+
+/// The temporary at `tmp` opened to append, with the hash of what it holds and its
+/// length; a new one when there is none, or one longer than the recording.
+fn resume(tmp: &Path, size: u64) -> io::Result<(File, blake3::Hasher, u64)> {
+    let mut hasher = blake3::Hasher::new();
+    match File::open(tmp) {
+        Ok(mut f) if f.metadata()?.len() <= size => {
+            let have = io::copy(&mut f, &mut hasher)?;
+            let file = File::options().append(true).open(tmp)?;
+            Ok((file, hasher, have))
+        }
+        Ok(_) => {
+            fs::remove_file(tmp)?;
+            Ok((File::create_new(tmp)?, hasher, 0))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok((File::create_new(tmp)?, hasher, 0)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes to the temporary, hashing what it writes and telling `progress`.
+struct Hashing<'a> {
+    file: &'a mut File,
+    hasher: &'a mut blake3::Hasher,
+    progress: &'a mut dyn FnMut(u64),
+}
+
+impl Write for Hashing<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        (self.progress)(n as u64);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}

@@ -77,6 +77,7 @@ suite![
     notify,
     offsite,
     offsite_daemon,
+    offsite_lock,
     offsite_site,
     large,
     pass,

@@ -26,7 +26,7 @@ pub const SECRET: &str = "s3cr3t-for-tests-only";
 pub const BUCKET: &str = "cctv";
 pub const ENDPOINT: &str = "http://127.0.0.1:8333";
 
-mod moto;
+pub mod moto;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -165,7 +165,7 @@ fn a_multipart_upload_can_be_resumed_from_the_parts_the_server_has() -> Outcome 
     let s3 = client(SECRET, BUCKET);
     let body = payload(12 << 20, 9);
     let key = "site/2026/11/27/ch02/big.dav";
-    let id = s3.create_multipart(key, &[("blake3".into(), "feed".into())]).unwrap();
+    let id = s3.create_multipart(key, &[("blake3".into(), "feed".into())], None).unwrap();
     s3.upload_part(key, &id, 1, &body[..5 << 20]).unwrap();
     // A restart: a new client knows only the upload id, and asks what was sent.
     let s3 = client(SECRET, BUCKET);
@@ -193,7 +193,7 @@ fn the_part_list_is_followed_page_after_page() -> Outcome {
     let _weed = Weed::start()?;
     let s3 = client(SECRET, BUCKET);
     let key = "site/2026/11/27/ch02/pages.dav";
-    let id = s3.create_multipart(key, &[]).unwrap();
+    let id = s3.create_multipart(key, &[], None).unwrap();
     let part = payload(5 << 20, 4);
     for n in 1..=5 {
         s3.upload_part(key, &id, n, &part).unwrap();
@@ -462,6 +462,7 @@ mod uploads {
             size: std::fs::metadata(path).unwrap().len(),
             time: "2026-11-27T10:59:59-03:00",
             blake3,
+            lock: None,
         }
     }
 

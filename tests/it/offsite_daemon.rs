@@ -24,7 +24,7 @@ tests![
 
 /// The config's offsite section (`prefix` "site/"), the secret in a file of the test
 /// folder, with `extra` keys; the main config keys in `main`.
-fn config(env: &Env, secret: &str, extra: Value, main: Value) -> Value {
+pub fn config(env: &Env, secret: &str, extra: Value, main: Value) -> Value {
     // Beside the config, named relative to it (the Windows build reads it too).
     std::fs::write(env.dir.path().join("s3-secret.txt"), secret).unwrap();
     let mut keys = json!({"secret_access_key_file": "s3-secret.txt", "secret_access_key_env": null});

@@ -33,6 +33,40 @@ pub struct RawOffsite {
     part_size_mib: i64,
     #[serde(default = "six")]
     max_lag_hours: i64,
+    object_lock: Option<RawLock>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLock {
+    mode: String,
+}
+
+/// `offsite.object_lock.mode`: how the bucket holds each object until its retention
+/// ends. Compliance: nobody can shorten it. Governance: an account with the
+/// `s3:BypassGovernanceRetention` permission can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    Compliance,
+    Governance,
+}
+
+impl LockMode {
+    /// As S3's `x-amz-object-lock-mode` says it.
+    pub fn header(self) -> &'static str {
+        match self {
+            LockMode::Compliance => "COMPLIANCE",
+            LockMode::Governance => "GOVERNANCE",
+        }
+    }
+
+    /// As the config says it.
+    pub fn word(self) -> &'static str {
+        match self {
+            LockMode::Compliance => "compliance",
+            LockMode::Governance => "governance",
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -67,6 +101,8 @@ pub struct Offsite {
     pub part_size: u64,
     /// `offsite_lagging` when the oldest pending recording is older than this.
     pub max_lag: Duration,
+    /// Every object kept by the bucket until its retention ends.
+    pub object_lock: Option<LockMode>,
 }
 
 fn bad(key: &str, problem: impl Into<String>) -> Invalid {
@@ -124,7 +160,19 @@ pub fn validate(
         max_mbps: (raw.max_mbps > 0.0).then_some(raw.max_mbps),
         part_size: raw.part_size_mib as u64 * 1024 * 1024,
         max_lag: Duration::from_secs(raw.max_lag_hours as u64 * 3600),
+        object_lock: raw.object_lock.map(|l| lock_mode(&l.mode)).transpose()?,
     }))
+}
+
+fn lock_mode(s: &str) -> Result<LockMode, Invalid> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "compliance" => Ok(LockMode::Compliance),
+        "governance" => Ok(LockMode::Governance),
+        _ => Err(bad(
+            "object_lock.mode",
+            format!("must be \"compliance\" or \"governance\" (got {s:?})"),
+        )),
+    }
 }
 
 fn range(key: &str, v: f64, min: f64, max: f64) -> Result<(), Invalid> {

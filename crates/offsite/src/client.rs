@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use base64::Engine as _;
+
+use crate::lock::Retention;
 use md5::{Digest as _, Md5};
 use rusty_s3::actions::{
     AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, DeleteObject, GetObject, HeadObject,
@@ -21,7 +23,7 @@ const IF_NONE_MATCH: (&str, &str) = ("if-none-match", "*");
 /// The most parts S3 lists in one page.
 const MAX_PARTS_PAGE: u16 = 1000;
 /// How long a signed request stays valid.
-const SIGNED_FOR: Duration = Duration::from_secs(3600);
+pub(crate) const SIGNED_FOR: Duration = Duration::from_secs(3600);
 /// A connection not made in this time has failed.
 const CONNECT: Duration = Duration::from_secs(30);
 /// A connection that moves no byte either way for this long has failed. There is no
@@ -87,6 +89,8 @@ pub struct Head {
     pub etag: Option<String>,
     /// Encrypted with SSE-KMS or SSE-C: its ETag is then not an MD5 of its bytes.
     pub encrypted: bool,
+    /// Under object lock: its mode and the date it is kept until, as the server says.
+    pub lock: Option<(String, String)>,
 }
 
 /// One object of a listing.
@@ -142,9 +146,9 @@ impl<'a> RequestBody<'a> {
 }
 
 pub struct Client {
-    bucket: Bucket,
-    credentials: Credentials,
-    agent: ureq::Agent,
+    pub(crate) bucket: Bucket,
+    pub(crate) credentials: Credentials,
+    pub(crate) agent: ureq::Agent,
 }
 
 impl Client {
@@ -210,23 +214,35 @@ impl Client {
         let etag = header(&resp, "etag").map(str::to_string);
         let encrypted = header(&resp, "x-amz-server-side-encryption").is_some_and(|v| v.starts_with("aws:kms"))
             || header(&resp, "x-amz-server-side-encryption-customer-algorithm").is_some();
+        let lock = header(&resp, "x-amz-object-lock-mode")
+            .map(str::to_string)
+            .zip(header(&resp, "x-amz-object-lock-retain-until-date").map(str::to_string));
         Ok(Some(Head {
             size,
             meta,
             etag,
             encrypted,
+            lock,
         }))
     }
 
     /// Puts `body` at `key` with `meta` as its user metadata.
     pub fn put(&self, key: &str, body: &[u8], meta: &[(String, String)]) -> Result<(), S3Error> {
-        self.put_from(key, RequestBody::bytes(&mut &body[..]), meta)
+        self.put_from(key, RequestBody::bytes(&mut &body[..]), meta, None)
     }
 
     /// The same, the bytes read from `body` as they are sent.
     /// Never over an object already there (`If-None-Match: *`): `S3Error::Taken` then.
-    pub fn put_from(&self, key: &str, body: RequestBody, meta: &[(String, String)]) -> Result<(), S3Error> {
+    /// Under object lock, `lock` keeps it until its retention ends.
+    pub fn put_from(
+        &self,
+        key: &str,
+        body: RequestBody,
+        meta: &[(String, String)],
+        lock: Option<&Retention>,
+    ) -> Result<(), S3Error> {
         let mut headers = meta_headers(meta);
+        headers.extend(lock.map(Retention::headers).into_iter().flatten());
         headers.push((IF_NONE_MATCH.0.into(), IF_NONE_MATCH.1.into()));
         headers.push(body.content_md5());
         let action = PutObject::new(&self.bucket, Some(&self.credentials), key);
@@ -313,9 +329,15 @@ impl Client {
         Ok((page, parsed.next_continuation_token))
     }
 
-    /// Starts a multipart upload of `key`; its upload id.
-    pub fn create_multipart(&self, key: &str, meta: &[(String, String)]) -> Result<String, S3Error> {
-        let headers = meta_headers(meta);
+    /// Starts a multipart upload of `key` (kept under `lock` when given); its upload id.
+    pub fn create_multipart(
+        &self,
+        key: &str,
+        meta: &[(String, String)],
+        lock: Option<&Retention>,
+    ) -> Result<String, S3Error> {
+        let mut headers = meta_headers(meta);
+        headers.extend(lock.map(Retention::headers).into_iter().flatten());
         let action = CreateMultipartUpload::new(&self.bucket, Some(&self.credentials), key);
         let req = self.with_headers(action, &headers, true);
         let text = body(ok(req.send_empty().map_err(unreachable)?)?)?;
@@ -460,7 +482,7 @@ fn header<'r>(resp: &'r Response, name: &str) -> Option<&'r str> {
 }
 
 /// A 2xx answer, or the error its status and body say.
-fn ok(mut resp: Response) -> Result<Response, S3Error> {
+pub(crate) fn ok(mut resp: Response) -> Result<Response, S3Error> {
     let status = resp.status().as_u16();
     if (200..300).contains(&status) {
         return Ok(resp);
@@ -517,17 +539,17 @@ fn every_page<T>(
     }
 }
 
-fn body(mut resp: Response) -> Result<String, S3Error> {
+pub(crate) fn body(mut resp: Response) -> Result<String, S3Error> {
     resp.body_mut()
         .read_to_string()
         .map_err(|e| S3Error::Unreachable(format!("the answer was cut short: {e}")))
 }
 
-fn unreachable(e: ureq::Error) -> S3Error {
+pub(crate) fn unreachable(e: ureq::Error) -> S3Error {
     S3Error::Unreachable(alert::notify::channel::http_error(e))
 }
 
-fn between(text: &str, open: &str, close: &str) -> Option<String> {
+pub(crate) fn between(text: &str, open: &str, close: &str) -> Option<String> {
     let from = text.find(open)? + open.len();
     let to = text[from..].find(close)? + from;
     Some(text[from..to].to_string())

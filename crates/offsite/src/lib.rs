@@ -7,6 +7,7 @@ pub mod client;
 pub mod conditional;
 pub mod digest;
 pub mod gate;
+pub mod lock;
 pub mod probe;
 pub mod restore;
 pub mod site;

@@ -27,11 +27,28 @@ pub fn probe(o: &Offsite, site_name: &str) -> Result<String, String> {
     } else {
         ""
     };
+    let lock = match o.object_lock {
+        None => String::new(),
+        Some(mode) => match client.object_lock() {
+            Ok(true) => format!(
+                "; object lock on: each object kept {} days after its recording's day + 1 ({})",
+                o.retention_days,
+                mode.word()
+            ),
+            Ok(false) => {
+                return Err(format!(
+                    "{}: offsite.object_lock is set, but the bucket has no object lock: create a bucket with object lock enabled, or remove offsite.object_lock",
+                    place(o)
+                ))
+            }
+            Err(e) => return Err(format!("{}: cannot read the bucket's object lock: {e}", place(o))),
+        },
+    };
     let rate = o
         .max_mbps
         .map_or("no bandwidth limit".into(), |m| format!("at most {m} Mbit/s"));
     Ok(format!(
-        "{} (reachable, credentials accepted; {whose}{whole}); keeps {} days, {} upload worker(s), {rate}, {} MiB parts",
+        "{} (reachable, credentials accepted; {whose}{whole}{lock}); keeps {} days, {} upload worker(s), {rate}, {} MiB parts",
         place(o),
         o.retention_days,
         o.upload_workers,

@@ -11,6 +11,8 @@ use std::path::Path;
 use chrono::Local;
 
 use crate::backlog::Item;
+use crate::client::S3Error;
+use crate::lock::{delete_all_versions, Removal};
 use crate::site::PrefixClaim;
 use crate::worker::Shared;
 use rules::listing::Recordings;
@@ -65,9 +67,13 @@ pub fn sweep(shared: &Shared, rules: &Rules, local: &Recordings) {
 }
 
 /// Deletes the older versions of recordings that grew, once the newest is there whole
-/// (`rules::offsite::superseded`); one that cannot go yet (object lock) is tried again
-/// at the next sweep.
+/// (`rules::offsite::superseded`); one that cannot go yet is tried again at the next
+/// sweep. Under object lock they stay until offsite retention takes them with their
+/// newest version: the lock holds them as long.
 fn tidy(shared: &Shared, local: &Recordings, remote: &[Object]) {
+    if shared.lock.is_some() {
+        return;
+    }
     let sizes: HashMap<String, u64> = local
         .iter()
         .map(|(rel, r)| (key_of(&shared.prefix, rel), r.meta.size))
@@ -151,15 +157,28 @@ fn expire(shared: &Shared, rules: &Rules, remote: &[Object], today: chrono::Naiv
     }
     shared.state.refused(plan.refused);
     for (key, why) in plan.delete {
-        match shared.client.delete(&key) {
-            Ok(()) => {
+        match delete(shared, &key) {
+            Ok(Removal::Deleted) => {
                 shared.state.deleted(&key);
                 tracing::info!(key, reason = %why, "deleted from the offsite bucket (offsite retention)");
             }
+            // Expected near midnight east of UTC: the lock ends on a UTC day.
+            Ok(Removal::Kept(answer)) => tracing::info!(
+                key,
+                "kept by the bucket's object lock a little longer, deleted at a later pass ({answer})"
+            ),
             Err(e) => tracing::warn!(
                 key,
                 "not deleted from the offsite bucket, tried again at the next pass: {e}"
             ),
         }
     }
+}
+
+/// Deletes `key`: every version of it under object lock, else the object.
+fn delete(shared: &Shared, key: &str) -> Result<Removal, S3Error> {
+    if shared.lock.is_some() {
+        return delete_all_versions(&shared.client, key);
+    }
+    shared.client.delete(key).map(|()| Removal::Deleted)
 }

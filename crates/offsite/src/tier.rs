@@ -70,7 +70,11 @@ impl Tier {
         };
         let gate = Gate::new(stop, o.max_mbps, local_busy);
         let uploads_dir = cfg.log_dir.join("offsite-uploads");
-        let parts = (o.prefix.clone(), o.part_size);
+        let parts = (
+            o.prefix.clone(),
+            o.part_size,
+            o.object_lock.map(|m| (m, o.retention_days)),
+        );
         let shared = Arc::new(Shared::new(client, gate, cfg.backup_dir.clone(), parts, uploads_dir));
         let mut threads = Vec::new();
         for n in 0..o.upload_workers {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{Client, Head, Part, RequestBody, S3Error};
 use crate::digest::md5_of;
+use crate::lock::Retention;
 use crate::turns::{Cut, Paced, Turns};
 use rules::fit::fnv1a;
 use rules::offsite::{
@@ -35,6 +36,8 @@ pub struct ToUpload<'a> {
     pub time: &'a str,
     /// Its BLAKE3 hash, from the manifest.
     pub blake3: &'a str,
+    /// Under object lock, how long the bucket keeps it.
+    pub lock: Option<Retention>,
 }
 
 /// What an upload did.
@@ -210,7 +213,7 @@ fn send(
     }
     let md5 = md5_of(rec.path, (0, rec.size))?;
     send_range(rec.path, (0, rec.size, md5), turns, |body| {
-        client.put_from(key, body, &meta)
+        client.put_from(key, body, &meta, rec.lock.as_ref())
     })?;
     let sent = Sent::Uploaded {
         bytes: rec.size,
@@ -276,7 +279,7 @@ fn multipart(
     let (upload_id, there) = match resume(client, &file, key, rec, part_size)? {
         Some(found) => found,
         None => {
-            let upload_id = client.create_multipart(key, meta)?;
+            let upload_id = client.create_multipart(key, meta, rec.lock.as_ref())?;
             let pending = ResumeState {
                 key: key.to_string(),
                 upload_id: upload_id.clone(),

@@ -5,15 +5,19 @@
 //! tier unavailable, puts the recording back and pauses every worker (5 s, doubling to
 //! a minute); a failure of one recording is logged and left to the next sweep.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use chrono::Local;
 
 use crate::backlog::{Backlog, Item};
 use crate::client::{Client, S3Error};
 use crate::gate::Gate;
+use crate::lock::Retention;
 use crate::state::State;
 use crate::upload::{upload, Sent, ToUpload, UploadError};
+use config::offsite::LockMode;
 use rules::names;
 use store::manifest;
 
@@ -29,6 +33,8 @@ pub struct Shared {
     pub backup_dir: PathBuf,
     pub prefix: String,
     pub part_size: u64,
+    /// Under object lock: its mode, and the days offsite retention keeps a recording.
+    pub lock: Option<(LockMode, u32)>,
     /// Where resumable uploads keep their ids (`log_dir/offsite-uploads`).
     pub uploads_dir: PathBuf,
     /// After an outage: when to try again, and the pause after the next one.
@@ -46,7 +52,7 @@ impl Shared {
         client: Client,
         gate: Gate,
         backup_dir: PathBuf,
-        (prefix, part_size): (String, u64),
+        (prefix, part_size, lock): (String, u64, Option<(LockMode, u32)>),
         uploads_dir: PathBuf,
     ) -> Shared {
         Shared {
@@ -57,6 +63,7 @@ impl Shared {
             backup_dir,
             prefix,
             part_size,
+            lock,
             uploads_dir,
             pause: Mutex::new((None, FIRST_PAUSE)),
         }
@@ -127,6 +134,10 @@ impl Shared {
             size,
             time: &time,
             blake3: &blake3,
+            lock: self.lock.map(|(mode, days)| {
+                let date = names::recording_date(Path::new(rel), mtime).unwrap_or_else(|| Local::now().date_naive());
+                Retention::of(mode, date, days)
+            }),
         };
         let key = format!("{}{rel}", self.prefix);
         let started = Instant::now();

@@ -76,6 +76,13 @@ pub fn held(key: &str, size: u64, size_of: impl Fn(&str) -> Option<u64>) -> bool
     found || (1..=MAX_GROWN).any(|n| size_of(&grown_key(key, n)) == Some(size))
 }
 
+/// The day (from 00:00 UTC) until which object lock keeps a recording dated `date`
+/// and kept `retention_days` offsite: the day after offsite retention may delete it,
+/// so retention never asks before the lock ends, in any time zone west of UTC.
+pub fn retain_until(date: NaiveDate, retention_days: u32) -> NaiveDate {
+    date + chrono::Days::new(u64::from(retention_days) + 1)
+}
+
 /// How many newer versions of one recording the bucket may take as it grows.
 pub const MAX_GROWN: u32 = 32;
 

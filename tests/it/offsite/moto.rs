@@ -20,6 +20,11 @@ pub struct Moto {
 impl Moto {
     /// Starts it with the bucket made; without moto, says it is missing.
     pub fn start() -> Result<Moto, Skip> {
+        Moto::start_with(false)
+    }
+
+    /// The same, the bucket made with object lock enabled when `locked`.
+    pub fn start_with(locked: bool) -> Result<Moto, Skip> {
         let found = Command::new("python3").args(["-c", "import moto.server"]).output();
         if !found.is_ok_and(|o| o.status.success()) {
             return missing("moto: pip install 'moto[server]'");
@@ -35,7 +40,7 @@ impl Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
         };
-        moto.make_bucket();
+        moto.make_bucket(locked);
         Ok(moto)
     }
 
@@ -43,12 +48,20 @@ impl Moto {
         client_at(&self.endpoint, SECRET, BUCKET)
     }
 
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
     /// Waits until it answers, then makes the bucket (moto takes it unsigned).
-    fn make_bucket(&self) {
+    fn make_bucket(&self, locked: bool) {
         let url = format!("{}/{BUCKET}", self.endpoint);
         let started = Instant::now();
         while started.elapsed() < Duration::from_secs(60) {
-            if ureq::put(&url).send_empty().is_ok() {
+            let mut put = ureq::put(&url);
+            if locked {
+                put = put.header("x-amz-bucket-object-lock-enabled", "true");
+            }
+            if put.send_empty().is_ok() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(300));

@@ -6,6 +6,7 @@
 //! Recordings without an entry (adopted from an older backup) get one now, marked
 //! adopted: each verification lists them until a verified copy replaces the entry.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -111,24 +112,25 @@ pub fn verify(
     let mut adopted = Vec::new();
     for rel in &files {
         let key = manifest::key(rel);
-        match check(&root.join(rel)) {
-            Ok(Checked { size, hash, chain }) => {
-                out.bytes += size;
-                out.not_dhav += u64::from(chain == Chain::NotDhav);
-                for problem in judge(known.get(&key), size, &hash, chain) {
+        let (read, entry) = look(root, rel, &key, known.get(&key));
+        match read {
+            Ok(Some(c)) => {
+                out.bytes += c.size;
+                out.not_dhav += u64::from(c.chain == Chain::NotDhav);
+                for problem in c.problems {
                     out.problems.push(Found {
                         path: key.clone(),
                         problem,
                     });
                 }
-                let entry = known.get(&key);
-                if entry.is_none_or(|e| e.adopted) {
+                if entry.as_ref().is_none_or(|e| e.adopted) {
                     out.adopted_unverified.push(key.clone());
                 }
                 if entry.is_none() {
-                    adopted.push(new_entry(key, size, hash));
+                    adopted.push(new_entry(key, c.size, c.hash));
                 }
             }
+            Ok(None) => {}
             Err(why) => out.problems.push(Found {
                 path: key,
                 problem: Problem::Unreadable { why },
@@ -147,6 +149,13 @@ pub fn verify(
             });
         }
     }
+    // A copy recorded while this ran has an entry of its own now.
+    if !adopted.is_empty() {
+        let fresh: HashSet<String> = adopted.iter().map(|e| e.path.clone()).collect();
+        if let Ok((now, _)) = manifest::load_where(root, |k| fresh.contains(k)) {
+            adopted.retain(|e| !now.contains_key(&e.path));
+        }
+    }
     match manifest::append(root, &adopted) {
         Ok(()) => out.adopted = adopted.len() as u64,
         Err(e) => {
@@ -163,6 +172,49 @@ struct Checked {
     size: u64,
     hash: String,
     chain: Chain,
+}
+
+/// One file read and judged, with its problems.
+struct Looked {
+    size: u64,
+    hash: String,
+    chain: Chain,
+    problems: Vec<Problem>,
+}
+
+/// Reads the recording `rel` and judges it against its entry. One with a problem is
+/// read again against its entry as the manifest holds it now: the daemon may have grown
+/// it and recorded that, or retention removed it, since the manifest was read. Ok(None):
+/// it went meanwhile. Also the entry it was judged against.
+fn look(root: &Path, rel: &Path, key: &str, entry: Option<&Entry>) -> (Result<Option<Looked>, String>, Option<Entry>) {
+    let first = judged(root, rel, entry);
+    if matches!(&first, Ok(Some(l)) if l.problems.is_empty()) {
+        return (first, entry.cloned());
+    }
+    let now = match manifest::load_where(root, |k| k == key) {
+        Ok((mut live, _)) => live.remove(key),
+        Err(_) => return (first, entry.cloned()),
+    };
+    (judged(root, rel, now.as_ref()), now)
+}
+
+/// `check` and `judge` of one file; Ok(None) when it is gone and `entry` expects
+/// nothing of it.
+fn judged(root: &Path, rel: &Path, entry: Option<&Entry>) -> Result<Option<Looked>, String> {
+    let path = root.join(rel);
+    match check(&path) {
+        Ok(Checked { size, hash, chain }) => {
+            let problems = judge(entry, size, &hash, chain.clone());
+            Ok(Some(Looked {
+                size,
+                hash,
+                chain,
+                problems,
+            }))
+        }
+        Err(_) if entry.is_none() && !path.exists() => Ok(None),
+        Err(why) => Err(why),
+    }
 }
 
 /// Reads one file once: its size, hash and frame chain.
@@ -223,5 +275,75 @@ impl Problem {
             Problem::Missing => "in the manifest, gone from the disk (not removed by retention)".into(),
             Problem::Unreadable { why } => format!("cannot be read: {why}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+    use rules::slice::Slice;
+
+    const ALL: Scope = Scope {
+        since: None,
+        slice: Slice::ALL,
+    };
+
+    /// Writes `bytes` at `rel` under `root` and records them in the manifest.
+    fn backed_up(root: &Path, rel: &str, bytes: &[u8]) {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        let entry = Entry::new(
+            Path::new(rel),
+            bytes.len() as u64,
+            blake3::hash(bytes).to_hex().to_string(),
+        );
+        manifest::append(root, &[entry]).unwrap();
+    }
+
+    /// A copy the daemon grows (and records), or retention removes, while the
+    /// verification runs is no problem; one grown without a record still is.
+    #[test]
+    fn what_the_daemon_does_meanwhile_is_no_problem() {
+        let (_t, m) = testing::setup();
+        let root = &m.backup_dir;
+        let rels = [
+            "2026/12/01/ch01/a.dav",
+            "2026/12/01/ch01/b.dav",
+            "2026/12/01/ch01/c.dav",
+            "2026/12/01/ch01/d.dav",
+        ];
+        for (i, rel) in rels.iter().enumerate() {
+            backed_up(root, rel, &vec![i as u8; 1000]);
+        }
+        let mut first = true;
+        let v = verify(root, &m.names, ALL, &mut |_, _| {
+            if std::mem::take(&mut first) {
+                // After a.dav: b grows and is recorded, c is removed by retention, d
+                // grows behind the manifest's back.
+                backed_up(root, rels[1], &[vec![1u8; 1000], vec![9u8; 500]].concat());
+                std::fs::remove_file(root.join(rels[2])).unwrap();
+                manifest::forget(root, &[Path::new(rels[2])]).unwrap();
+                let mut d = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(root.join(rels[3]))
+                    .unwrap();
+                std::io::Write::write_all(&mut d, b"more").unwrap();
+            }
+            true
+        })
+        .unwrap();
+        let found: Vec<(&str, &Problem)> = v.problems.iter().map(|f| (f.path.as_str(), &f.problem)).collect();
+        assert_eq!(
+            found,
+            vec![(
+                rels[3],
+                &Problem::SizeChanged {
+                    recorded: 1000,
+                    found: 1004
+                }
+            )]
+        );
     }
 }

@@ -14,6 +14,7 @@ use super::progress::Shown;
 use crate::cli::local_time;
 use crate::config::Config;
 use crate::engine::exit;
+use crate::engine::lock::{self, Probe};
 use crate::offsite::restore::{fetch, held, recorded, Recorded};
 use crate::offsite::{client::Client, probe};
 use crate::report::runlog;
@@ -51,6 +52,17 @@ pub fn run(cfg: &Config, asked: &Asked) -> ExitCode {
                 "restore into a folder outside the source folder {}, not {}",
                 cfg.source_dir.display(),
                 dir.display()
+            ),
+        );
+    }
+    let into_backup = whereis::really_within(&dir, &cfg.backup_dir) || whereis::really_within(&cfg.backup_dir, &dir);
+    if let (true, Probe::Held(holder)) = (into_backup, lock::probe(&cfg.log_dir)) {
+        let who = holder.map_or("a run of cctv-mirror".to_string(), |h| h.describe());
+        return fail(
+            exit::BAD_CONFIG,
+            &format!(
+                "{who} writes into the backup folder {}: stop it first (cctv-mirror service stop), then restore",
+                cfg.backup_dir.display()
             ),
         );
     }

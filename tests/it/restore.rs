@@ -249,6 +249,11 @@ fn restore_chooses_by_camera_day_and_time_and_refuses_bad_input() -> Outcome {
     refused(&["--to", &to("x"), "--from", &end, "--to", &from], "must come before");
     let src = env.source.join("inside").to_string_lossy().into_owned();
     refused(&["--to", &src], "outside the source folder");
+    // Into the backup folder while the daemon writes there: stop it first.
+    let daemon = env.watching();
+    let backup = env.backup.to_string_lossy().into_owned();
+    refused(&["--to", &backup], "stop it first");
+    drop(daemon);
     let out = env.command(&["restore", "--to", &to("x")]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     assert!(show(&out).contains("add --from-offsite"), "{}", show(&out));

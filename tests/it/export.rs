@@ -67,6 +67,11 @@ fn an_export_copies_the_range_byte_for_byte_and_sha256sum_agrees() {
     let run = export(&env, "ch03", &at(13, 30), &at(15, 30), &out);
     assert_eq!(run.status.code(), Some(0), "{}", show(&run));
     assert!(show(&run).contains("Complete: 3 recording(s)"), "{}", show(&run));
+    let logged = env.logs_text();
+    assert!(
+        logged.contains("export started") && logged.contains("export finished: Complete"),
+        "every line in the log folder too: {logged}"
+    );
     let doc = document(&out);
     assert_eq!((doc["schema"].as_str(), doc["version"].as_u64()), (Some("cctv-mirror/export"), Some(1)));
     assert_eq!((doc["camera"].as_str(), doc["site"].as_str()), (Some("ch03"), Some("Cliente X")));

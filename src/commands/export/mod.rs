@@ -17,6 +17,7 @@ use crate::engine::exit;
 use crate::engine::version::VERSION;
 use crate::offsite::restore::{fetch, recorded};
 use crate::report::export::{Check, Document, FileEntry, Heading, Origin};
+use crate::report::runlog;
 use crate::rules::export::{self as choose, Range, Selection};
 use crate::rules::span::Span;
 use crate::store::manifest::{self, Entry};
@@ -75,10 +76,19 @@ pub fn run(cfg: &Config, asked: &Asked) -> ExitCode {
             &format!("the {place} has no camera {:?}; its cameras: {known}", asked.camera),
         );
     };
+    // From here each line also goes to a log file of `log_dir`.
+    if let Err(e) = runlog::init(false).start(&cfg.log_dir, Local::now()) {
+        eprintln!("note: no log file in {}: {e}", cfg.log_dir.display());
+    }
+    tracing::info!(camera, from = %range.from, to = %range.to, output = %asked.output.display(), "export started");
     match export(cfg, bucket.as_ref(), (camera, range), (&chosen, &found), asked.output) {
+        Ok(doc) if doc.complete => {
+            tracing::info!(output = %asked.output.display(), "export finished: {}", doc.sentence);
+            ExitCode::from(exit::OK)
+        }
         Ok(doc) => {
-            println!("{} ({})", doc.sentence, asked.output.display());
-            ExitCode::from(if doc.complete { exit::OK } else { exit::PROBLEMS })
+            tracing::warn!(output = %asked.output.display(), "export finished: {}", doc.sentence);
+            ExitCode::from(exit::PROBLEMS)
         }
         Err(why) => fail(exit::CANNOT_RUN, &why),
     }
@@ -151,7 +161,7 @@ fn export(
     let hashes = match in_backup.then(|| manifest::load_where(&cfg.backup_dir, |k| keys.contains(k))) {
         Some(Ok((entries, _))) => entries,
         Some(Err(e)) => {
-            eprintln!("note: the backup's manifest cannot be read ({e}): no file of the backup can be proven");
+            tracing::warn!("the backup's manifest cannot be read ({e}): no file of the backup can be proven");
             HashMap::new()
         }
         None => HashMap::new(),
@@ -243,17 +253,16 @@ fn from_bucket(mut entry: FileEntry, bucket: &Bucket, key: &str, to: &Path) -> F
 }
 
 fn said(entry: &FileEntry) {
-    println!(
-        "{}: {} bytes from the {}, {}",
-        entry.name,
-        entry.size,
-        entry.origin.words(),
-        entry.check.words()
-    );
+    let (path, bytes, check) = (&entry.name, entry.size, entry.check.words());
+    if entry.check.proven() {
+        tracing::info!(path, bytes, "exported from the {}: {check}", entry.origin.words());
+    } else {
+        tracing::warn!(path, bytes, "exported from the {}: {check}", entry.origin.words());
+    }
 }
 
 fn not_copied(entry: &mut FileEntry, why: String) {
-    eprintln!("error: cannot copy {}: {why}", entry.name);
+    tracing::warn!(path = entry.name, "not exported: {why}");
     entry.error = Some(why);
 }
 

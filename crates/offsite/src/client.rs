@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 
-use crate::lock::Retention;
+use crate::retention::Retention;
 use md5::{Digest as _, Md5};
 use rusty_s3::actions::{
     AbortMultipartUpload, CompleteMultipartUpload, CreateMultipartUpload, DeleteObject, GetObject, HeadObject,

@@ -10,6 +10,7 @@ pub mod gate;
 pub mod lock;
 pub mod probe;
 pub mod restore;
+pub mod retention;
 pub mod site;
 pub mod state;
 pub mod sweep;

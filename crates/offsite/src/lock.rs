@@ -1,44 +1,12 @@
 //! Object lock (`offsite.object_lock`): the bucket keeps each object until its
-//! retention ends, whoever holds the keys. Uploads carry the mode and the date, the
-//! recording's day plus `retention_days` plus one. Under lock a bucket keeps versions:
+//! retention ends (`retention`), whoever holds the keys. Under lock a bucket keeps versions:
 //! a plain delete would only hide an object behind a marker, so deleting removes each
 //! version of the key, and a refusal before the date is expected. `check` asks whether
 //! the bucket has object lock at all.
 
-use chrono::NaiveDate;
 use rusty_s3::actions::{DeleteObject, GetObject, S3Action};
 
 use crate::client::{between, body, ok, unreachable, Client, S3Error, SIGNED_FOR};
-use config::offsite::LockMode;
-
-/// How long the bucket keeps one object, and how strictly.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Retention {
-    pub mode: LockMode,
-    /// Kept until 00:00 UTC of this day.
-    pub until: NaiveDate,
-}
-
-impl Retention {
-    /// The retention of a recording dated `date`, kept `retention_days` offsite.
-    pub fn of(mode: LockMode, date: NaiveDate, retention_days: u32) -> Retention {
-        Retention {
-            mode,
-            until: rules::offsite::retain_until(date, retention_days),
-        }
-    }
-
-    /// The request headers that set it.
-    pub(crate) fn headers(&self) -> [(String, String); 2] {
-        [
-            ("x-amz-object-lock-mode".into(), self.mode.header().into()),
-            (
-                "x-amz-object-lock-retain-until-date".into(),
-                self.until.format("%Y-%m-%dT00:00:00Z").to_string(),
-            ),
-        ]
-    }
-}
 
 /// What became of a key asked to be deleted under lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,20 +100,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_recording_is_kept_until_the_day_after_its_retention() {
-        let day = NaiveDate::from_ymd_opt(2026, 12, 2).unwrap();
-        let r = Retention::of(LockMode::Compliance, day, 31);
-        assert_eq!(r.until, NaiveDate::from_ymd_opt(2027, 1, 3).unwrap());
-        assert_eq!(
-            r.headers(),
-            [
-                ("x-amz-object-lock-mode".to_string(), "COMPLIANCE".to_string()),
-                (
-                    "x-amz-object-lock-retain-until-date".to_string(),
-                    "2027-01-03T00:00:00Z".to_string()
-                ),
-            ]
-        );
+    fn xml_entities_are_undone() {
         assert_eq!(unescape("a&amp;b&lt;"), "a&b<");
     }
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::{Client, Head, Part, RequestBody, S3Error};
 use crate::digest::md5_of;
-use crate::lock::Retention;
+use crate::retention::Retention;
 use crate::turns::{Cut, Paced, Turns};
 use rules::fit::fnv1a;
 use rules::offsite::{

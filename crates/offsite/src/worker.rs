@@ -14,7 +14,7 @@ use chrono::Local;
 use crate::backlog::{Backlog, Item};
 use crate::client::{Client, S3Error};
 use crate::gate::Gate;
-use crate::lock::Retention;
+use crate::retention::Retention;
 use crate::state::State;
 use crate::upload::{upload, Sent, ToUpload, UploadError};
 use config::offsite::LockMode;

@@ -131,8 +131,12 @@ fn a_wipe_mid_recording_keeps_what_was_followed() {
     wait_until(60, "an in-progress copy of the .dav_ file", || {
         is_prefix(&partial, &src, 100_000)
     });
-    // The platform wipes its recordings mid-recording.
+    // The platform wipes its recordings mid-recording, once the copy has caught up
+    // (a sync may still be appending the last bytes written).
     rec.finish();
+    wait_until(60, "the in-progress copy to hold every byte", || {
+        fs::read(&partial).ok() == fs::read(&src).ok()
+    });
     let saved = fs::read(&partial).unwrap();
     fs::remove_file(&src).unwrap();
     std::thread::sleep(Duration::from_secs(3));

@@ -28,6 +28,9 @@ pub enum Excuse {
     WipedYoung,
     /// Wiped while the daemon or the backup disk was away since it finished.
     WipedInOutage,
+    /// Its copy holds what it held at one of its frames; a wipe (young, or while the
+    /// daemon or the disk was away) took the rest before the copy caught up.
+    PartWiped,
 }
 
 /// A recording wiped sooner than this after it finished had no fair chance.
@@ -57,7 +60,10 @@ pub fn local(ledger: &Ledger, finals: &Held, partials: &[String], cutoff: NaiveD
         v.in_window += 1;
         match finals.get(&f.rel) {
             Some(&(size, hash)) if size == f.size && hash == f.blake3 => v.copied += 1,
-            Some(_) => v.different.push(f.rel.clone()),
+            Some(held) => match excuse(f, &ledger.wipes, outages) {
+                Some(_) if was_held(ledger, &f.rel, held) => *v.excused.entry(Excuse::PartWiped).or_default() += 1,
+                _ => v.different.push(f.rel.clone()),
+            },
             None => match excuse(f, &ledger.wipes, outages) {
                 Some(e) => *v.excused.entry(e).or_default() += 1,
                 None => v.lost.push(f.rel.clone()),
@@ -80,6 +86,11 @@ pub fn local(ledger: &Ledger, finals: &Held, partials: &[String], cutoff: NaiveD
     v.unknown.sort();
     v.beyond_window.sort();
     v
+}
+
+/// Whether `rel` held exactly `held` after one of its frames.
+fn was_held(ledger: &Ledger, rel: &str, held: &(u64, blake3::Hash)) -> bool {
+    ledger.unsaved.get(rel).is_some_and(|p| p.contains(held))
 }
 
 /// Why `f` may be missing: the first wipe after it finished came too soon, or while
@@ -106,9 +117,9 @@ pub fn date_of(rel: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d)
 }
 
-/// The recordings the bucket should hold whole but does not: finished, in the window,
-/// and in the backup (what never reached the backup cannot go offsite). A recording
-/// that grew after its upload counts under its newest `.grown-N` key.
+/// The recordings the bucket should hold but does not: finished, in the window, and in
+/// the backup (what never reached the backup cannot go offsite), at the backup copy's
+/// size. A recording that grew after its upload counts under its newest `.grown-N` key.
 pub fn offsite_missing(
     ledger: &Ledger,
     finals: &Held,
@@ -118,8 +129,12 @@ pub fn offsite_missing(
     let mut v: Vec<String> = ledger
         .finished
         .iter()
-        .filter(|f| f.date >= cutoff && finals.contains_key(&f.rel))
-        .filter(|f| super::bucket::holding(bucket, &f.rel, f.size).is_none())
+        .filter(|f| f.date >= cutoff)
+        .filter(|f| {
+            finals
+                .get(&f.rel)
+                .is_some_and(|(size, _)| super::bucket::holding(bucket, &f.rel, *size).is_none())
+        })
         .map(|f| f.rel.clone())
         .collect();
     v.sort();
@@ -214,6 +229,39 @@ mod tests {
         assert_eq!(v.excused[&Excuse::WipedYoung], 1, "d: wiped as it finished");
         assert_eq!(v.unknown, vec!["2027/02/02/ch01/z.dav"]);
         assert_eq!(v.beyond_window, vec!["2027/02/01/ch01/old.dav"]);
+    }
+
+    #[test]
+    fn a_copy_cut_short_by_a_wipe_is_excused_only_at_a_frame_and_in_an_outage() {
+        let t = Instant::now();
+        let s = Duration::from_secs(1);
+        let frame = (1, blake3::hash(b"a"));
+        let mut l = Ledger {
+            finished: ["e", "f", "g"]
+                .map(|n| fin(&format!("2027/02/02/ch01/{n}.dav"), t))
+                .to_vec(),
+            wipes: vec![t + 5 * s],
+            ..Default::default()
+        };
+        let mut finals = Held::new();
+        for n in ["e", "f", "g"] {
+            let rel = format!("2027/02/02/ch01/{n}.dav");
+            l.unsaved.insert(rel.clone(), vec![frame, (3, blake3::hash(b"abc"))]);
+            finals.insert(rel, frame);
+        }
+        // g holds two bytes: no frame ended there.
+        finals.insert("2027/02/02/ch01/g.dav".into(), (2, blake3::hash(b"ab")));
+        let cutoff = NaiveDate::from_ymd_opt(2027, 2, 2).unwrap();
+        let away = |from, to| Outage {
+            kind: Kind::Pause,
+            from,
+            to,
+        };
+        let v = local(&l, &finals, &[], cutoff, &[away(t + s, t + 6 * s)]);
+        assert_eq!(v.excused[&Excuse::PartWiped], 2, "e and f: one frame, wiped while away");
+        assert_eq!(v.different, vec!["2027/02/02/ch01/g.dav"]);
+        let v = local(&l, &finals, &[], cutoff, &[away(t + 6 * s, t + 7 * s)]);
+        assert_eq!(v.different.len(), 3, "nothing was away when the wipe came");
     }
 
     #[test]

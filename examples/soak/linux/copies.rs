@@ -27,7 +27,9 @@ pub fn watch(backup: PathBuf, finished: Receiver<Finished>, ledger: Shared, give
         }
         let now = Instant::now();
         take_whole(&backup, &mut waiting, |f| {
-            ledger.lock().unwrap().seen.insert(f.rel.clone(), now);
+            let mut ledger = ledger.lock().unwrap();
+            ledger.seen.insert(f.rel.clone(), now);
+            ledger.unsaved.remove(&f.rel);
         });
         pause(Duration::from_millis(25));
     }

@@ -45,6 +45,9 @@ pub struct Ledger {
     pub wipes: Vec<Instant>,
     /// Recordings cut short by a wipe.
     pub cut: Vec<Cut>,
+    /// Size and hash after each frame of the finished recordings whose whole copy has
+    /// not been seen yet, per `rel`: what a copy that a wipe cut short may hold.
+    pub unsaved: HashMap<String, Vec<(u64, blake3::Hash)>>,
     /// Real time the whole copy was first seen in the backup, per `rel`.
     pub seen: HashMap<String, Instant>,
     /// Recordings the recorder started.

@@ -188,6 +188,7 @@ impl Recorder {
             hash,
             size,
             start,
+            prefixes,
             ..
         } = seg;
         drop(file);
@@ -209,7 +210,10 @@ impl Recorder {
             blake3: hash.finalize(),
             at: Instant::now(),
         };
-        self.ledger.lock().unwrap().finished.push(f.clone());
+        let mut ledger = self.ledger.lock().unwrap();
+        ledger.unsaved.insert(f.rel.clone(), prefixes);
+        ledger.finished.push(f.clone());
+        drop(ledger);
         let _ = self.done.send(f);
     }
 

@@ -230,6 +230,7 @@ impl Report {
                 "wiped_before_copy": {
                     "young": v.excused.get(&Excuse::WipedYoung).copied().unwrap_or(0),
                     "in_outage": v.excused.get(&Excuse::WipedInOutage).copied().unwrap_or(0),
+                    "after_part_copied": v.excused.get(&Excuse::PartWiped).copied().unwrap_or(0),
                 },
                 "lost": v.lost.len(), "different": v.different.len(),
                 "in_progress_copies_left": partials.len(),

@@ -11,6 +11,7 @@ pub mod lock;
 pub mod probe;
 pub mod restore;
 pub mod retention;
+pub mod sealed;
 pub mod site;
 pub mod state;
 pub mod sweep;

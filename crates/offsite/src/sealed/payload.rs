@@ -1,0 +1,46 @@
+//! The age v1 payload: the plaintext in 64 KiB chunks, each sealed with
+//! ChaCha20-Poly1305 under a nonce of its index and a last-chunk flag (the STREAM
+//! construction). A chunk depends on nothing but the key, its index and its bytes, so
+//! any range of the object can be made again from the file alone.
+
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+
+/// Plaintext bytes per chunk.
+pub const CHUNK: u64 = 64 * 1024;
+/// The tag each sealed chunk carries.
+pub const TAG: u64 = 16;
+
+/// How many chunks `plain` bytes take: at least one (an empty file has one empty chunk).
+pub fn chunks(plain: u64) -> u64 {
+    plain.div_ceil(CHUNK).max(1)
+}
+
+/// The sealed size of `plain` bytes.
+pub fn sealed_len(plain: u64) -> u64 {
+    plain + TAG * chunks(plain)
+}
+
+/// Chunk `index` of a payload of `count` chunks, sealed under `key`.
+pub fn seal(key: &[u8; 32], index: u64, count: u64, plain: &[u8]) -> Vec<u8> {
+    let mut nonce = [0u8; 12];
+    nonce[3..11].copy_from_slice(&index.to_be_bytes());
+    nonce[11] = u8::from(index + 1 == count);
+    ChaCha20Poly1305::new(Key::from_slice(key))
+        .encrypt(Nonce::from_slice(&nonce), plain)
+        .expect("a chunk of 64 KiB is far under ChaCha20-Poly1305's limit")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_count_a_tag_per_chunk_and_one_chunk_at_least() {
+        assert_eq!(sealed_len(0), 16);
+        assert_eq!(sealed_len(1), 17);
+        assert_eq!(sealed_len(CHUNK), CHUNK + 16);
+        assert_eq!(sealed_len(CHUNK + 1), CHUNK + 1 + 32);
+        assert_eq!(chunks(3 * CHUNK), 3);
+    }
+}

@@ -18,6 +18,7 @@ pub mod restore;
 pub mod retention;
 pub mod run;
 pub mod scrub;
+pub mod sealed;
 pub mod slice;
 pub mod span;
 pub mod stage;

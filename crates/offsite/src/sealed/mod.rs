@@ -16,9 +16,6 @@ use serde::{Deserialize, Serialize};
 pub use header::WrapError;
 use payload::{chunks, seal, sealed_len, CHUNK, TAG};
 
-/// The key suffix of an encrypted object: `NAME.dav.age`.
-pub const SUFFIX: &str = ".age";
-
 /// What makes one object: its header, its payload nonce and the key derived from its
 /// file key. Kept in the upload's resume state, so a part sent again is the same
 /// bytes. The payload key opens this object only, whose recording sits in clear
@@ -194,6 +191,11 @@ mod tests {
             let size = s.len(len as u64);
             let whole = read(&s, &f, len as u64, 0, size);
             assert_eq!(whole.len() as u64, size);
+            assert_eq!(
+                size,
+                rules::sealed::sealed_size(len as u64, 2),
+                "the listing's rule agrees"
+            );
             // In odd-sized parts, as a multipart upload resumed mid-chunk would read it.
             let mut parts = vec![];
             let mut at = 0;

@@ -5,11 +5,7 @@
 
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-
-/// Plaintext bytes per chunk.
-pub const CHUNK: u64 = 64 * 1024;
-/// The tag each sealed chunk carries.
-pub const TAG: u64 = 16;
+pub use rules::sealed::{CHUNK, TAG};
 
 /// How many chunks `plain` bytes take: at least one (an empty file has one empty chunk).
 pub fn chunks(plain: u64) -> u64 {

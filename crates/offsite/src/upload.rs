@@ -1,14 +1,6 @@
-//! Uploading one finished backup recording to the bucket. An object already there
-//! with the same size and content hash is left alone; one that differs is never
-//! overwritten: the recording goes beside it. Every write says `If-None-Match: *`, so
-//! a key another writer took after our look is refused, not replaced. A recording larger than one part goes by
-//! multipart upload, resumable across restarts and crashes: its upload id is kept in a
-//! small file of the state folder (written and flushed before the first part), and on
-//! the next try the server is asked which parts it already has, so only the rest is
-//! sent. Every body is read from the file as it is sent, with the MD5 read just before
-//! (`Content-MD5`: the server refuses other bytes). The recording's size, time and
-//! hash travel as the object's metadata, and an upload counts once the bucket shows
-//! the object with that size and hash and the ETag those MD5s give.
+//! Uploading one finished backup recording to the bucket: never over another object,
+//! multipart and resumable when large, counted once the bucket shows its size, hash and
+//! ETag (docs/offsite.md, "What it promises").
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom};

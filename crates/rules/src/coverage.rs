@@ -1,16 +1,6 @@
-//! Coverage: which seconds of each camera-day the backup holds, the gaps between them,
-//! and the verdict on the whole range. Pure: the recordings (camera, span, size, where
-//! they are) and `today` are arguments; the one answer `report`, `status` and the
-//! daemon's `coverage.json` all give.
-//!
-//! A camera's history begins at its first recording seen in either tree (or at the
-//! range's start, if later): nothing before it is expected, and days wholly before it
-//! are counted apart, never as gaps. From then on a day is expected whole, except
-//! today, expected up to the newest instant any camera has reached in either tree, so a
-//! camera that stops while the others go on shows its silence as a gap. A camera's gaps are the stretches of its timeline no recording covers,
-//! longer than the tolerance (gaps at or under it are forgiven, as a recorder leaves a
-//! second or two between segments); a gap across midnight is one gap, shown in both
-//! days. Recordings whose times cannot be read are counted, never guessed.
+//! Coverage: which seconds of each camera-day the backup holds, the gaps, and the
+//! verdict (docs/report.md, "What counts as covered"). Pure: the recordings and `today`
+//! are arguments; `report`, `status` and `coverage.json` all give this one answer.
 
 use std::collections::BTreeMap;
 

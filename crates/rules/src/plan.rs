@@ -1,13 +1,7 @@
-//! Decides, from the two trees' listings and the time now, what a pass copies and what
-//! it alerts on, each with a reason. Pure: no disk, no clock, so every rule is tested on
-//! made-up listings and any `now`.
-//!
-//! A source is still being recorded when its name says so (`NAME.dav_`) or it changed
-//! within `quiet` of now (either way: a recorder clock a little ahead must not keep a
-//! file "in progress" for hours); its copy then grows as `NAME.partial` and takes its
-//! final name once a later pass, or the watcher, sees it finished.
-//!
-//! What is inside the window is `rules::window`'s to say.
+//! Decides, from the two trees' listings and `now`, what a pass copies and alerts on,
+//! each with a reason. Pure, so every rule is tested on made-up listings and any `now`.
+//! A source named `NAME.dav_` or changed within `quiet` is still being recorded: its copy
+//! grows as `NAME.partial`. What is inside the window is `rules::window`'s to say.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

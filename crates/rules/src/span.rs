@@ -1,18 +1,6 @@
-//! A recording's time span, camera and type, read without guessing. Pure: the path and
-//! the bytes of a file's head and tail are arguments, so every rule is tested on made-up
-//! names and frames, and no input can make it panic.
-//!
-//! In order of trust:
-//! 1. `HH.MM.SS-HH.MM.SS[T][a@b][c].dav` (brackets optional; `T`: R regular, M motion,
-//!    A alarm, I intelligent), its day from the `YYYY/MM/DD` or `YYYY-MM-DD` folders.
-//!    The end second is included (`08.00.00-08.59.59` covers 08:00:00 up to 09:00:00);
-//!    an end earlier than the start crosses midnight.
-//! 2. `NAME_chN_main_YYYYMMDDhhmmss_YYYYMMDDhhmmss.dav` (or `_sub_`), end second included.
-//! 3. The DHAV frames (the layout FFmpeg's `libavformat/dhav.c` reads): a frame starts
-//!    `DHAV`, holds its length at byte 12 and its packed local time at byte 16, and ends
-//!    `dhav` and its length; a file may open with a 1 KiB `DAHUA` header. The first
-//!    frame of the head and the last whole frame of the tail give the span.
-//! 4. Otherwise the times are unknown: counted, never guessed.
+//! A recording's time span, camera and type, read without guessing, from its name, its
+//! folders, or its first and last DHAV frames (docs/report.md, "How a recording's time
+//! is read"). Pure: path, head and tail are arguments, and no input can make it panic.
 
 use std::ffi::OsStr;
 use std::path::Path;

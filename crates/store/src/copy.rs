@@ -1,13 +1,8 @@
-//! Brings one backup file up to date with its source, and is the only code that writes
-//! recordings into the backup. A new copy goes to a temporary in the destination folder,
-//! hashed as its source is read, is fsynced, given the source's modification time,
-//! checked for size, read back (`readback`: written again when it differs), and renamed
-//! into place (never over an existing file). A recording still being written is copied as
-//! `NAME.partial` and follows its source; once finished, that copy gets its last bytes
-//! and is renamed to `NAME`. A grown source gets only its new bytes appended, after the
-//! bytes already in the backup are checked against the source. A source that became
-//! shorter or different never touches the backup: its content is kept beside the
-//! original instead (`names::kept_beside`).
+//! Brings one backup file up to date with its source; the only code that writes
+//! recordings into the backup. A new copy goes through a flushed, read-back temporary
+//! and a rename; an in-progress one follows its source as `NAME.partial`; a grown one
+//! gets its new bytes after the old are checked; a shorter or different source never
+//! touches the copy (`names::kept_beside`).
 
 use std::fs::{self, File};
 use std::io;

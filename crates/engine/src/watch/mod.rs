@@ -1,19 +1,6 @@
-//! The real-time watcher: notify's events on `source_dir` (see `events`) become copy
-//! jobs on the shared queue, a closed or renamed recording at once. The notify callback
-//! never blocks: when it cannot hand news over it asks for a full pass instead, which
-//! finds whatever the dropped events were about.
-//!
-//! A recording is finished when the OS says it was closed after writing or renamed into
-//! place (Linux); where the OS says neither (Windows), when no writer holds it any more
-//! (`store::probe`, asked every half second), or, failing that answer, when its size
-//! and time have been still for `settle_secs` and it opens for reading. Until then it is *active*: the
-//! watcher looks at it every `settle_secs` (its writes are reported at most once per
-//! `debounce_ms`) and brings its in-progress copy up to date every
-//! `live_sync_secs`. A copy refused because the file is locked is tried again with a
-//! growing pause, never in a tight loop. Folders that appear are listed at once,
-//! because inotify never reports a file created right after its folder. Any error,
-//! overflow or `Rescan` flag, and the source folder vanishing or coming back, ask for
-//! an immediate pass.
+//! The real-time watcher: notify's events on `source_dir` become copy jobs on the shared
+//! queue; when it cannot hand news over, or the OS loses events, it asks for a full pass.
+//! When a recording counts as finished, per OS: docs/operations.md, "How it copies".
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

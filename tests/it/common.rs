@@ -170,21 +170,32 @@ impl Env {
     /// pass is done, so what the test writes next is the watcher's to find.
     pub fn watching(&self) -> Daemon {
         let started = chrono::Local::now() - chrono::TimeDelta::seconds(1);
+        // A daemon killed just before left its status and its log lines: this one's
+        // differ in start time and add a line.
+        let started_at = |s: &Value| s["daemon"]["started_at"].as_str().map(str::to_string);
+        let status = || -> Value {
+            fs::read_to_string(self.logs.join("status.json"))
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_default()
+        };
+        let before = started_at(&status());
+        let watching = || self.logs_text().matches("watching the source folder").count();
+        let lines_before = watching();
         let child = self.daemon(&[]);
         // status.json is written from the start: its first pass is done once it says
         // `running` for this daemon.
         let this_one_runs = || {
-            let Ok(text) = fs::read_to_string(self.logs.join("status.json")) else {
-                return false;
-            };
-            let s: Value = serde_json::from_str(&text).unwrap_or_default();
-            let since = s["daemon"]["started_at"]
-                .as_str()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
-            s["state"] == "running" && since.is_some_and(|t| t >= started)
+            let s = status();
+            let since = started_at(&s);
+            let recent = since
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .is_some_and(|t| t >= started);
+            s["state"] == "running" && recent && since != before
         };
         wait_until(60, "the watcher to start", || {
-            this_one_runs() && self.logs_text().contains("watching the source folder")
+            this_one_runs() && watching() > lines_before
         });
         child
     }

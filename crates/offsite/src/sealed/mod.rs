@@ -14,7 +14,7 @@ use age_core::secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
 pub use header::WrapError;
-use payload::{chunks, seal, sealed_len, CHUNK, TAG};
+use payload::{chunks, payload_size, seal, CHUNK, TAG};
 
 /// What makes one object: its header, its payload nonce and the key derived from its
 /// file key. Kept in the upload's resume state, so a part sent again is the same
@@ -53,7 +53,7 @@ impl Sealing {
 
     /// The object's size for a recording of `plain` bytes.
     pub fn len(&self, plain: u64) -> u64 {
-        self.start() + sealed_len(plain)
+        self.start() + payload_size(plain)
     }
 
     /// Where the payload's chunks begin: after the header and the nonce.

@@ -5,17 +5,7 @@
 
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
-pub use rules::sealed::{CHUNK, TAG};
-
-/// How many chunks `plain` bytes take: at least one (an empty file has one empty chunk).
-pub fn chunks(plain: u64) -> u64 {
-    plain.div_ceil(CHUNK).max(1)
-}
-
-/// The sealed size of `plain` bytes.
-pub fn sealed_len(plain: u64) -> u64 {
-    plain + TAG * chunks(plain)
-}
+pub use rules::sealed::{chunks, payload_size, CHUNK, TAG};
 
 /// Chunk `index` of a payload of `count` chunks, sealed under `key`.
 pub fn seal(key: &[u8; 32], index: u64, count: u64, plain: &[u8]) -> Vec<u8> {
@@ -25,18 +15,4 @@ pub fn seal(key: &[u8; 32], index: u64, count: u64, plain: &[u8]) -> Vec<u8> {
     ChaCha20Poly1305::new(Key::from_slice(key))
         .encrypt(Nonce::from_slice(&nonce), plain)
         .expect("a chunk of 64 KiB is far under ChaCha20-Poly1305's limit")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_count_a_tag_per_chunk_and_one_chunk_at_least() {
-        assert_eq!(sealed_len(0), 16);
-        assert_eq!(sealed_len(1), 17);
-        assert_eq!(sealed_len(CHUNK), CHUNK + 16);
-        assert_eq!(sealed_len(CHUNK + 1), CHUNK + 1 + 32);
-        assert_eq!(chunks(3 * CHUNK), 3);
-    }
 }

@@ -40,6 +40,6 @@ status=0
 CCTV_MIRROR_TEST_EXE="$exe" CCTV_MIRROR_TEST_RUNNER="$wine" CCTV_MIRROR_TEST_WINE_EVENTS="$events" \
   CCTV_MIRROR_TEST_HOLD_WRITER="$writer" \
   cargo test --test it -- --test-threads=1 watch:: live:: liveness:: monitoring:: daemon:: demo:: sample:: secrets:: coverage:: export:: verify:: status:: paths:: service:: alerts:: notify:: names:: \
-  offsite::check_reads offsite::a_bad_offsite_key offsite_daemon:: offsite_site:: restore:: large:: init_config:: version:: "$@" || status=$?
+  offsite::check_reads offsite::a_bad_offsite_key offsite_daemon:: offsite_site:: restore:: encrypted:: large:: init_config:: version:: "$@" || status=$?
 wine_server_stop
 exit $status

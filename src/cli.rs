@@ -134,6 +134,10 @@ pub enum Command {
         /// bucket gives only what the backup lacks).
         #[arg(long)]
         from_offsite: bool,
+        /// The age identity file that opens encrypted objects (age-keygen's output);
+        /// keep it off the server.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
     },
     /// Bring recordings back from the offsite bucket into the backup's layout (to
     /// rebuild a lost backup disk, then `adopt-backup`). Each is checked against the
@@ -146,6 +150,10 @@ pub enum Command {
         /// Take the recordings from the offsite bucket (the one source restore has).
         #[arg(long)]
         from_offsite: bool,
+        /// The age identity file that opens encrypted objects (age-keygen's output);
+        /// keep it off the server.
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
         /// The folder to restore into. With --from, a second --to gives the range's
         /// end, local time "YYYY-MM-DD HH:MM[:SS]" (not included).
         #[arg(long, value_name = "DIR|TIME", required = true, action = clap::ArgAction::Append)]

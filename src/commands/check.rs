@@ -144,6 +144,7 @@ pub fn problems(cfg: &Config, print: bool) -> Vec<String> {
             Ok(fine) => {
                 line("offsite", fine, true);
                 line("offsite", crate::offsite::conditional::line(o), true);
+                line("offsite", encryption_line(o.recipients.len()), true);
             }
             Err(why) => line("offsite", why, false),
         }
@@ -154,4 +155,13 @@ pub fn problems(cfg: &Config, print: bool) -> Vec<String> {
         println!("result: {} problem(s) to fix", problems.len());
     }
     problems
+}
+
+/// What `check` says of the offsite copy's encryption.
+fn encryption_line(recipients: usize) -> String {
+    match recipients {
+        0 => "objects in clear (no offsite.encryption): the bucket can read the footage".into(),
+        1 => "objects encrypted to 1 age recipient (restore and export need its identity)".into(),
+        n => format!("objects encrypted to {n} age recipients (restore and export need one of their identities)"),
+    }
 }

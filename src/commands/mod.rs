@@ -103,6 +103,7 @@ pub fn dispatch(opts: Opts) -> ExitCode {
             to,
             output,
             from_offsite,
+            identity,
         } => match load(&config) {
             Some(cfg) => export::run(
                 &cfg,
@@ -112,6 +113,7 @@ pub fn dispatch(opts: Opts) -> ExitCode {
                     to,
                     output: &output,
                     from_offsite,
+                    identity: identity.as_deref(),
                 },
             ),
             None => ExitCode::from(exit::BAD_CONFIG),
@@ -119,6 +121,7 @@ pub fn dispatch(opts: Opts) -> ExitCode {
         Command::Restore {
             config,
             from_offsite,
+            identity,
             to,
             days,
             camera,
@@ -128,6 +131,7 @@ pub fn dispatch(opts: Opts) -> ExitCode {
                 &cfg,
                 &restore::Asked {
                     from_offsite,
+                    identity,
                     to,
                     days,
                     camera,

@@ -88,12 +88,16 @@ fn list(cfg: &Config) -> Result<(Listing, Option<Listing>), String> {
 /// With an offsite tier, its prefix and the objects under it, for the offsite column;
 /// None (and a line on stderr saying why) when the bucket cannot be listed.
 fn bucket(cfg: &Config) -> Option<Bucket> {
+    use crate::offsite::view::{seen, Known};
     let o = cfg.offsite.as_ref()?;
     let listed = crate::offsite::probe::client(o).and_then(|c| c.list(&o.prefix).map_err(|e| e.to_string()));
     match listed {
         Ok(l) => Some(Bucket {
             prefix: o.prefix.clone(),
-            objects: l.into_iter().map(|l| (l.key, l.size)).collect(),
+            objects: seen(l, o.recipients.len(), &Known::default())
+                .into_iter()
+                .map(|s| (s.key, s.size))
+                .collect(),
         }),
         Err(why) => {
             eprintln!("note: the offsite bucket cannot be listed, the report has no offsite column: {why}");

@@ -15,11 +15,14 @@ use crate::cli::local_time;
 use crate::config::Config;
 use crate::engine::exit;
 use crate::engine::lock::{self, Probe};
+use crate::offsite::identity::Identities;
 use crate::offsite::restore::{fetch, held, recorded, Recorded};
+use crate::offsite::view::{seen, Known};
 use crate::offsite::{client::Client, probe};
 use crate::report::runlog;
 use crate::rules::export::Range;
 use crate::rules::restore::{cameras, place, stored, Choice, Held, Place, Stored};
+use crate::rules::sealed::plain_key;
 use crate::store::manifest::{self, Entry};
 use crate::store::volume::{self, human};
 use crate::store::whereis;
@@ -27,6 +30,8 @@ use crate::store::whereis;
 /// The command line of `restore`.
 pub struct Asked {
     pub from_offsite: bool,
+    /// The age identity file that opens encrypted objects.
+    pub identity: Option<PathBuf>,
     /// The folder, and with `from` the range's end.
     pub to: Vec<PathBuf>,
     pub days: Option<u32>,
@@ -66,12 +71,19 @@ pub fn run(cfg: &Config, asked: &Asked) -> ExitCode {
             ),
         );
     }
+    let ids = match asked.identity.as_deref().map(Identities::from_file).transpose() {
+        Ok(ids) => ids,
+        Err(why) => return fail(exit::BAD_CONFIG, &why),
+    };
     let client = match probe::client(o) {
         Ok(c) => c,
         Err(why) => return fail(exit::CANNOT_RUN, &why),
     };
     let listed = match client.list(&o.prefix) {
-        Ok(l) => l.into_iter().map(|l| (l.key, l.size)).collect::<Vec<_>>(),
+        Ok(l) => seen(l, o.recipients.len(), &Known::default())
+            .into_iter()
+            .map(|s| (s.real, s.size))
+            .collect::<Vec<_>>(),
         Err(e) => return fail(exit::CANNOT_RUN, &format!("cannot list {}: {e}", probe::place(o))),
     };
     let all = stored(&listed, &o.prefix);
@@ -91,7 +103,13 @@ pub fn run(cfg: &Config, asked: &Asked) -> ExitCode {
         range,
     };
     let chosen: Vec<Stored> = all.into_iter().filter(|s| choice.takes(s)).collect();
-    let tally = restore_all(cfg, &client, &probe::place(o), &dir, &chosen);
+    if ids.is_none() && chosen.iter().any(|s| plain_key(&s.key).is_some()) {
+        return fail(
+            exit::BAD_CONFIG,
+            "the bucket's recordings are encrypted: give --identity FILE, the age identity of one of offsite.encryption's recipients",
+        );
+    }
+    let tally = restore_all(cfg, (&client, ids.as_ref()), &probe::place(o), &dir, &chosen);
     ExitCode::from(if tally.kept_beside + tally.failed == 0 {
         exit::OK
     } else {
@@ -163,7 +181,13 @@ struct Tally {
 
 /// Restores `chosen` into `dir`, logging each recording and a summary (on the console
 /// and in a log file of `log_dir`).
-fn restore_all(cfg: &Config, client: &Client, place: &str, dir: &Path, chosen: &[Stored]) -> Tally {
+fn restore_all(
+    cfg: &Config,
+    bucket: (&Client, Option<&Identities>),
+    place: &str,
+    dir: &Path,
+    chosen: &[Stored],
+) -> Tally {
     let mut shown = Shown::new("restore", "received", std::io::stderr().is_terminal());
     let console = shown.console();
     let log = runlog::init_with(false, move || console.clone());
@@ -182,7 +206,7 @@ fn restore_all(cfg: &Config, client: &Client, place: &str, dir: &Path, chosen: &
             got += n;
             shown.tick(base + got, total);
         };
-        match one(client, dir, s, &mut progress) {
+        match one(bucket, dir, s, &mut progress) {
             Ok((p, _, None)) => {
                 tally.already += 1;
                 tracing::info!(path = %p.display(), "already there with the same bytes");
@@ -236,7 +260,7 @@ fn restore_all(cfg: &Config, client: &Client, place: &str, dir: &Path, chosen: &
 /// Restores one recording; the name it is under, what the bucket recorded of it, and
 /// the bytes received (None: it was there already).
 fn one(
-    client: &Client,
+    (client, ids): (&Client, Option<&Identities>),
     dir: &Path,
     s: &Stored,
     progress: &mut dyn FnMut(u64),
@@ -249,7 +273,7 @@ fn one(
         Place::NoRoom => return Err(format!("{} and every name beside it hold other bytes", s.rel.display())),
         Place::Own(p) | Place::Beside(p) => p,
     };
-    let bytes = fetch(client, &s.key, &want, &dir.join(&to), progress).map_err(|e| e.to_string())?;
+    let bytes = fetch(client, (&s.key, ids), &want, &dir.join(&to), progress).map_err(|e| e.to_string())?;
     Ok((to, want, Some(bytes)))
 }
 

@@ -67,6 +67,7 @@ suite![
     daemon,
     demo,
     disk,
+    encrypted,
     export,
     init_config,
     live,

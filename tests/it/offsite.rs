@@ -463,6 +463,8 @@ mod uploads {
             time: "2026-11-27T10:59:59-03:00",
             blake3,
             lock: None,
+            recipients: &[],
+            known: Box::leak(Box::default()),
         }
     }
 

@@ -34,6 +34,21 @@ pub struct RawOffsite {
     #[serde(default = "six")]
     max_lag_hours: i64,
     object_lock: Option<RawLock>,
+    encryption: Option<RawEncryption>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEncryption {
+    recipient: OneOrMany,
+}
+
+/// One recipient, or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +118,8 @@ pub struct Offsite {
     pub max_lag: Duration,
     /// Every object kept by the bucket until its retention ends.
     pub object_lock: Option<LockMode>,
+    /// The age recipients every object is encrypted to; empty: objects in clear.
+    pub recipients: Vec<age::x25519::Recipient>,
 }
 
 fn bad(key: &str, problem: impl Into<String>) -> Invalid {
@@ -161,7 +178,45 @@ pub fn validate(
         part_size: raw.part_size_mib as u64 * 1024 * 1024,
         max_lag: Duration::from_secs(raw.max_lag_hours as u64 * 3600),
         object_lock: raw.object_lock.map(|l| lock_mode(&l.mode)).transpose()?,
+        recipients: raw.encryption.map_or(Ok(Vec::new()), |e| recipients(e.recipient))?,
     }))
+}
+
+/// The recipients of `offsite.encryption.recipient`. A bad one is named by its place,
+/// never by its text: an operator may have pasted the secret identity there.
+fn recipients(given: OneOrMany) -> Result<Vec<age::x25519::Recipient>, Invalid> {
+    let list = match given {
+        OneOrMany::One(r) => vec![r],
+        OneOrMany::Many(list) => list,
+    };
+    if list.is_empty() {
+        return Err(bad("encryption.recipient", "give at least one age recipient (age1…)"));
+    }
+    let place = |i: usize| {
+        if list.len() == 1 {
+            String::new()
+        } else {
+            format!(" (number {})", i + 1)
+        }
+    };
+    list.iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let r = r.trim();
+            if r.to_ascii_uppercase().starts_with("AGE-SECRET-KEY-") {
+                return Err(bad(
+                    "encryption.recipient",
+                    format!("the value{} is a secret identity, not a recipient: remove it from this server and give its public key (age-keygen -y)", place(i)),
+                ));
+            }
+            r.parse().map_err(|e| {
+                bad(
+                    "encryption.recipient",
+                    format!("the value{} is not an age X25519 recipient (age1…, 62 characters): {e}", place(i)),
+                )
+            })
+        })
+        .collect()
 }
 
 fn lock_mode(s: &str) -> Result<LockMode, Invalid> {
@@ -311,6 +366,46 @@ mod tests {
         assert_eq!(validate(None, Path::new("/"), 31, "x"), Ok(None));
         let whole = parse(&format!(r#"{{{BASE}, "prefix": ""}}"#)).unwrap().unwrap();
         assert_eq!(whole.prefix, "", "the whole bucket only when set so");
+    }
+
+    #[test]
+    fn encryption_takes_one_recipient_or_many_and_never_echoes_a_bad_one() {
+        // age-keygen's recipients (their identities are not kept anywhere).
+        let a = "age10snja0zmv4tppw0rzer6a4ag7scnpcn998tmsa32xwh7ul2w4c0swtumdf";
+        let b = "age18xmrdyfe077nkmmz54vf8gl0afmfc8f0mw9cfr2gncz7x3ggz55s55nl50";
+        let o = parse(&format!(r#"{{{BASE}, "encryption": {{"recipient": "{a}"}}}}"#))
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.recipients.len(), 1);
+        assert_eq!(o.recipients[0].to_string(), a);
+        let o = parse(&format!(
+            r#"{{{BASE}, "encryption": {{"recipient": ["{a}", " {b} "]}}}}"#
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(o.recipients.len(), 2);
+        assert!(parse(&format!("{{{BASE}}}")).unwrap().unwrap().recipients.is_empty());
+        let secret = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ";
+        for (given, says) in [
+            (format!(r#"["{a}", "{secret}"]"#), "(number 2) is a secret identity"),
+            (format!(r#""{secret}""#), "is a secret identity, not a recipient"),
+            (
+                r#""age1nottherightlength""#.to_string(),
+                "is not an age X25519 recipient",
+            ),
+            ("[]".to_string(), "give at least one"),
+        ] {
+            let e = parse(&format!(r#"{{{BASE}, "encryption": {{"recipient": {given}}}}}"#)).unwrap_err();
+            let line = e.to_string();
+            assert!(
+                line.contains("offsite.encryption.recipient") && line.contains(says),
+                "{line}"
+            );
+            assert!(
+                !line.contains("QQQQ") && !line.contains("nottheright"),
+                "the value is not echoed: {line}"
+            );
+        }
     }
 
     #[test]

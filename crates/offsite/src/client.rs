@@ -282,6 +282,19 @@ impl Client {
         std::io::copy(&mut body, out).map_err(|e| S3Error::Unreachable(format!("the answer was cut short: {e}")))
     }
 
+    /// Reads the object at `key` through `read`, its body as it arrives; returns what
+    /// `read` returns. An error of `read` is told as the answer cut short.
+    pub fn get_read<T>(
+        &self,
+        key: &str,
+        read: impl FnOnce(&mut dyn std::io::Read) -> std::io::Result<T>,
+    ) -> Result<T, S3Error> {
+        let url = GetObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);
+        let mut resp = ok(self.agent.get(url.as_str()).call().map_err(unreachable)?)?;
+        let mut body = resp.body_mut().with_config().limit(u64::MAX).reader();
+        read(&mut body).map_err(|e| S3Error::Unreachable(format!("the answer was cut short: {e}")))
+    }
+
     /// Deletes the object at `key`.
     pub fn delete(&self, key: &str) -> Result<(), S3Error> {
         let url = DeleteObject::new(&self.bucket, Some(&self.credentials), key).sign(SIGNED_FOR);

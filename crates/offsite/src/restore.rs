@@ -2,7 +2,9 @@
 //! beside the final name, hashed with BLAKE3 on the way, is flushed, and must match the
 //! size and hash its metadata recorded at upload. It then takes the recording's time
 //! and is renamed, never over a file. A temporary left by a stop resumes from its
-//! length with a ranged GET, its bytes hashed first.
+//! length with a ranged GET, its bytes hashed first. An encrypted object
+//! (`NAME.dav.age`) is decrypted as it streams, with the identities given; its
+//! temporary starts over after a stop.
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -10,6 +12,8 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use crate::client::{Client, S3Error};
+use crate::identity::Identities;
+use crate::view::plain_len;
 use rules::names::temp_name;
 use rules::restore::Held;
 use store::{durable, readback, rename};
@@ -35,22 +39,25 @@ pub enum RestoreError {
     Mismatch(String),
     #[error("{0}: {1}")]
     Io(String, io::Error),
+    #[error(
+        "the object is encrypted: give --identity FILE, the age identity of one of offsite.encryption's recipients"
+    )]
+    NoIdentity,
+    #[error("cannot decrypt the object: {0}")]
+    Decrypt(String),
 }
 
 /// What the bucket recorded of the object at `key`.
 pub fn recorded(client: &Client, key: &str) -> Result<Recorded, RestoreError> {
     let head = client.head(key)?.ok_or(RestoreError::Gone)?;
     let blake3 = head.meta.get("blake3").cloned().ok_or(RestoreError::NoHash)?;
+    let size = plain_len(key, &head).ok_or(RestoreError::NoHash)?;
     let mtime = head
         .meta
         .get("mtime")
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
         .map(SystemTime::from);
-    Ok(Recorded {
-        size: head.size,
-        blake3,
-        mtime,
-    })
+    Ok(Recorded { size, blake3, mtime })
 }
 
 /// What the file at `path` holds against the recording `want`.
@@ -69,14 +76,18 @@ pub fn held(path: &Path, want: &Recorded) -> io::Result<Held> {
 
 /// Fetches the object at `key` (recorded as `want`) to the new file `dest`; returns
 /// the bytes received now (fewer than its size when a temporary was resumed).
-/// `progress` hears each piece's length.
+/// `progress` hears each piece's length; `ids` open an encrypted object.
 pub fn fetch(
     client: &Client,
-    key: &str,
+    (key, ids): (&str, Option<&Identities>),
     want: &Recorded,
     dest: &Path,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, RestoreError> {
+    let sealed = rules::sealed::plain_key(key).is_some();
+    if sealed && ids.is_none() {
+        return Err(RestoreError::NoIdentity);
+    }
     let (Some(dir), Some(name)) = (dest.parent(), dest.file_name()) else {
         return Err(RestoreError::Io(
             format!("{} is not a file path", dest.display()),
@@ -89,7 +100,9 @@ pub fn fetch(
     };
     fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
     let tmp = dir.join(temp_name(name));
-    let (mut file, mut hasher, have) = resume(&tmp, want.size).map_err(io_err("cannot resume", &tmp))?;
+    // An encrypted object can only be read from its start.
+    let resumable = if sealed { 0 } else { want.size };
+    let (mut file, mut hasher, have) = resume(&tmp, resumable).map_err(io_err("cannot resume", &tmp))?;
     progress(have);
     let mut received = 0;
     if have < want.size {
@@ -98,7 +111,10 @@ pub fn fetch(
             hasher: &mut hasher,
             progress,
         };
-        received = client.get_from(key, have, &mut out)?;
+        received = match ids.filter(|_| sealed) {
+            Some(ids) => decrypted(client, key, ids, &mut out)?,
+            None => client.get_from(key, have, &mut out)?,
+        };
     }
     let got = hasher.finalize().to_hex().to_string();
     if have + received != want.size || got != want.blake3 {
@@ -119,6 +135,20 @@ pub fn fetch(
     rename::rename_new(&tmp, dest).map_err(io_err("cannot give its name to", &tmp))?;
     durable::sync_dir(dir);
     Ok(received)
+}
+
+/// Streams the object at `key` through `ids` into `out`; the recording's length.
+fn decrypted(client: &Client, key: &str, ids: &Identities, out: &mut dyn Write) -> Result<u64, RestoreError> {
+    let mut refused = None;
+    let got = client.get_read(key, |body| {
+        let mut plain = ids.open(body).inspect_err(|e| refused = Some(e.to_string()))?;
+        io::copy(&mut plain, out)
+    });
+    match (got, refused) {
+        (Ok(n), _) => Ok(n),
+        (Err(_), Some(why)) => Err(RestoreError::Decrypt(why)),
+        (Err(e), None) => Err(e.into()),
+    }
 }
 
 /// The temporary at `tmp` opened to append, with the hash of what it holds and its

@@ -14,6 +14,7 @@ use crate::backlog::Item;
 use crate::client::S3Error;
 use crate::lock::{delete_all_versions, Removal};
 use crate::site::PrefixClaim;
+use crate::view::{self, recording_key};
 use crate::worker::Shared;
 use rules::listing::Recordings;
 use rules::offsite::{expiry, key_of, superseded, uploads, Object, Why};
@@ -42,11 +43,16 @@ pub fn sweep(shared: &Shared, rules: &Rules, local: &Recordings) {
         }
     };
     shared.reachable();
-    let remote: Vec<Object> = listed
+    let seen = view::seen(listed, shared.recipients.len(), &shared.known);
+    let mut reals: Reals = HashMap::new();
+    for s in &seen {
+        reals.entry(s.key.clone()).or_default().push(s.real.clone());
+    }
+    let remote: Vec<Object> = seen
         .into_iter()
-        .map(|l| Object {
-            key: l.key,
-            size: l.size,
+        .map(|s| Object {
+            key: s.key,
+            size: s.size,
         })
         .collect();
     shared
@@ -62,15 +68,25 @@ pub fn sweep(shared: &Shared, rules: &Rules, local: &Recordings) {
         &window,
     );
     offer(shared, local, &wanted);
-    tidy(shared, local, &remote);
-    expire(shared, rules, &remote, today);
+    tidy(shared, local, &remote, &reals);
+    expire(shared, rules, (&remote, &reals), today);
+}
+
+/// The object keys under each recording key: one, or two when a recording was
+/// uploaded both in clear and encrypted.
+type Reals = HashMap<String, Vec<String>>;
+
+/// The object keys of the recording key `key`.
+fn reals_of<'a>(reals: &'a Reals, key: &'a str) -> impl Iterator<Item = &'a str> {
+    let found = reals.get(key).map(|r| r.iter().map(String::as_str));
+    found.into_iter().flatten()
 }
 
 /// Deletes the older versions of recordings that grew, once the newest is there whole
 /// (`rules::offsite::superseded`); one that cannot go yet is tried again at the next
 /// sweep. Under object lock they stay until offsite retention takes them with their
 /// newest version: the lock holds them as long.
-fn tidy(shared: &Shared, local: &Recordings, remote: &[Object]) {
+fn tidy(shared: &Shared, local: &Recordings, remote: &[Object], reals: &Reals) {
     if shared.lock.is_some() {
         return;
     }
@@ -78,10 +94,14 @@ fn tidy(shared: &Shared, local: &Recordings, remote: &[Object]) {
         .iter()
         .map(|(rel, r)| (key_of(&shared.prefix, rel), r.meta.size))
         .collect();
-    for (old, newer) in superseded(remote, |k| sizes.get(k).copied()) {
-        match shared.client.delete(&old) {
+    let superseded = superseded(remote, |k| sizes.get(k).copied());
+    for (old, newer) in superseded
+        .iter()
+        .flat_map(|(old, newer)| reals_of(reals, old).map(move |r| (r, newer)))
+    {
+        match shared.client.delete(old) {
             Ok(()) => {
-                shared.state.deleted(&old);
+                shared.state.deleted(recording_key(old));
                 tracing::info!(
                     key = old,
                     newer,
@@ -136,7 +156,7 @@ fn offer(shared: &Shared, local: &Recordings, wanted: &[rules::offsite::Upload])
 }
 
 /// Offsite retention: deletes expired objects under the prefix, or says why not.
-fn expire(shared: &Shared, rules: &Rules, remote: &[Object], today: chrono::NaiveDate) {
+fn expire(shared: &Shared, rules: &Rules, (remote, reals): (&[Object], &Reals), today: chrono::NaiveDate) {
     if let Err(why) = rules.site.claim(&shared.client, &shared.prefix) {
         tracing::warn!(alert = "retention_refused", "offsite retention not run: {why}");
         shared.state.refused(Some(why));
@@ -156,10 +176,14 @@ fn expire(shared: &Shared, rules: &Rules, remote: &[Object], today: chrono::Naiv
         );
     }
     shared.state.refused(plan.refused);
-    for (key, why) in plan.delete {
-        match delete(shared, &key) {
+    let each = plan
+        .delete
+        .iter()
+        .flat_map(|(key, why)| reals_of(reals, key).map(move |r| (r, why)));
+    for (key, why) in each {
+        match delete(shared, key) {
             Ok(Removal::Deleted) => {
-                shared.state.deleted(&key);
+                shared.state.deleted(recording_key(key));
                 tracing::info!(key, reason = %why, "deleted from the offsite bucket (offsite retention)");
             }
             // Expected near midnight east of UTC: the lock ends on a UTC day.

@@ -75,7 +75,9 @@ impl Tier {
             o.part_size,
             o.object_lock.map(|m| (m, o.retention_days)),
         );
-        let shared = Arc::new(Shared::new(client, gate, cfg.backup_dir.clone(), parts, uploads_dir));
+        let mut shared = Shared::new(client, gate, cfg.backup_dir.clone(), parts, uploads_dir);
+        shared.recipients = o.recipients.clone();
+        let shared = Arc::new(shared);
         let mut threads = Vec::new();
         for n in 0..o.upload_workers {
             let s = shared.clone();
@@ -89,6 +91,7 @@ impl Tier {
             place = %probe::place(o),
             workers = o.upload_workers,
             max_mbps = o.max_mbps.unwrap_or(0.0),
+            encrypted_to = o.recipients.len(),
             "offsite tier started"
         );
         Some(Tier {

@@ -1,9 +1,10 @@
 //! Uploading one finished backup recording to the bucket: never over another object,
 //! multipart and resumable when large, counted once the bucket shows its size, hash and
-//! ETag (docs/offsite.md, "What it promises").
+//! ETag (docs/offsite.md, "What it promises"). With recipients, the object is the
+//! recording encrypted to them (`NAME.dav.age`, `crate::sealed`).
 
 use std::fs::File;
-use std::io::{self, Seek, SeekFrom};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -11,12 +12,15 @@ use serde::{Deserialize, Serialize};
 use crate::client::{Client, Head, Part, RequestBody, S3Error};
 use crate::digest::md5_of;
 use crate::retention::Retention;
+use crate::sealed::{Sealing, WrapError};
 use crate::turns::{Cut, Paced, Turns};
+use crate::view::{plain_len, Known};
 use rules::fit::fnv1a;
 use rules::offsite::{
     after_failed_resume, beside, grown_key, multipart_etag, same_part, single_etag, stored, versions, AfterResume,
     PartsAnswer, Stored, MAX_GROWN,
 };
+use rules::sealed::{plain_key, SUFFIX};
 
 /// What is known of the recording to upload.
 #[derive(Debug, Clone)]
@@ -30,6 +34,10 @@ pub struct ToUpload<'a> {
     pub blake3: &'a str,
     /// Under object lock, how long the bucket keeps it.
     pub lock: Option<Retention>,
+    /// Whom it is encrypted to; none: it goes in clear.
+    pub recipients: &'a [age::x25519::Recipient],
+    /// The recording sizes encrypted objects hold, learned as they are read.
+    pub known: &'a Known,
 }
 
 /// What an upload did.
@@ -72,6 +80,8 @@ pub enum UploadError {
     Stopped,
     #[error("the bucket does not show what was sent: {0}")]
     NotVerified(String),
+    #[error("cannot encrypt it: {0}")]
+    Seal(#[from] WrapError),
 }
 
 /// The upload state kept between tries, one file per object.
@@ -82,6 +92,50 @@ struct ResumeState {
     size: u64,
     blake3: String,
     part_size: u64,
+    /// The recipients it is encrypted to, and what makes its bytes again.
+    #[serde(default)]
+    recipients: Vec<String>,
+    #[serde(default)]
+    sealing: Option<Sealing>,
+}
+
+/// The bytes an upload sends: the recording as it is, or sealed for its recipients.
+struct Body<'a> {
+    rec: &'a ToUpload<'a>,
+    sealing: Option<Sealing>,
+}
+
+impl<'a> Body<'a> {
+    /// The object for `rec`: sealed afresh when it has recipients.
+    fn new(rec: &'a ToUpload<'a>) -> Result<Body<'a>, WrapError> {
+        let sealing = match rec.recipients {
+            [] => None,
+            r => Some(Sealing::new(r)?),
+        };
+        Ok(Body { rec, sealing })
+    }
+
+    /// The object's length.
+    fn len(&self) -> u64 {
+        self.sealing.as_ref().map_or(self.rec.size, |s| s.len(self.rec.size))
+    }
+
+    /// The object's bytes `[at, at + len)`, read from the recording as they go.
+    fn range(&self, at: u64, len: u64) -> io::Result<Box<dyn Read + 'a>> {
+        let mut f = File::open(self.rec.path)?;
+        Ok(match &self.sealing {
+            Some(s) => Box::new(s.range(f, self.rec.size, at, len)),
+            None => {
+                f.seek(SeekFrom::Start(at))?;
+                Box::new(f.take(len))
+            }
+        })
+    }
+}
+
+/// The recipients as kept in the resume state.
+fn named(recipients: &[age::x25519::Recipient]) -> Vec<String> {
+    recipients.iter().map(ToString::to_string).collect()
 }
 
 /// How many times a write refused because another writer took its key is tried again
@@ -129,32 +183,59 @@ pub fn upload(
 /// Where the recording goes, from one listing of the keys its name starts (`NAME.`):
 /// nowhere when one of them holds it; its own key when neither it nor a grown version
 /// is there; the next grown version when the current one is this recording's start;
-/// else beside it, the first free `NAME.offsite-N.dav`.
+/// else beside it, the first free `NAME.offsite-N.dav`. Keys are compared as
+/// recordings (`NAME.dav` for `NAME.dav.age`); the destination is the object's key.
 fn place(client: &Client, key: &str, rec: &ToUpload) -> Result<Destination, UploadError> {
     let stem = key.rsplit_once('.').map_or(key, |(stem, _)| stem);
-    let listed: Vec<(String, u64)> = client
-        .list(&format!("{stem}."))?
-        .into_iter()
-        .map(|l| (l.key, l.size))
-        .collect();
-    for (k, size) in &listed {
-        if *size == rec.size && client.head(k)?.is_some_and(|h| holds(&h, rec)) {
+    let listed = recordings(client, &format!("{stem}."), rec.known)?;
+    for (_, size, real) in &listed {
+        if *size == rec.size && client.head(real)?.is_some_and(|h| holds(real, &h, rec)) {
             return Ok(Destination::There);
         }
     }
-    let v = versions(key, &listed);
+    let plain: Vec<(String, u64)> = listed.iter().map(|(k, size, _)| (k.clone(), *size)).collect();
+    let reals = |k: &str| -> Vec<String> { listed.iter().filter(|l| l.0 == k).map(|l| l.2.clone()).collect() };
+    let v = versions(key, &plain);
     let Some((current, size, n)) = v.current else {
-        return Ok(Destination::Own(key.to_string()));
+        return Ok(Destination::Own(object_key(key, rec)));
     };
-    if size < rec.size && n < MAX_GROWN && starts_with(client, &current, size, rec)? {
-        let mut older = v.older;
-        older.push(current);
+    let current_real = reals(&current).pop().unwrap_or_else(|| current.clone());
+    if size < rec.size && n < MAX_GROWN && starts_with(client, &current_real, size, rec)? {
+        let older = v.older.iter().chain([&current]).flat_map(|k| reals(k)).collect();
         return Ok(Destination::Newer {
-            key: grown_key(key, n + 1),
+            key: object_key(&grown_key(key, n + 1), rec),
             older,
         });
     }
-    Ok(Destination::Beside(free_key_beside(client, key, rec)?))
+    let free = beside(key, |k| plain.iter().any(|(p, _)| p == k));
+    Ok(Destination::Beside(object_key(&free, rec)))
+}
+
+/// The objects under `prefix` as recordings: (key, size, object key). An encrypted
+/// one's size is read from its metadata, and remembered in `known`.
+fn recordings(client: &Client, prefix: &str, known: &Known) -> Result<Vec<(String, u64, String)>, S3Error> {
+    let mut out = Vec::new();
+    for l in client.list(prefix)? {
+        let Some(plain) = plain_key(&l.key) else {
+            out.push((l.key.clone(), l.size, l.key));
+            continue;
+        };
+        // Without its metadata, it holds no recording this one could match.
+        let size = client.head(&l.key)?.as_ref().and_then(|h| plain_len(&l.key, h));
+        if let Some(size) = size {
+            known.learn(&l.key, l.size, size);
+        }
+        out.push((plain.to_string(), size.unwrap_or(u64::MAX), l.key));
+    }
+    Ok(out)
+}
+
+/// The object key of the recording key `key`: itself in clear, `KEY.age` encrypted.
+fn object_key(key: &str, rec: &ToUpload) -> String {
+    match rec.recipients {
+        [] => key.to_string(),
+        _ => format!("{key}{SUFFIX}"),
+    }
 }
 
 /// Whether the object at `key`, of `size` bytes, is the start of this recording: the
@@ -200,12 +281,13 @@ fn send(
         ("mtime".to_string(), rec.time.to_string()),
         ("blake3".to_string(), rec.blake3.to_string()),
     ];
-    if rec.size > part_size {
+    if object_len(key, rec) > part_size {
         return multipart(client, rec, key, &meta, (part_size, state), turns);
     }
-    let md5 = md5_of(rec.path, (0, rec.size))?;
-    send_range(rec.path, (0, rec.size, md5), turns, |body| {
-        client.put_from(key, body, &meta, rec.lock.as_ref())
+    let body = Body::new(rec)?;
+    let md5 = md5_of(body.range(0, body.len())?, body.len())?;
+    send_range(&body, (0, body.len(), md5), turns, |b| {
+        client.put_from(key, b, &meta, rec.lock.as_ref())
     })?;
     let sent = Sent::Uploaded {
         bytes: rec.size,
@@ -226,7 +308,7 @@ fn verified(client: &Client, rec: &ToUpload, sent: Sent, etag: &str) -> Result<S
             "after the upload, {key} has ETag {} instead of {etag}: the server stored other bytes",
             h.etag.as_deref().unwrap_or("-")
         ))),
-        Some((h, Stored::Same | Stored::Unknown)) if holds(h, rec) => Ok(sent),
+        Some((h, Stored::Same | Stored::Unknown)) if holds(key, h, rec) && h.size == object_len(key, rec) => Ok(sent),
         _ => Err(UploadError::NotVerified(format!(
             "after the upload, {key} is {} instead of {} bytes with hash {}",
             head.map_or("missing".into(), |h| format!(
@@ -240,23 +322,18 @@ fn verified(client: &Client, rec: &ToUpload, sent: Sent, etag: &str) -> Result<S
     }
 }
 
-/// Whether an object is this very recording: same size, same hash (the metadata).
-fn holds(h: &Head, rec: &ToUpload) -> bool {
-    h.size == rec.size && h.meta.get("blake3").map(String::as_str) == Some(rec.blake3)
+/// Whether the object at `key` is this very recording: same size, same hash (the
+/// metadata), in clear or encrypted.
+fn holds(key: &str, h: &Head, rec: &ToUpload) -> bool {
+    plain_len(key, h) == Some(rec.size) && h.meta.get("blake3").map(String::as_str) == Some(rec.blake3)
 }
 
-/// The first key beside `key` that is free, or that already holds this very recording.
-fn free_key_beside(client: &Client, key: &str, rec: &ToUpload) -> Result<String, S3Error> {
-    let mut err = None;
-    let found = beside(key, |k| match client.head(k) {
-        Ok(None) => false,
-        Ok(Some(h)) => !holds(&h, rec),
-        Err(e) => {
-            err = Some(e);
-            false
-        }
-    });
-    err.map_or(Ok(found), Err)
+/// The length of the object sent to `key` for `rec`.
+fn object_len(key: &str, rec: &ToUpload) -> u64 {
+    match plain_key(key) {
+        None => rec.size,
+        Some(_) => rules::sealed::sealed_size(rec.size, rec.recipients.len()),
+    }
 }
 
 fn multipart(
@@ -268,9 +345,10 @@ fn multipart(
     turns: &dyn Turns,
 ) -> Result<(Sent, String), UploadError> {
     let file = state.join(format!("{:016x}.json", fnv1a(key.as_bytes())));
-    let (upload_id, there) = match resume(client, &file, key, rec, part_size)? {
-        Some(found) => found,
+    let (upload_id, there, body) = match resume(client, &file, key, rec, part_size)? {
+        Some((upload_id, there, sealing)) => (upload_id, there, Body { rec, sealing }),
         None => {
+            let body = Body::new(rec)?;
             let upload_id = client.create_multipart(key, meta, rec.lock.as_ref())?;
             let pending = ResumeState {
                 key: key.to_string(),
@@ -278,16 +356,19 @@ fn multipart(
                 size: rec.size,
                 blake3: rec.blake3.to_string(),
                 part_size,
+                recipients: named(rec.recipients),
+                sealing: body.sealing.clone(),
             };
             write_state(&file, &pending)?;
-            (upload_id, Vec::new())
+            (upload_id, Vec::new(), body)
         }
     };
-    let count = rec.size.div_ceil(part_size);
+    let total = body.len();
+    let count = total.div_ceil(part_size);
     let (mut sent, mut parts, mut md5s) = (0, Vec::new(), Vec::new());
     for n in 1..=count {
-        let (at, len) = ((n - 1) * part_size, part_size.min(rec.size - (n - 1) * part_size));
-        let md5 = md5_of(rec.path, (at, len))?;
+        let (at, len) = ((n - 1) * part_size, part_size.min(total - (n - 1) * part_size));
+        let md5 = md5_of(body.range(at, len)?, len)?;
         md5s.push(md5);
         // A part the server has counts only with the file's bytes there.
         if let Some(p) = there
@@ -297,8 +378,8 @@ fn multipart(
             parts.push(p.clone());
             continue;
         }
-        let etag = send_range(rec.path, (at, len, md5), turns, |body| {
-            client.upload_part_from(key, &upload_id, n as u16, body)
+        let etag = send_range(&body, (at, len, md5), turns, |b| {
+            client.upload_part_from(key, &upload_id, n as u16, b)
         })?;
         parts.push(Part {
             number: n as u16,
@@ -322,11 +403,11 @@ fn multipart(
     Ok((sent, multipart_etag(&md5s)))
 }
 
-/// Sends `len` bytes of the file from `at` through `send`, read as they go, after
+/// Sends `len` bytes of the object from `at` through `send`, read as they go, after
 /// asking `turns`; `md5` is theirs, read before. A stop or a local read failure is
 /// told apart from the server's.
 fn send_range<T>(
-    path: &Path,
+    body: &Body,
     (at, len, md5): (u64, u64, [u8; 16]),
     turns: &dyn Turns,
     send: impl FnOnce(RequestBody) -> Result<T, S3Error>,
@@ -334,9 +415,7 @@ fn send_range<T>(
     if !turns.part(len) {
         return Err(UploadError::Stopped);
     }
-    let mut f = File::open(path)?;
-    f.seek(SeekFrom::Start(at))?;
-    let mut reader = Paced::new(f, len, turns);
+    let mut reader = Paced::new(body.range(at, len)?, len, turns);
     let sent = send(RequestBody::of(&mut reader, len, md5));
     match (sent, reader.cut()) {
         (Ok(v), _) => Ok(v),
@@ -346,17 +425,14 @@ fn send_range<T>(
     }
 }
 
-/// The upload to go on with, if the state file names one for this very recording and
-/// the server still has it: its id and the whole parts already there. None: start
-/// afresh (an old upload the server may still hold is aborted first). Err: the bucket
-/// is away; the state file stays for the next try.
-fn resume(
-    client: &Client,
-    file: &Path,
-    key: &str,
-    rec: &ToUpload,
-    part_size: u64,
-) -> Result<Option<(String, Vec<Part>)>, S3Error> {
+/// An upload to go on with: its id, the whole parts the server has, what seals it.
+type Resumed = (String, Vec<Part>, Option<Sealing>);
+
+/// The upload to go on with, if the state file names one for this very recording,
+/// for the same recipients, and the server still has it: its id, the whole parts
+/// already there and what seals it. None: start afresh (an old upload the server may
+/// still hold is aborted first). Err: the bucket is away; the state file stays.
+fn resume(client: &Client, file: &Path, key: &str, rec: &ToUpload, part_size: u64) -> Result<Option<Resumed>, S3Error> {
     let Some(pending) = std::fs::read(file)
         .ok()
         .and_then(|b| serde_json::from_slice::<ResumeState>(&b).ok())
@@ -364,7 +440,9 @@ fn resume(
         return Ok(None);
     };
     let same = pending.key == key && pending.size == rec.size && pending.blake3 == rec.blake3;
-    if !same || pending.part_size != part_size {
+    let sealed_alike =
+        pending.recipients == named(rec.recipients) && pending.sealing.is_some() != rec.recipients.is_empty();
+    if !same || !sealed_alike || pending.part_size != part_size {
         let _ = client.abort(&pending.key, &pending.upload_id);
         return Ok(None);
     }
@@ -372,11 +450,17 @@ fn resume(
         Ok(parts) => parts,
         Err(e) => return after_failure(client, &pending, e).map(|()| None),
     };
+    let total = Body {
+        rec,
+        sealing: pending.sealing.clone(),
+    }
+    .len();
     let whole = |p: &Part| {
         let n = u64::from(p.number);
-        n >= 1 && p.size == part_size.min(rec.size.saturating_sub((n - 1) * part_size))
+        n >= 1 && p.size == part_size.min(total.saturating_sub((n - 1) * part_size))
     };
-    Ok(Some((pending.upload_id, parts.into_iter().filter(whole).collect())))
+    let parts = parts.into_iter().filter(whole).collect();
+    Ok(Some((pending.upload_id, parts, pending.sealing)))
 }
 
 /// After `ListParts` failed with `e` for the recorded upload: Ok to start afresh (the

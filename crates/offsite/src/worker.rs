@@ -17,6 +17,7 @@ use crate::gate::Gate;
 use crate::retention::Retention;
 use crate::state::State;
 use crate::upload::{upload, Sent, ToUpload, UploadError};
+use crate::view::{recording_key, Known};
 use config::offsite::LockMode;
 use rules::names;
 use store::manifest;
@@ -37,6 +38,10 @@ pub struct Shared {
     pub lock: Option<(LockMode, u32)>,
     /// Where resumable uploads keep their ids (`log_dir/offsite-uploads`).
     pub uploads_dir: PathBuf,
+    /// Whom each object is encrypted to; none: objects go in clear.
+    pub recipients: Vec<age::x25519::Recipient>,
+    /// The recording sizes of encrypted objects, as read from their metadata.
+    pub known: Known,
     /// After an outage: when to try again, and the pause after the next one.
     pause: Mutex<(Option<Instant>, Duration)>,
 }
@@ -65,6 +70,8 @@ impl Shared {
             part_size,
             lock,
             uploads_dir,
+            recipients: Vec::new(),
+            known: Known::default(),
             pause: Mutex::new((None, FIRST_PAUSE)),
         }
     }
@@ -138,6 +145,8 @@ impl Shared {
                 let date = names::recording_date(Path::new(rel), mtime).unwrap_or_else(|| Local::now().date_naive());
                 Retention::of(mode, date, days)
             }),
+            recipients: &self.recipients,
+            known: &self.known,
         };
         let key = format!("{}{rel}", self.prefix);
         let started = Instant::now();
@@ -156,20 +165,20 @@ impl Shared {
             }
             Ok(Sent::Newer { key: at, bytes, older }) => {
                 self.reachable();
-                self.state.uploaded(&at, size, bytes);
+                self.state.uploaded(recording_key(&at), size, bytes);
                 for old in &older {
-                    self.state.deleted(old);
+                    self.state.deleted(recording_key(old));
                 }
                 tracing::info!(path = rel, key = %at, bytes, ?older, "uploaded to the offsite bucket as the newer version of a recording that grew");
                 Next::Done
             }
             Ok(Sent::Uploaded { key: at, bytes }) => {
                 self.reachable();
-                self.state.uploaded(&at, size, bytes);
+                self.state.uploaded(recording_key(&at), size, bytes);
                 let secs = started.elapsed().as_secs_f64();
                 let mb_s = (bytes as f64 / 1e6 / secs.max(1e-3) * 10.0).round() / 10.0;
                 tracing::info!(path = rel, key = %at, bytes, mb_s, "uploaded to the offsite bucket");
-                if at != key {
+                if recording_key(&at) != key {
                     let detail = format!(
                         "the offsite bucket holds another version of {rel} under {key}: kept as it is, this one uploaded beside it as {at}"
                     );

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use crate::export::Range;
 use crate::names::{date_from_path, kept_beside, MAX_KEPT_BESIDE};
 use crate::offsite::grown_of;
+use crate::sealed::plain_key;
 use crate::span;
 
 /// One recording of the bucket: the key of its current version, the path it takes
@@ -21,13 +22,15 @@ pub struct Stored {
     pub date: NaiveDate,
 }
 
-/// The recordings under `prefix` in a listing (key, size), each at its current version
-/// (its newest `NAME.grown-N`), named as the backup names it. Keys without a day in
-/// their path (the site's marker) are not recordings.
+/// The recordings under `prefix` in a listing (key, recording's size), each at its
+/// current version (its newest `NAME.grown-N`), named as the backup names it (an
+/// encrypted `NAME.dav.age` as `NAME.dav`). Keys without a day in their path (the
+/// site's marker) are not recordings.
 pub fn stored(listed: &[(String, u64)], prefix: &str) -> Vec<Stored> {
     let mut newest: BTreeMap<String, (u32, &str, u64)> = BTreeMap::new();
     for (key, size) in listed {
         let Some(rest) = key.strip_prefix(prefix) else { continue };
+        let rest = plain_key(rest).unwrap_or(rest);
         let (base, n) = grown_of(rest).unwrap_or_else(|| (rest.to_string(), 0));
         let slot = newest.entry(base).or_insert((n, key, *size));
         if n >= slot.0 {

@@ -4,6 +4,12 @@
 /// The key suffix of an encrypted object: `NAME.dav.age`.
 pub const SUFFIX: &str = ".age";
 
+/// The key an encrypted object's recording would have in clear: `NAME.dav` of
+/// `NAME.dav.age`; None for an object in clear.
+pub fn plain_key(key: &str) -> Option<&str> {
+    key.strip_suffix(SUFFIX)
+}
+
 /// Plaintext bytes per payload chunk.
 pub const CHUNK: u64 = 64 * 1024;
 /// The authentication tag each sealed chunk adds.

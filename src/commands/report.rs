@@ -8,8 +8,11 @@ use std::process::ExitCode;
 use chrono::Local;
 
 use crate::cli::ReportFormat;
+use crate::config::offsite::Offsite;
 use crate::config::Config;
 use crate::engine::exit;
+use crate::offsite::client::{Client, Listed};
+use crate::offsite::view::{confirm, seen, Known};
 use crate::report::coverage::{self, html, text, Bucket, Document};
 use crate::rules::listing::Listing;
 use crate::store::scan;
@@ -24,7 +27,7 @@ pub fn run(cfg: &Config, days: Option<u32>, format: ReportFormat, output: Option
         }
     };
     let days = days.unwrap_or(cfg.retention_days);
-    let bucket = bucket(cfg);
+    let bucket = bucket(cfg, &backup);
     let doc = coverage::build(
         cfg,
         (&backup, source.as_ref()),
@@ -87,21 +90,37 @@ fn list(cfg: &Config) -> Result<(Listing, Option<Listing>), String> {
 
 /// With an offsite tier, its prefix and the objects under it, for the offsite column;
 /// None (and a line on stderr saying why) when the bucket cannot be listed.
-fn bucket(cfg: &Config) -> Option<Bucket> {
-    use crate::offsite::view::{seen, Known};
+fn bucket(cfg: &Config, backup: &Listing) -> Option<Bucket> {
     let o = cfg.offsite.as_ref()?;
-    let listed = crate::offsite::probe::client(o).and_then(|c| c.list(&o.prefix).map_err(|e| e.to_string()));
+    let listed = crate::offsite::probe::client(o).and_then(|c| {
+        let l = c.list(&o.prefix).map_err(|e| e.to_string())?;
+        Ok((c, l))
+    });
     match listed {
-        Ok(l) => Some(Bucket {
+        Ok((c, l)) => Some(Bucket {
             prefix: o.prefix.clone(),
-            objects: seen(l, o.recipients.len(), &Known::default())
-                .into_iter()
-                .map(|s| (s.key, s.size))
-                .collect(),
+            objects: confirmed(c, l, (o, backup)),
         }),
         Err(why) => {
             eprintln!("note: the offsite bucket cannot be listed, the report has no offsite column: {why}");
             None
         }
     }
+}
+
+/// The listing as recordings and their sizes; an encrypted object sealed to other
+/// recipients than today's is read once, where the backup holds its recording.
+fn confirmed(
+    c: Client,
+    listed: Vec<Listed>,
+    (o, backup): (&Offsite, &Listing),
+) -> std::collections::HashMap<String, u64> {
+    let known = Known::default();
+    let mut seen = seen(listed, o.recipients.len(), &known);
+    let local = |key: &str| {
+        let rel = key.strip_prefix(&o.prefix)?;
+        backup.recordings.get(Path::new(rel)).map(|r| r.meta.size)
+    };
+    confirm(&c, &mut seen, local, &known);
+    seen.into_iter().map(|s| (s.key, s.size)).collect()
 }

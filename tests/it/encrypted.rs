@@ -75,6 +75,16 @@ fn uploads(env: &Env) -> usize {
     env.logs_text().matches("uploaded to the offsite bucket").count()
 }
 
+/// `report --format json`'s (recordings, offsite) of each day that has recordings.
+fn offsite_days(env: &Env) -> Vec<(u64, u64)> {
+    let out = env.command(&["report", "--format", "json"]).output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    let days = doc["cameras"].as_array().into_iter().flatten().flat_map(|c| c["days"].as_array().unwrap());
+    days.filter(|d| d["recordings"].as_u64() > Some(0))
+        .map(|d| (d["recordings"].as_u64().unwrap(), d["offsite"].as_u64().unwrap_or(0)))
+        .collect()
+}
+
 fn has_dhav(bytes: &[u8]) -> bool {
     bytes.windows(4).any(|w| w == b"DHAV")
 }
@@ -125,8 +135,13 @@ fn the_bucket_holds_age_objects_the_age_cli_opens_and_none_is_uploaded_twice() -
     assert_eq!(sent, 2, "{}", env.logs_text());
     env.pass();
     env.write_config(sealed_site(&env, &[&r1, &r2], json!({})));
+    let queued = env.logs_text().matches("queued for upload").count();
     env.pass();
     assert_eq!(uploads(&env), sent, "nothing uploaded twice: {}", env.logs_text());
+    let again = env.logs_text().matches("queued for upload").count();
+    assert_eq!(again, queued, "the sweep read their sizes, offered none: {}", env.logs_text());
+    // `report` reads the objects sealed to one recipient as their recordings.
+    assert_eq!(offsite_days(&env), [(2, 2)], "every recording offsite");
     // A new recording goes to both.
     let new = (rec_name(today(), 1, 0), payload(70_000, 3));
     env.record(&new.0, &new.1);

@@ -43,7 +43,12 @@ pub fn sweep(shared: &Shared, rules: &Rules, local: &Recordings) {
         }
     };
     shared.reachable();
-    let seen = view::seen(listed, shared.recipients.len(), &shared.known);
+    let mut seen = view::seen(listed, shared.recipients.len(), &shared.known);
+    let sizes: HashMap<String, u64> = local
+        .iter()
+        .map(|(rel, r)| (key_of(&shared.prefix, rel), r.meta.size))
+        .collect();
+    view::confirm(&shared.client, &mut seen, |k| sizes.get(k).copied(), &shared.known);
     let mut reals: Reals = HashMap::new();
     for s in &seen {
         reals.entry(s.key.clone()).or_default().push(s.real.clone());
@@ -68,7 +73,7 @@ pub fn sweep(shared: &Shared, rules: &Rules, local: &Recordings) {
         &window,
     );
     offer(shared, local, &wanted);
-    tidy(shared, local, &remote, &reals);
+    tidy(shared, &sizes, &remote, &reals);
     expire(shared, rules, (&remote, &reals), today);
 }
 
@@ -86,14 +91,10 @@ fn reals_of<'a>(reals: &'a Reals, key: &'a str) -> impl Iterator<Item = &'a str>
 /// (`rules::offsite::superseded`); one that cannot go yet is tried again at the next
 /// sweep. Under object lock they stay until offsite retention takes them with their
 /// newest version: the lock holds them as long.
-fn tidy(shared: &Shared, local: &Recordings, remote: &[Object], reals: &Reals) {
+fn tidy(shared: &Shared, sizes: &HashMap<String, u64>, remote: &[Object], reals: &Reals) {
     if shared.lock.is_some() {
         return;
     }
-    let sizes: HashMap<String, u64> = local
-        .iter()
-        .map(|(rel, r)| (key_of(&shared.prefix, rel), r.meta.size))
-        .collect();
     let superseded = superseded(remote, |k| sizes.get(k).copied());
     for (old, newer) in superseded
         .iter()

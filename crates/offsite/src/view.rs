@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::client::{Head, Listed};
+use crate::client::{Client, Head, Listed};
 use rules::sealed::{plain_key, plain_size};
 
 /// One object of a listing, as a recording.
@@ -16,8 +16,9 @@ pub struct Seen {
     pub key: String,
     /// The recording's size.
     pub size: u64,
-    /// The object's own key.
+    /// The object's own key and size.
     pub real: String,
+    pub stored: u64,
 }
 
 /// The recording sizes read from encrypted objects' metadata, by object key and
@@ -51,6 +52,7 @@ pub fn seen(listed: Vec<Listed>, recipients: usize, known: &Known) -> Vec<Seen> 
                 key: l.key.clone(),
                 size: l.size,
                 real: l.key,
+                stored: l.size,
             },
             Some(plain) => Seen {
                 key: plain.to_string(),
@@ -59,9 +61,27 @@ pub fn seen(listed: Vec<Listed>, recipients: usize, known: &Known) -> Vec<Seen> 
                     .or_else(|| plain_size(l.size, recipients.max(1)))
                     .unwrap_or(l.size),
                 real: l.key,
+                stored: l.size,
             },
         })
         .collect()
+}
+
+/// Reads the metadata of each encrypted object whose worked-out size differs from its
+/// recording's in the backup (`local`, by recording key), once: sealed to other
+/// recipients than today's, it was wrong. What is read goes into `known`; an object
+/// that cannot be read keeps the size worked out.
+pub fn confirm(client: &Client, seen: &mut [Seen], local: impl Fn(&str) -> Option<u64>, known: &Known) {
+    for s in seen.iter_mut().filter(|s| s.real != s.key) {
+        let differs = local(&s.key).is_some_and(|size| size != s.size);
+        if !differs || known.get(&s.real, s.stored).is_some() {
+            continue;
+        }
+        if let Some(size) = client.head(&s.real).ok().flatten().and_then(|h| plain_len(&s.real, &h)) {
+            known.learn(&s.real, s.stored, size);
+            s.size = size;
+        }
+    }
 }
 
 /// The key of the recording an object holds: `NAME.dav` for `NAME.dav.age`.
@@ -100,7 +120,8 @@ mod tests {
             Seen {
                 key: "a.dav".into(),
                 size: 10,
-                real: "a.dav".into()
+                real: "a.dav".into(),
+                stored: 10,
             }
         );
         assert_eq!(
@@ -108,7 +129,8 @@ mod tests {
             Seen {
                 key: "b.dav".into(),
                 size: 1000,
-                real: "b.dav.age".into()
+                real: "b.dav.age".into(),
+                stored: sealed_size(1000, 2),
             }
         );
         // Sealed to one recipient, read with two: wrong until its metadata is known.

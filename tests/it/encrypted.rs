@@ -21,6 +21,7 @@ tests![
     the_bucket_holds_age_objects_the_age_cli_opens_and_none_is_uploaded_twice,
     restore_and_export_need_the_identity_and_bring_back_every_byte,
     a_kill_9_mid_encrypted_multipart_resumes_to_an_object_that_decrypts_exactly,
+    a_grown_recording_and_offsite_retention_act_on_the_encrypted_objects,
 ];
 
 /// A new identity, kept in `NAME` in the test folder (as age-keygen writes it); with
@@ -269,6 +270,46 @@ fn a_kill_9_mid_encrypted_multipart_resumes_to_an_object_that_decrypts_exactly()
     assert_eq!(object.len() as u64, total);
     assert!(age_cli(&key_file, &object).unwrap() == payload(size, 7), "decrypts exactly");
     eprintln!("kill -9 mid encrypted upload: {first} bytes before, {second} after, of {total}");
+    Ok(())
+}
+
+fn a_grown_recording_and_offsite_retention_act_on_the_encrypted_objects() -> Outcome {
+    need_age()?;
+    let _weed = Weed::start()?;
+    let s3 = client(SECRET, BUCKET);
+    // Objects dated 40 and 5 days ago, encrypted and (from before encryption) in clear.
+    let (old, old_clear, recent) = (rec_name(days_ago(40), 2, 1), rec_name(days_ago(40), 2, 2), rec_name(days_ago(5), 2, 1));
+    // A second recent one: the expired stay under half the prefix.
+    let recent2 = rec_name(days_ago(4), 2, 1);
+    let put = [old.clone() + ".age", old_clear.clone(), recent.clone() + ".age", recent2 + ".age"];
+    for key in put.iter().map(|k| format!("site/{k}")) {
+        s3.put(&key, b"x", &[]).unwrap();
+    }
+    let env = Env::new(json!({}));
+    let (key_file, r) = identity(&env, "key.txt");
+    env.write_config(sealed_site(&env, &[&r], json!({})));
+    let rel = rec_name(today(), 1, 0);
+    env.record(&rel, &payload(80_000, 8));
+    env.adopt_backup();
+    env.pass();
+    // The recording grows after its upload: its newer version replaces the object.
+    let longer = [payload(80_000, 8), payload(20_000, 9)].concat();
+    env.record(&rel, &longer);
+    env.pass();
+    let keys: Vec<String> = s3.list("site/").unwrap().into_iter().map(|l| l.key).collect();
+    let grown = format!("site/{}.age", rel.replace(".dav", ".grown-1.dav"));
+    assert!(keys.contains(&grown), "{keys:?}");
+    assert!(!keys.contains(&format!("site/{rel}.age")), "the older version deleted: {keys:?}");
+    let object = s3.get(&grown).unwrap();
+    assert!(age_cli(&key_file, &object).unwrap() == longer, "the newer version decrypts whole");
+    // Offsite retention takes the expired objects, encrypted or not, and keeps the rest.
+    for gone in [format!("site/{old}.age"), format!("site/{old_clear}")] {
+        assert!(!keys.contains(&gone), "{gone} expired: {keys:?}");
+    }
+    assert!(keys.contains(&format!("site/{recent}.age")), "{keys:?}");
+    let logs = env.logs_text();
+    let deleted = logs.lines().filter(|l| l.contains("deleted from the offsite bucket (offsite retention)"));
+    assert_eq!(deleted.filter(|l| l.contains(&format!("{old}.age"))).count(), 1, "{logs}");
     Ok(())
 }
 

@@ -94,10 +94,6 @@ pub fn fetch(
             io::ErrorKind::InvalidInput.into(),
         ));
     };
-    let io_err = |what: &str, path: &Path| {
-        let what = format!("{what} {}", path.display());
-        move |e| RestoreError::Io(what, e)
-    };
     fs::create_dir_all(dir).map_err(io_err("cannot create", dir))?;
     let tmp = dir.join(temp_name(name));
     // An encrypted object can only be read from its start.
@@ -111,10 +107,7 @@ pub fn fetch(
             hasher: &mut hasher,
             progress,
         };
-        received = match ids.filter(|_| sealed) {
-            Some(ids) => decrypted(client, key, ids, &mut out)?,
-            None => client.get_from(key, have, &mut out)?,
-        };
+        received = receive(client, (key, ids.filter(|_| sealed)), have, &mut out)?;
     }
     let got = hasher.finalize().to_hex().to_string();
     if have + received != want.size || got != want.blake3 {
@@ -127,14 +120,41 @@ pub fn fetch(
             want.blake3
         )));
     }
-    if let Some(t) = want.mtime {
-        file.set_modified(t).map_err(io_err("cannot set the time of", &tmp))?;
-    }
-    file.sync_all().map_err(io_err("cannot flush", &tmp))?;
-    drop(file);
-    rename::rename_new(&tmp, dest).map_err(io_err("cannot give its name to", &tmp))?;
-    durable::sync_dir(dir);
+    finish(file, &tmp, dest, want.mtime)?;
     Ok(received)
+}
+
+/// Gives the checked temporary its time, flushes it and renames it to `dest`.
+fn finish(file: File, tmp: &Path, dest: &Path, mtime: Option<SystemTime>) -> Result<(), RestoreError> {
+    if let Some(t) = mtime {
+        file.set_modified(t).map_err(io_err("cannot set the time of", tmp))?;
+    }
+    file.sync_all().map_err(io_err("cannot flush", tmp))?;
+    drop(file);
+    rename::rename_new(tmp, dest).map_err(io_err("cannot give its name to", tmp))?;
+    if let Some(dir) = dest.parent() {
+        durable::sync_dir(dir);
+    }
+    Ok(())
+}
+
+fn io_err(what: &str, path: &Path) -> impl FnOnce(io::Error) -> RestoreError {
+    let what = format!("{what} {}", path.display());
+    move |e| RestoreError::Io(what, e)
+}
+
+/// Streams the object at `key` from byte `from` into `out`, through `ids` when it is
+/// encrypted (then from its start); the bytes received.
+fn receive(
+    client: &Client,
+    (key, ids): (&str, Option<&Identities>),
+    from: u64,
+    out: &mut dyn Write,
+) -> Result<u64, RestoreError> {
+    match ids {
+        Some(ids) => decrypted(client, key, ids, out),
+        None => Ok(client.get_from(key, from, out)?),
+    }
 }
 
 /// Streams the object at `key` through `ids` into `out`; the recording's length.

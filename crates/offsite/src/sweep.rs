@@ -1,4 +1,5 @@
-//! The offsite sweep after each pass: list the prefix of the bucket, offer the
+//! The offsite sweep after each pass: list the prefix of the bucket (encrypted
+//! objects read as their recordings, `crate::view`), offer the
 //! backlog every finished recording of the backup the bucket lacks or holds with
 //! another size (`rules::offsite::uploads`), and carry out offsite retention
 //! (`rules::offsite::expiry`), logging each deletion with its reason. What it decides
@@ -11,7 +12,7 @@ use std::path::Path;
 use chrono::Local;
 
 use crate::backlog::Item;
-use crate::client::S3Error;
+use crate::client::{Listed, S3Error};
 use crate::lock::{delete_all_versions, Removal};
 use crate::site::PrefixClaim;
 use crate::view::{self, recording_key};
@@ -43,23 +44,11 @@ pub fn sweep(shared: &Shared, rules: &Rules, local: &Recordings) {
         }
     };
     shared.reachable();
-    let mut seen = view::seen(listed, shared.recipients.len(), &shared.known);
     let sizes: HashMap<String, u64> = local
         .iter()
         .map(|(rel, r)| (key_of(&shared.prefix, rel), r.meta.size))
         .collect();
-    view::confirm(&shared.client, &mut seen, |k| sizes.get(k).copied(), &shared.known);
-    let mut reals: Reals = HashMap::new();
-    for s in &seen {
-        reals.entry(s.key.clone()).or_default().push(s.real.clone());
-    }
-    let remote: Vec<Object> = seen
-        .into_iter()
-        .map(|s| Object {
-            key: s.key,
-            size: s.size,
-        })
-        .collect();
+    let (remote, reals) = recordings(shared, listed, &sizes);
     shared
         .state
         .listed(remote.iter().map(|o| (o.key.clone(), o.size)).collect());
@@ -80,6 +69,25 @@ pub fn sweep(shared: &Shared, rules: &Rules, local: &Recordings) {
 /// The object keys under each recording key: one, or two when a recording was
 /// uploaded both in clear and encrypted.
 type Reals = HashMap<String, Vec<String>>;
+
+/// The listing as recordings (`offsite::view`), their sizes checked against the
+/// backup's (`sizes`, by key); with the object keys of each.
+fn recordings(shared: &Shared, listed: Vec<Listed>, sizes: &HashMap<String, u64>) -> (Vec<Object>, Reals) {
+    let mut seen = view::seen(listed, shared.recipients.len(), &shared.known);
+    view::confirm(&shared.client, &mut seen, |k| sizes.get(k).copied(), &shared.known);
+    let mut reals: Reals = HashMap::new();
+    for s in &seen {
+        reals.entry(s.key.clone()).or_default().push(s.real.clone());
+    }
+    let remote = seen
+        .into_iter()
+        .map(|s| Object {
+            key: s.key,
+            size: s.size,
+        })
+        .collect();
+    (remote, reals)
+}
 
 /// The object keys of the recording key `key`.
 fn reals_of<'a>(reals: &'a Reals, key: &'a str) -> impl Iterator<Item = &'a str> {

@@ -106,7 +106,10 @@ pub fn run(cfg: &Config, asked: &Asked) -> ExitCode {
     if ids.is_none() && chosen.iter().any(|s| plain_key(&s.key).is_some()) {
         return fail(
             exit::BAD_CONFIG,
-            "the bucket's recordings are encrypted: give --identity FILE, the age identity of one of offsite.encryption's recipients",
+            &format!(
+                "the bucket's recordings are encrypted: {}",
+                crate::offsite::identity::WANTED
+            ),
         );
     }
     let tally = restore_all(cfg, (&client, ids.as_ref()), &probe::place(o), &dir, &chosen);

@@ -5,6 +5,9 @@
 use std::io;
 use std::path::Path;
 
+/// What to give when an object is encrypted and no identity was.
+pub const WANTED: &str = "give --identity FILE, the age identity of one of offsite.encryption's recipients";
+
 /// The identities of one identity file.
 pub struct Identities(Vec<Box<dyn age::Identity>>);
 

@@ -39,9 +39,7 @@ pub enum RestoreError {
     Mismatch(String),
     #[error("{0}: {1}")]
     Io(String, io::Error),
-    #[error(
-        "the object is encrypted: give --identity FILE, the age identity of one of offsite.encryption's recipients"
-    )]
+    #[error("the object is encrypted: {}", crate::identity::WANTED)]
     NoIdentity,
     #[error("cannot decrypt the object: {0}")]
     Decrypt(String),

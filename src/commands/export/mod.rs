@@ -92,7 +92,10 @@ pub fn run(cfg: &Config, asked: &Asked) -> ExitCode {
     if locked && bucket.as_ref().is_some_and(|b| b.ids.is_none()) {
         return fail(
             exit::BAD_CONFIG,
-            "the bucket's recordings are encrypted: give --identity FILE, the age identity of one of offsite.encryption's recipients",
+            &format!(
+                "the bucket's recordings are encrypted: {}",
+                crate::offsite::identity::WANTED
+            ),
         );
     }
     // From here each line also goes to a log file of `log_dir`.
